@@ -1,0 +1,42 @@
+# learned_os: top-level entry points. See README.md.
+#
+#   make                 build learned_os.ko against the plain kernel (or KDIR=/path)
+#   make kernel          build the plain and debug kernels (cached)
+#   make check           every test: host and kselftests in QEMU on the debug kernel
+#   make demo            boot the plain kernel, load the module, show its sysfs tree
+#   make qemu            an interactive guest (VARIANT=plain|debug)
+#   make clean           remove build outputs (the kernel cache stays: make distclean)
+
+SHELL := /bin/bash
+VARIANT ?= plain
+KDIR ?=
+
+.PHONY: all module kernel setup check demo qemu clean distclean
+
+all: module
+
+module:
+	@scripts/build-module.sh $(if $(KDIR),$(KDIR),$(VARIANT))
+
+kernel:
+	@scripts/build-kernel.sh plain
+	@scripts/build-kernel.sh debug
+
+setup:
+	@scripts/setup.sh
+
+check:
+	@TESTS="$(TESTS)" scripts/check.sh
+
+demo:
+	@scripts/demo.sh
+
+qemu:
+	@mapfile -t g < <(scripts/build-guest.sh $(VARIANT)) && \
+		scripts/qemu-run.sh --kernel "$${g[0]}" --initrd "$${g[1]}" --mode shell
+
+clean:
+	rm -rf build rust/target
+
+distclean: clean
+	rm -rf "$${LEARNED_OS_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/learned_os}"

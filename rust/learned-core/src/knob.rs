@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Parsing of values written to the module's sysfs knobs.
+//!
+//! A knob accepts exactly one value, optionally followed by one newline (what `echo` writes).
+//! Anything else is refused with a typed error; the caller keeps the previous value.
+
+/// Why a knob write was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnobError {
+    /// The write was empty (or only a newline).
+    Empty,
+    /// The value is not one the knob accepts.
+    Invalid,
+    /// The value is a number outside the knob's range.
+    OutOfRange,
+}
+
+impl KnobError {
+    /// A short reason, for the one-line warning the kernel logs.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            KnobError::Empty => "empty value",
+            KnobError::Invalid => "not a valid value",
+            KnobError::OutOfRange => "value out of range",
+        }
+    }
+}
+
+/// Strips the single trailing newline that `echo` appends, and nothing else.
+fn strip_newline(input: &[u8]) -> &[u8] {
+    match input {
+        [rest @ .., b'\n'] => rest,
+        _ => input,
+    }
+}
+
+/// Parses a boolean knob: exactly `0` or `1`, with an optional trailing newline.
+pub fn parse_bool(input: &[u8]) -> Result<bool, KnobError> {
+    match strip_newline(input) {
+        [] => Err(KnobError::Empty),
+        b"0" => Ok(false),
+        b"1" => Ok(true),
+        _ => Err(KnobError::Invalid),
+    }
+}
+
+/// Parses an unsigned decimal knob in `min..=max`, with an optional trailing newline.
+///
+/// Only ASCII digits are accepted: no sign, no spaces, no `0x` prefix. Leading zeros are
+/// allowed. A value that does not fit in `u64` is [`KnobError::OutOfRange`].
+pub fn parse_u64(input: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
+    let digits = strip_newline(input);
+    if digits.is_empty() {
+        return Err(KnobError::Empty);
+    }
+    let mut value: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(KnobError::Invalid);
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(c - b'0')))
+            .ok_or(KnobError::OutOfRange)?;
+    }
+    if value < min || value > max {
+        return Err(KnobError::OutOfRange);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_accepts_exactly_zero_and_one() {
+        assert_eq!(parse_bool(b"0"), Ok(false));
+        assert_eq!(parse_bool(b"1"), Ok(true));
+        assert_eq!(parse_bool(b"0\n"), Ok(false));
+        assert_eq!(parse_bool(b"1\n"), Ok(true));
+    }
+
+    #[test]
+    fn bool_refuses_everything_else() {
+        assert_eq!(parse_bool(b""), Err(KnobError::Empty));
+        assert_eq!(parse_bool(b"\n"), Err(KnobError::Empty));
+        for bad in [
+            &b"2"[..],
+            b"01",
+            b"10",
+            b" 1",
+            b"1 ",
+            b"1\n\n",
+            b"y",
+            b"on",
+            b"true",
+            b"-1",
+            b"1\0",
+            b"\n1",
+            b"\xff",
+        ] {
+            assert_eq!(parse_bool(bad), Err(KnobError::Invalid), "input {bad:?}");
+        }
+    }
+
+    #[test]
+    fn u64_parses_in_range() {
+        assert_eq!(parse_u64(b"0", 0, 10), Ok(0));
+        assert_eq!(parse_u64(b"10\n", 0, 10), Ok(10));
+        assert_eq!(parse_u64(b"007", 0, 10), Ok(7));
+        assert_eq!(
+            parse_u64(b"18446744073709551615", 0, u64::MAX),
+            Ok(u64::MAX)
+        );
+    }
+
+    #[test]
+    fn u64_refuses_bad_and_out_of_range() {
+        assert_eq!(parse_u64(b"", 0, 10), Err(KnobError::Empty));
+        assert_eq!(parse_u64(b"11", 0, 10), Err(KnobError::OutOfRange));
+        assert_eq!(parse_u64(b"4", 5, 10), Err(KnobError::OutOfRange));
+        assert_eq!(
+            parse_u64(b"18446744073709551616", 0, u64::MAX),
+            Err(KnobError::OutOfRange)
+        );
+        assert_eq!(
+            parse_u64(b"99999999999999999999999", 0, u64::MAX),
+            Err(KnobError::OutOfRange)
+        );
+        for bad in [&b"-1"[..], b"+1", b"1 ", b"0x10", b"1e3", b"1\n\n", b" "] {
+            assert_eq!(
+                parse_u64(bad, 0, u64::MAX),
+                Err(KnobError::Invalid),
+                "input {bad:?}"
+            );
+        }
+    }
+}

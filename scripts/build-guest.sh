@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build everything a guest boots: the kernel (plain|debug), learned_os.ko against it, and the
+# initramfs. Prints two lines: the bzImage path and the initramfs path.
+# Usage: build-guest.sh [--clippy] plain|debug
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+modflags=()
+if [ "${1:-}" = --clippy ]; then modflags=(--clippy --werror); shift; fi
+variant=${1:?usage: build-guest.sh [--clippy] plain|debug}
+
+kdir=$("$here/build-kernel.sh" "$variant")
+ko=$("$here/build-module.sh" ${modflags[@]+"${modflags[@]}"} "$variant")
+initrd=$repo/build/initramfs-$variant.cpio.gz
+"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir"
+echo "$kdir/arch/x86/boot/bzImage"
+echo "$initrd"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build the guest's initramfs: static busybox, /init, the module, the kselftests and the demo.
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR
+#   KDIR provides usr/gen_init_cpio, so no root is needed for device nodes.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+out=${1:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
+ko=${2:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
+kdir=${3:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
+
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+  busybox=/bin/busybox
+gen=$kdir/usr/gen_init_cpio
+[ -x "$gen" ] || { echo "mkinitramfs: $gen missing (build the kernel first)" >&2; exit 1; }
+
+spec=$(mktemp)
+trap 'rm -f "$spec"' EXIT
+{
+  echo "dir /dev 0755 0 0"
+  echo "nod /dev/console 0600 0 0 c 5 1"
+  echo "nod /dev/null 0666 0 0 c 1 3"
+  for d in /bin /sbin /proc /sys /tmp /mnt /learned_os /learned_os/tests; do echo "dir $d 0755 0 0"; done
+  echo "file /bin/busybox $busybox 0755 0 0"
+  echo "file /init $here/guest/init 0755 0 0"
+  echo "file /learned_os/demo.sh $here/guest/demo.sh 0755 0 0"
+  echo "file /learned_os/learned_os.ko $ko 0644 0 0"
+  for f in "$repo"/tests/kselftest/learned_os/*; do
+    mode=0644; [ -x "$f" ] && mode=0755
+    echo "file /learned_os/tests/$(basename "$f") $f $mode 0 0"
+  done
+} >"$spec"
+"$gen" "$spec" | gzip -9 -n >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! learned_os: small quantized integer models inside the kernel, each prediction wrapped in
+//! an exact, traditional fallback.
+//!
+//! The crate root only lists the module's parts and wires them together at load time.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The shared algorithm crate, `rust/learned-core`: the very files the host tools and tests
+/// build, compiled here as a module. It is written as a library, so items the module does not
+/// use yet are neither dead nor meant to be reachable from here only, and its crate-level
+/// attributes (`#![no_std]`, ...) are inert in a module.
+#[allow(dead_code, unreachable_pub, unused_attributes)]
+#[path = "../rust/learned-core/src/lib.rs"]
+mod learned_core;
+
+mod knobs;
+mod policy;
+mod sysfs;
+mod warn;
+
+module! {
+    type: LearnedOs,
+    name: "learned_os",
+    author: "learned_os developers",
+    description: "Learned kernel policies with exact fallbacks",
+    license: "GPL",
+}
+
+struct LearnedOs {
+    _sysfs: sysfs::Tree<knobs::Knobs>,
+}
+
+impl kernel::Module for LearnedOs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let knobs = Arc::new(knobs::Knobs::new(), GFP_KERNEL)?;
+        let sysfs = knobs::register(knobs)?;
+        pr_info!("loaded, version {}\n", learned_core::VERSION);
+        Ok(Self { _sysfs: sysfs })
+    }
+}
+
+impl Drop for LearnedOs {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Thin C glue for kernel interfaces that Linux 6.12 has no Rust abstractions for.
+ * No policy lives here: every decision is made by the Rust callbacks.
+ */
+#ifndef LEARNED_OS_SHIM_H
+#define LEARNED_OS_SHIM_H
+
+#include <linux/types.h>
+
+struct lo_sysfs_dir;
+
+/*
+ * Callbacks into Rust. @ctx is the pointer given at directory creation; @dir_id and
+ * @file_id identify the file. show() writes at most @size bytes into @buf and returns the
+ * length or a negative errno; store() returns @len or a negative errno.
+ */
+typedef ssize_t (*lo_sysfs_show_t)(const void *ctx, u32 dir_id, u32 file_id, char *buf,
+				   size_t size);
+typedef ssize_t (*lo_sysfs_store_t)(const void *ctx, u32 dir_id, u32 file_id,
+				    const char *buf, size_t len);
+
+int lo_sysfs_dir_create(struct lo_sysfs_dir *parent, const char *name, const void *ctx,
+			u32 dir_id, lo_sysfs_show_t show, lo_sysfs_store_t store,
+			struct lo_sysfs_dir **out);
+int lo_sysfs_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t mode,
+			 u32 file_id);
+void lo_sysfs_dir_destroy(struct lo_sysfs_dir *dir);
+
+bool lo_warn_ratelimit(void);
+
+#endif /* LEARNED_OS_SHIM_H */

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! sysfs directories whose files are implemented by a Rust [`Handler`].
+//!
+//! The C shim (`shim/sysfs.c`) owns the kobjects and attributes; this file owns their
+//! lifetime and turns the shim's raw callbacks into calls on a shared handler.
+
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use kernel::ffi::{c_char, c_int};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Arc;
+
+use crate::learned_core::text::TextBuf;
+
+mod ffi {
+    use super::*;
+
+    /// `struct lo_sysfs_dir`, opaque to Rust.
+    #[repr(C)]
+    pub(super) struct LoSysfsDir {
+        _opaque: [u8; 0],
+    }
+
+    pub(super) type ShowFn = unsafe extern "C" fn(
+        ctx: *const c_void,
+        dir_id: u32,
+        file_id: u32,
+        buf: *mut u8,
+        size: usize,
+    ) -> isize;
+    pub(super) type StoreFn = unsafe extern "C" fn(
+        ctx: *const c_void,
+        dir_id: u32,
+        file_id: u32,
+        buf: *const u8,
+        len: usize,
+    ) -> isize;
+
+    extern "C" {
+        pub(super) fn lo_sysfs_dir_create(
+            parent: *mut LoSysfsDir,
+            name: *const c_char,
+            ctx: *const c_void,
+            dir_id: u32,
+            show: ShowFn,
+            store: StoreFn,
+            out: *mut *mut LoSysfsDir,
+        ) -> c_int;
+        pub(super) fn lo_sysfs_file_create(
+            dir: *mut LoSysfsDir,
+            name: *const c_char,
+            mode: u16,
+            file_id: u32,
+        ) -> c_int;
+        pub(super) fn lo_sysfs_dir_destroy(dir: *mut LoSysfsDir);
+    }
+}
+
+/// What a sysfs file of a [`Tree`] does; `dir` and `file` are the ids given at creation.
+pub(crate) trait Handler: Send + Sync + 'static {
+    /// Writes the file's contents into `out` (one page).
+    fn show(&self, dir: u32, file: u32, out: &mut TextBuf<'_>) -> Result;
+    /// Applies a write of `input`. On error nothing may have changed.
+    fn store(&self, dir: u32, file: u32, input: &[u8]) -> Result;
+}
+
+/// One file of a directory.
+pub(crate) struct File {
+    /// The file's name.
+    pub(crate) name: &'static CStr,
+    /// Its permission bits, e.g. `0o644`.
+    pub(crate) mode: u16,
+    /// The id passed to the handler.
+    pub(crate) id: u32,
+}
+
+/// A live sysfs directory with its files.
+///
+/// INVARIANT: `raw` was created by `lo_sysfs_dir_create` with `ctx` pointing to `*handler`
+/// and callbacks for `T`, and is destroyed only in `drop`.
+struct Dir<T: Handler> {
+    raw: NonNull<ffi::LoSysfsDir>,
+    handler: Arc<T>,
+}
+
+// SAFETY: `Dir` only holds the directory to destroy it; the shim's directory may be destroyed
+// from any thread, and `T` is `Send + Sync`.
+unsafe impl<T: Handler> Send for Dir<T> {}
+// SAFETY: `&Dir` gives no access to the directory at all.
+unsafe impl<T: Handler> Sync for Dir<T> {}
+
+impl<T: Handler> Dir<T> {
+    fn new(
+        parent: Option<&Dir<T>>,
+        name: &'static CStr,
+        id: u32,
+        files: &[File],
+        handler: Arc<T>,
+    ) -> Result<Self> {
+        let parent = parent.map_or(core::ptr::null_mut(), |p| p.raw.as_ptr());
+        let mut raw = core::ptr::null_mut();
+        // SAFETY: `parent` is null or a live directory (type invariant of the parent `Dir`);
+        // `name` is NUL-terminated and 'static; `ctx` points to the handler, which the
+        // returned `Dir` keeps alive until after the directory is destroyed; the callbacks
+        // match `ctx`'s type.
+        kernel::error::to_result(unsafe {
+            ffi::lo_sysfs_dir_create(
+                parent,
+                name.as_char_ptr(),
+                core::ptr::from_ref::<T>(&handler).cast(),
+                id,
+                show_callback::<T>,
+                store_callback::<T>,
+                &mut raw,
+            )
+        })?;
+        let raw = NonNull::new(raw).ok_or(EINVAL)?;
+        // INVARIANT: `raw` was just created as required.
+        let dir = Self { raw, handler };
+        for file in files {
+            // SAFETY: `dir.raw` is live; `file.name` is NUL-terminated and 'static.
+            kernel::error::to_result(unsafe {
+                ffi::lo_sysfs_file_create(
+                    dir.raw.as_ptr(),
+                    file.name.as_char_ptr(),
+                    file.mode,
+                    file.id,
+                )
+            })?;
+        }
+        Ok(dir)
+    }
+}
+
+impl<T: Handler> Drop for Dir<T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is live (type invariant) and never used again. Once this returns no
+        // callback runs, so `handler` may be released after it.
+        unsafe { ffi::lo_sysfs_dir_destroy(self.raw.as_ptr()) };
+    }
+}
+
+/// A directory under `/sys/kernel` with one level of subdirectories, all served by one
+/// handler. Dropping it removes everything and waits for callbacks in flight.
+pub(crate) struct Tree<T: Handler> {
+    // Field order matters: subdirectories are dropped (removed) before their parent.
+    children: KVec<Dir<T>>,
+    root: Dir<T>,
+}
+
+impl<T: Handler> Tree<T> {
+    /// Creates `/sys/kernel/<name>` with `files`, its id being `id`.
+    pub(crate) fn new(
+        name: &'static CStr,
+        id: u32,
+        files: &[File],
+        handler: Arc<T>,
+    ) -> Result<Self> {
+        Ok(Self {
+            children: KVec::new(),
+            root: Dir::new(None, name, id, files, handler)?,
+        })
+    }
+
+    /// Adds a subdirectory `name` with `files`, its id being `id`.
+    pub(crate) fn add_dir(&mut self, name: &'static CStr, id: u32, files: &[File]) -> Result {
+        self.children.reserve(1, GFP_KERNEL)?;
+        let dir = Dir::new(Some(&self.root), name, id, files, self.root.handler.clone())?;
+        self.children.push(dir, GFP_KERNEL)?;
+        Ok(())
+    }
+}
+
+/// # Safety
+///
+/// `ctx` must be the handler pointer of a live `Dir<T>`, and `buf` valid for writes of `size`
+/// bytes and not otherwise accessed during the call.
+unsafe extern "C" fn show_callback<T: Handler>(
+    ctx: *const c_void,
+    dir_id: u32,
+    file_id: u32,
+    buf: *mut u8,
+    size: usize,
+) -> isize {
+    // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
+    let handler = unsafe { &*ctx.cast::<T>() };
+    // SAFETY: by the function's safety requirements, `buf` is ours for `size` bytes.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf, size) };
+    let mut out = TextBuf::new(page);
+    match handler.show(dir_id, file_id, &mut out) {
+        // A page length always fits in `isize`.
+        Ok(()) => out.len() as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// `ctx` must be the handler pointer of a live `Dir<T>`, and `buf` valid for reads of `len`
+/// bytes during the call.
+unsafe extern "C" fn store_callback<T: Handler>(
+    ctx: *const c_void,
+    dir_id: u32,
+    file_id: u32,
+    buf: *const u8,
+    len: usize,
+) -> isize {
+    // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
+    let handler = unsafe { &*ctx.cast::<T>() };
+    // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf, len) };
+    match handler.store(dir_id, file_id, input) {
+        // sysfs writes are at most a page, so `len` fits in `isize`.
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
