@@ -34,8 +34,10 @@ for t in $TESTS; do
 	case "$t" in /*) path=$t ;; *) path=./$t ;; esac
 	echo "# selftests: learned_os: $name"
 	rm -f /tmp/rc
+	t0=$(date +%s)
 	{ timeout -s KILL "$TIMEOUT" "$path" 2>&1; echo $? >/tmp/rc; } | sed 's/^/# /'
 	rc=$(cat /tmp/rc)
+	echo "# # $name: $(($(date +%s) - t0)) s"
 	case "$rc" in
 	0) echo "ok $n selftests: learned_os: $name" ;;
 	4) echo "ok $n selftests: learned_os: $name # SKIP" ;;
