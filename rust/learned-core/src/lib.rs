@@ -13,8 +13,10 @@
 /// The learned_os version, shown in `/sys/kernel/learned_os/version` and by the host tools.
 pub const VERSION: &str = "0.1.0";
 
+pub mod cache;
 pub mod knob;
 pub mod text;
+pub mod trace;
 
 #[cfg(test)]
 mod tests {

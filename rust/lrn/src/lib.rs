@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `lrn`: the learned_os host tool. This library holds everything the binary does, so the
+//! tests can drive the simulator directly.
+//!
+//! Traces are loaded whole into memory as [`Request`]s (with next-access indices computed here
+//! when the format does not carry them), then fed to one of learned-core's policies over
+//! `Vec`-backed storage sized to the number of distinct objects, so the slot arena never runs
+//! out.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use learned_core::cache::arc::Arc;
+use learned_core::cache::belady::Belady;
+use learned_core::cache::clock::Clock;
+use learned_core::cache::fifo::Fifo;
+use learned_core::cache::lirs::Lirs;
+use learned_core::cache::lru::Lru;
+use learned_core::cache::s3fifo::S3Fifo;
+use learned_core::cache::sieve::Sieve;
+use learned_core::cache::store::{Slot, Store};
+use learned_core::cache::{Policy, Request, Stats};
+use learned_core::trace;
+
+/// A command-line error: printed on stderr, exit status 1 (2 for usage errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, Error> {
+    Err(Error(msg.into()))
+}
+
+/// A cache size from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheSize {
+    /// A capacity in bytes: requests keep their object sizes.
+    Bytes(u64),
+    /// A capacity in objects: every request counts as size 1.
+    Objects(u64),
+}
+
+impl CacheSize {
+    /// The capacity, in bytes or objects.
+    pub fn value(self) -> u64 {
+        match self {
+            CacheSize::Bytes(v) | CacheSize::Objects(v) => v,
+        }
+    }
+}
+
+/// Parses `512MiB`, `1GiB`, `4KiB`, `100B`, `2TiB` (powers of 1024), `10KB`, `5MB`, `1GB`,
+/// `1TB` (powers of 1000) as bytes; a bare integer as an object count. Units are
+/// case-sensitive as written here, except that `b`/`kib`/... in lower case are accepted too.
+pub fn parse_size(s: &str) -> Result<CacheSize, Error> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    if digits.is_empty() {
+        return err(format!(
+            "bad cache size {s:?}: expected a number with an optional unit, e.g. 512MiB or 1000"
+        ));
+    }
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| Error(format!("bad cache size {s:?}: number too large")))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" => return Ok(CacheSize::Objects(n)),
+        "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "tib" | "t" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ => {
+            return err(format!(
+                "bad cache size {s:?}: unknown unit {unit:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, or none for an object count)"
+            ))
+        }
+    };
+    let v = n
+        .checked_mul(mult)
+        .ok_or_else(|| Error(format!("bad cache size {s:?}: too large")))?;
+    Ok(CacheSize::Bytes(v))
+}
+
+/// A trace format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// libCacheSim's binary `oracleGeneral` (24-byte `<IQIq>` records).
+    OracleGeneral,
+    /// CSV with a header line naming the columns: `obj_id` (or `id`) is required, `obj_size`
+    /// (or `size`) is optional (default 1); other columns are ignored. Ids are unsigned
+    /// decimal integers. Next accesses are computed here.
+    Csv,
+    /// One unsigned decimal object id per line, unit size; blank lines are skipped.
+    Txt,
+}
+
+impl Format {
+    /// Parses a `--format` value.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s {
+            "oracleGeneral" | "oraclegeneral" => Ok(Format::OracleGeneral),
+            "csv" => Ok(Format::Csv),
+            "txt" => Ok(Format::Txt),
+            _ => err(format!(
+                "unknown trace format {s:?} (use oracleGeneral, csv or txt)"
+            )),
+        }
+    }
+}
+
+/// A policy name from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyName {
+    /// Least recently used.
+    Lru,
+    /// First in, first out.
+    Fifo,
+    /// Clock (1-bit second chance).
+    Clock,
+    /// SIEVE.
+    Sieve,
+    /// ARC.
+    Arc,
+    /// S3-FIFO.
+    S3Fifo,
+    /// LIRS.
+    Lirs,
+    /// Belady's MIN (needs next accesses).
+    Belady,
+    /// The learned policy (needs a model; not implemented yet).
+    Learned,
+}
+
+impl PolicyName {
+    /// All names, in the order the CLI documents them.
+    pub const ALL: [PolicyName; 9] = [
+        PolicyName::Lru,
+        PolicyName::Fifo,
+        PolicyName::Clock,
+        PolicyName::Sieve,
+        PolicyName::Arc,
+        PolicyName::S3Fifo,
+        PolicyName::Lirs,
+        PolicyName::Belady,
+        PolicyName::Learned,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyName::Lru => "lru",
+            PolicyName::Fifo => "fifo",
+            PolicyName::Clock => "clock",
+            PolicyName::Sieve => "sieve",
+            PolicyName::Arc => "arc",
+            PolicyName::S3Fifo => "s3fifo",
+            PolicyName::Lirs => "lirs",
+            PolicyName::Belady => "belady",
+            PolicyName::Learned => "learned",
+        }
+    }
+
+    /// Parses a `--policy` value.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
+                Error(format!("unknown policy {s:?} (known: {})", names.join(" ")))
+            })
+    }
+}
+
+/// Reads a trace file in `format`.
+pub fn load_trace(path: &str, format: Format) -> Result<Vec<Request>, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read trace {path}: {e}")))?;
+    match format {
+        Format::OracleGeneral => parse_oracle(&bytes).map_err(|e| Error(format!("{path}: {e}"))),
+        Format::Csv | Format::Txt => {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| Error(format!("{path}: not UTF-8 text")))?;
+            let r = if format == Format::Csv {
+                parse_csv(text)
+            } else {
+                parse_txt(text)
+            };
+            r.map_err(|e| Error(format!("{path}: {e}")))
+        }
+    }
+}
+
+/// Decodes an `oracleGeneral` trace, keeping its next-access indices.
+pub fn parse_oracle(bytes: &[u8]) -> Result<Vec<Request>, Error> {
+    if bytes.is_empty() {
+        return err("empty oracleGeneral trace");
+    }
+    let n = trace::count(bytes).map_err(|trace::DecodeError::Truncated { offset, have }| {
+        Error(format!(
+            "not an oracleGeneral trace: truncated record at byte {offset} ({have} of {} bytes)",
+            trace::RECORD_LEN
+        ))
+    })?;
+    let mut out = Vec::with_capacity(n);
+    for r in trace::records(bytes) {
+        let r = r.map_err(|e| Error(format!("bad oracleGeneral record: {e:?}")))?;
+        out.push(Request {
+            id: r.id,
+            size: r.size,
+            next_access: r.next_access,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_id(tok: &str, line: usize) -> Result<u64, Error> {
+    tok.trim()
+        .parse()
+        .map_err(|_| Error(format!("line {line}: bad object id {:?}", tok.trim())))
+}
+
+/// Parses a CSV trace (see [`Format::Csv`]) and computes next accesses.
+pub fn parse_csv(text: &str) -> Result<Vec<Request>, Error> {
+    let mut lines = text.lines().enumerate();
+    let Some((_, header)) = lines.next() else {
+        return err("empty CSV trace (a header line is required)");
+    };
+    let cols: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let find = |names: &[&str]| cols.iter().position(|c| names.contains(&c.as_str()));
+    let Some(id_col) = find(&["obj_id", "id"]) else {
+        return err(format!(
+            "CSV header {header:?} has no obj_id column (columns: obj_id, optional obj_size)"
+        ));
+    };
+    let size_col = find(&["obj_size", "size"]);
+    let mut out = Vec::new();
+    for (k, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let lineno = k + 1;
+        let id = parse_id(
+            fields
+                .get(id_col)
+                .ok_or_else(|| Error(format!("line {lineno}: missing obj_id field")))?,
+            lineno,
+        )?;
+        let size = match size_col {
+            None => 1,
+            Some(c) => {
+                let f = fields
+                    .get(c)
+                    .ok_or_else(|| Error(format!("line {lineno}: missing obj_size field")))?;
+                f.trim()
+                    .parse()
+                    .map_err(|_| Error(format!("line {lineno}: bad obj_size {:?}", f.trim())))?
+            }
+        };
+        out.push(Request {
+            id,
+            size,
+            next_access: -1,
+        });
+    }
+    if out.is_empty() {
+        return err("CSV trace has no requests");
+    }
+    fill_next_access(&mut out);
+    Ok(out)
+}
+
+/// Parses a text trace (see [`Format::Txt`]) and computes next accesses.
+pub fn parse_txt(text: &str) -> Result<Vec<Request>, Error> {
+    let mut out = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(Request {
+            id: parse_id(line, k + 1)?,
+            size: 1,
+            next_access: -1,
+        });
+    }
+    if out.is_empty() {
+        return err("text trace has no requests");
+    }
+    fill_next_access(&mut out);
+    Ok(out)
+}
+
+/// Sets each request's `next_access` to the index of the next request for the same id, or -1.
+pub fn fill_next_access(reqs: &mut [Request]) {
+    let mut next: HashMap<u64, i64> = HashMap::new();
+    for (k, r) in reqs.iter_mut().enumerate().rev() {
+        r.next_access = next.insert(r.id, k as i64).unwrap_or(-1);
+    }
+}
+
+/// The number of distinct object ids in `reqs`.
+pub fn distinct_objects(reqs: &[Request]) -> usize {
+    let mut seen = std::collections::HashSet::with_capacity(reqs.len() / 2);
+    reqs.iter().filter(|r| seen.insert(r.id)).count()
+}
+
+/// Runs `policy` over `reqs` with a cache of `size`, on storage sized to `distinct` objects
+/// (see [`distinct_objects`]). Errors for policies that are not implemented.
+pub fn simulate_with(
+    reqs: &[Request],
+    policy: PolicyName,
+    size: CacheSize,
+    distinct: usize,
+) -> Result<Stats, Error> {
+    let mut slots = vec![Slot::EMPTY; distinct];
+    let mut index = vec![0u32; Store::buckets_for(distinct)];
+    let store = Store::new(&mut slots, &mut index)
+        .map_err(|e| Error(format!("cannot build the cache store: {e:?}")))?;
+    let cap = size.value();
+    let unit = matches!(size, CacheSize::Objects(_));
+    let mut heap;
+    let mut p: Box<dyn Policy + '_> = match policy {
+        PolicyName::Lru => Box::new(Lru::new(cap, store)),
+        PolicyName::Fifo => Box::new(Fifo::new(cap, store)),
+        PolicyName::Clock => Box::new(Clock::new(cap, store)),
+        PolicyName::Sieve => Box::new(Sieve::new(cap, store)),
+        PolicyName::S3Fifo => Box::new(S3Fifo::new(cap, store)),
+        PolicyName::Arc => Box::new(Arc::new(cap, store)),
+        PolicyName::Lirs => Box::new(Lirs::new(cap, store)),
+        PolicyName::Belady => {
+            heap = vec![0u32; distinct];
+            Box::new(
+                Belady::new(cap, store, &mut heap)
+                    .map_err(|_| Error("cannot build the Belady heap".into()))?,
+            )
+        }
+        PolicyName::Learned => return err("policy learned needs a model: not implemented yet"),
+    };
+    for r in reqs {
+        if unit {
+            p.access(&Request { size: 1, ..*r });
+        } else {
+            p.access(r);
+        }
+    }
+    Ok(p.stats())
+}
+
+/// [`simulate_with`], counting the distinct objects first.
+pub fn simulate(reqs: &[Request], policy: PolicyName, size: CacheSize) -> Result<Stats, Error> {
+    simulate_with(reqs, policy, size, distinct_objects(reqs))
+}
+
+/// `misses / requests` with six decimals, computed in integers (round half up).
+pub fn ratio_string(misses: u64, requests: u64) -> String {
+    if requests == 0 {
+        return "0.000000".into();
+    }
+    let scaled =
+        (u128::from(misses) * 2_000_000 + u128::from(requests)) / (2 * u128::from(requests));
+    format!("{}.{:06}", scaled / 1_000_000, scaled % 1_000_000)
+}
+
+/// One simulation result line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The policy name.
+    pub policy: &'static str,
+    /// The cache size (bytes, or objects for a bare count).
+    pub cache_size: u64,
+    /// Requests processed.
+    pub requests: u64,
+    /// Misses.
+    pub misses: u64,
+}
+
+impl Report {
+    /// The single-line JSON form.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"policy\":\"{}\",\"cache_size\":{},\"requests\":{},\"misses\":{},\"miss_ratio\":{}}}",
+            self.policy,
+            self.cache_size,
+            self.requests,
+            self.misses,
+            ratio_string(self.misses, self.requests)
+        )
+    }
+
+    /// A readable aligned table (header and one row).
+    pub fn table(&self, size: CacheSize) -> String {
+        let size_s = match size {
+            CacheSize::Bytes(b) => format!("{b} B"),
+            CacheSize::Objects(n) => format!("{n} obj"),
+        };
+        format!(
+            "{:<8} {:>16} {:>10} {:>10} {:>10}\n{:<8} {:>16} {:>10} {:>10} {:>10}\n",
+            "policy",
+            "cache_size",
+            "requests",
+            "misses",
+            "miss_ratio",
+            self.policy,
+            size_s,
+            self.requests,
+            self.misses,
+            ratio_string(self.misses, self.requests)
+        )
+    }
+}
+
+/// The usage text.
+pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json]
+  NAME: lru fifo clock sieve arc s3fifo lirs belady learned
+  SIZE: bytes with a unit (512MiB, 1GiB, 4KiB, 100B; KB/MB/GB are powers of 1000),
+        or a bare integer: a number of objects (every object then counts as size 1)";
+
+/// Parsed `lrn sim` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimArgs {
+    /// `--trace`.
+    pub trace: String,
+    /// `--format`.
+    pub format: Format,
+    /// `--policy`.
+    pub policy: PolicyName,
+    /// `--cache-size`.
+    pub size: CacheSize,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// Parses the arguments after `sim`.
+pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
+    let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (key, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        if key == "--json" {
+            json = true;
+            continue;
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| Error(format!("{key} needs a value\n{USAGE}")))
+        };
+        match key {
+            "--trace" => trace = Some(value()?),
+            "--format" => format = Some(Format::parse(&value()?)?),
+            "--policy" => policy = Some(PolicyName::parse(&value()?)?),
+            "--cache-size" => size = Some(parse_size(&value()?)?),
+            _ => return err(format!("unknown argument {a:?}\n{USAGE}")),
+        }
+    }
+    let missing = |what: &str| Error(format!("missing {what}\n{USAGE}"));
+    Ok(SimArgs {
+        trace: trace.ok_or_else(|| missing("--trace"))?,
+        format: format.ok_or_else(|| missing("--format"))?,
+        policy: policy.ok_or_else(|| missing("--policy"))?,
+        size: size.ok_or_else(|| missing("--cache-size"))?,
+        json,
+    })
+}
+
+/// Runs `lrn sim`: returns what to print on stdout.
+pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
+    if args.policy == PolicyName::Learned {
+        return err("policy learned needs a model: not implemented yet");
+    }
+    let reqs = load_trace(&args.trace, args.format)?;
+    let stats = simulate(&reqs, args.policy, args.size)?;
+    let rep = Report {
+        policy: args.policy.name(),
+        cache_size: args.size.value(),
+        requests: stats.requests,
+        misses: stats.misses,
+    };
+    Ok(if args.json {
+        rep.json() + "\n"
+    } else {
+        rep.table(args.size)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB"), Ok(CacheSize::Bytes(512 << 20)));
+        assert_eq!(parse_size("1GiB"), Ok(CacheSize::Bytes(1 << 30)));
+        assert_eq!(parse_size("4KiB"), Ok(CacheSize::Bytes(4096)));
+        assert_eq!(parse_size("100B"), Ok(CacheSize::Bytes(100)));
+        assert_eq!(parse_size("5MB"), Ok(CacheSize::Bytes(5_000_000)));
+        assert_eq!(parse_size("2GB"), Ok(CacheSize::Bytes(2_000_000_000)));
+        assert_eq!(parse_size("1000"), Ok(CacheSize::Objects(1000)));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("-5").is_err());
+        assert!(parse_size("12XB").is_err());
+        assert!(parse_size("99999999999999999999").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn ratios() {
+        assert_eq!(ratio_string(1, 3), "0.333333");
+        assert_eq!(ratio_string(2, 3), "0.666667");
+        assert_eq!(ratio_string(5, 5), "1.000000");
+        assert_eq!(ratio_string(0, 0), "0.000000");
+    }
+
+    #[test]
+    fn next_access_and_formats() {
+        let r = parse_txt("1\n2\n\n1\n3\n2\n").unwrap();
+        let next: Vec<i64> = r.iter().map(|r| r.next_access).collect();
+        assert_eq!(next, vec![2, 4, -1, -1, -1]);
+        let c = parse_csv("timestamp,obj_id,obj_size\n0,5,100\n1,6,200\n2,5,100\n").unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[0].id, c[0].size, c[0].next_access), (5, 100, 2));
+        assert!(parse_csv("a,b\n1,2\n").is_err());
+        assert!(parse_csv("obj_id\nx\n").is_err());
+        assert!(parse_txt("1\nfoo\n").is_err());
+        assert!(parse_oracle(&[0u8; 25]).is_err());
+    }
+
+    #[test]
+    fn small_simulations() {
+        let r = parse_txt("1\n2\n3\n1\n4\n2\n1\n3\n").unwrap();
+        let s = simulate(&r, PolicyName::Lru, CacheSize::Objects(3)).unwrap();
+        assert_eq!((s.requests, s.misses), (8, 6));
+        let s = simulate(&r, PolicyName::Belady, CacheSize::Objects(3)).unwrap();
+        assert_eq!(s.misses, 5);
+        assert!(simulate(&r, PolicyName::Learned, CacheSize::Objects(3)).is_err());
+    }
+}
