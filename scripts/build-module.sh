@@ -27,7 +27,7 @@ case "$target" in
     kdir=$("$here/build-kernel.sh" "$target")
     name=$target ;;
   *)
-    kdir=$(cd "$target" && pwd) || { echo "build-module: no such kernel tree: $target" >&2; exit 1; }
+    kdir=$(cd "$target" 2>/dev/null && pwd) || { echo "build-module: no such kernel tree: $target" >&2; exit 1; }
     [ -f "$kdir/Module.symvers" ] || {
       echo "build-module: $kdir has no Module.symvers: run 'make modules' there first" >&2
       exit 1
