@@ -65,7 +65,12 @@ def parse(text):
                 current = Script(name)
             scripts.append((current, m.group(1) == "ok", m.group(4)))
             current = None
-    return top_plan, scripts, []
+    problems = []
+    if current is not None:
+        done = len(current.leaves)
+        problems.append(f"{current.name}: started but never finished, after {done} result(s) "
+                        "(hung, or the guest died)")
+    return top_plan, scripts, problems
 
 
 def main(argv):

@@ -61,8 +61,9 @@ class KtapParser(unittest.TestCase):
         self.assertIn("b.sh: planned 3 results, got 1", out)
 
     def test_guest_hang_leaves_run_incomplete(self):
-        rc, out = run(GOOD.split("# selftests: learned_os: b.sh")[0])
+        rc, out = run(GOOD.split("# ok 1 third")[0])
         self.assertEqual(rc, 1)
+        self.assertIn("b.sh: started but never finished, after 0 result(s)", out)
         self.assertIn("run incomplete: planned 2 test scripts, 1 reported", out)
 
     def test_no_output_at_all_fails(self):
