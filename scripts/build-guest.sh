@@ -12,6 +12,7 @@ variant=${1:?usage: build-guest.sh [--clippy] plain|debug}
 kdir=$("$here/build-kernel.sh" "$variant")
 ko=$("$here/build-module.sh" ${modflags[@]+"${modflags[@]}"} "$variant")
 initrd=$repo/build/initramfs-$variant.cpio.gz
-"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir"
+"$here/make-test-models.sh" "$repo/build/testmodels" >&2
+"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels"
 echo "$kdir/arch/x86/boot/bzImage"
 echo "$initrd"

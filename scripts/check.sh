@@ -62,6 +62,15 @@ elif [ "$rc" != 0 ] || [ -z "$ran" ]; then
   bad "host tests (did not run)"
 fi
 
+section "fuzz: the .lmod parser and engine, coverage-guided, ${LEARNED_OS_FUZZ_SECONDS:-30} s"
+if rust/fuzz/run.sh "${LEARNED_OS_FUZZ_SECONDS:-30}" >build/fuzz.log 2>&1; then
+  tail -n 3 build/fuzz.log
+  ok "fuzz parse_lmod: no crash in ${LEARNED_OS_FUZZ_SECONDS:-30} s"
+else
+  tail -n 30 build/fuzz.log
+  bad "fuzz parse_lmod (crash or build failure: build/fuzz.log)"
+fi
+
 section "debug kernel, and learned_os.ko through clippy (CLIPPY=1, warnings denied)"
 if mapfile -t guest < <("$here/build-guest.sh" --clippy debug) && [ "${#guest[@]}" = 2 ]; then
   ok "learned_os.ko builds with CLIPPY=1, no warnings"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs: static busybox, /init, the module, the kselftests and the demo.
-# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS]
 #   KDIR provides usr/gen_init_cpio, so no root is needed for device nodes.
+#   TESTMODELS (from make-test-models.sh) lands in /learned_os/testmodels; the shipped
+#   models/*.lmod in /learned_os/models.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 out=${1:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
 ko=${2:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
-kdir=${3:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
+kdir=${3:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS]}
+testmodels=${4:-}
 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -21,7 +24,15 @@ trap 'rm -f "$spec"' EXIT
   echo "dir /dev 0755 0 0"
   echo "nod /dev/console 0600 0 0 c 5 1"
   echo "nod /dev/null 0666 0 0 c 1 3"
-  for d in /bin /sbin /proc /sys /tmp /mnt /learned_os /learned_os/tests; do echo "dir $d 0755 0 0"; done
+  for d in /bin /sbin /proc /sys /tmp /mnt /learned_os /learned_os/tests /learned_os/models \
+    /learned_os/testmodels; do
+    echo "dir $d 0755 0 0"
+  done
+  for f in "$repo"/models/*.lmod ${testmodels:+"$testmodels"/*}; do
+    [ -f "$f" ] || continue
+    case "$f" in "$repo"/models/*) dst=models ;; *) dst=testmodels ;; esac
+    echo "file /learned_os/$dst/$(basename "$f") $f 0644 0 0"
+  done
   echo "file /bin/busybox $busybox 0755 0 0"
   echo "file /init $here/guest/init 0755 0 0"
   echo "file /learned_os/demo.sh $here/guest/demo.sh 0755 0 0"

@@ -3,18 +3,24 @@
 //! The sysfs ABI: `/sys/kernel/learned_os/` and one directory per policy.
 //!
 //! ```text
-//! /sys/kernel/learned_os/version        ro  module version, e.g. "0.1.0"
-//! /sys/kernel/learned_os/<policy>/enabled  rw  0 or 1
-//! /sys/kernel/learned_os/<policy>/stats    ro  one "key value" per line
+//! /sys/kernel/learned_os/version              ro  module version, e.g. "0.1.0"
+//! /sys/kernel/learned_os/<policy>/enabled     rw  0 or 1
+//! /sys/kernel/learned_os/<policy>/stats       ro  one "key value" per line
+//! /sys/kernel/learned_os/<policy>/model       wo  a .lmod file, or "none" to unload
+//! /sys/kernel/learned_os/<policy>/model_info  ro  the active model, "key value" per line
+//! /sys/kernel/learned_os/<policy>/infer       rw  write inputs, read the active model's answer
 //! ```
 
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use crate::learned_core::model::mlp::MAX_INPUTS;
+use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
+use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
-use crate::sysfs::{self, File, Handler};
+use crate::sysfs::{self, File, Handler, Kind};
 use crate::warn::warn_ratelimited;
 
 /// Directory id of `/sys/kernel/learned_os` itself; a policy's is its index plus one.
@@ -27,13 +33,23 @@ enum FileId {
     Version = 0,
     Enabled = 1,
     Stats = 2,
+    Model = 3,
+    ModelInfo = 4,
+    Infer = 5,
 }
 
 impl FileId {
     fn from_u32(id: u32) -> Option<Self> {
-        [Self::Version, Self::Enabled, Self::Stats]
-            .into_iter()
-            .find(|f| *f as u32 == id)
+        [
+            Self::Version,
+            Self::Enabled,
+            Self::Stats,
+            Self::Model,
+            Self::ModelInfo,
+            Self::Infer,
+        ]
+        .into_iter()
+        .find(|f| *f as u32 == id)
     }
 }
 
@@ -41,6 +57,7 @@ const ROOT_FILES: &[File] = &[File {
     name: c_str!("version"),
     mode: 0o444,
     id: FileId::Version as u32,
+    kind: Kind::Text,
 }];
 
 const POLICY_FILES: &[File] = &[
@@ -48,11 +65,31 @@ const POLICY_FILES: &[File] = &[
         name: c_str!("enabled"),
         mode: 0o644,
         id: FileId::Enabled as u32,
+        kind: Kind::Text,
     },
     File {
         name: c_str!("stats"),
         mode: 0o444,
         id: FileId::Stats as u32,
+        kind: Kind::Text,
+    },
+    File {
+        name: c_str!("model"),
+        mode: 0o200,
+        id: FileId::Model as u32,
+        kind: Kind::Binary,
+    },
+    File {
+        name: c_str!("model_info"),
+        mode: 0o444,
+        id: FileId::ModelInfo as u32,
+        kind: Kind::Text,
+    },
+    File {
+        name: c_str!("infer"),
+        mode: 0o644,
+        id: FileId::Infer as u32,
+        kind: Kind::Text,
     },
 ];
 
@@ -63,22 +100,36 @@ enum Node {
 }
 
 /// The state behind every knob of the module.
+#[pin_data]
 pub(crate) struct Knobs {
     policies: [Policy; PolicyId::ALL.len()],
+    #[pin]
+    slots: [ModelSlot; PolicyId::ALL.len()],
 }
 
 impl Knobs {
-    /// Every policy disabled.
-    pub(crate) fn new() -> Self {
-        Self {
+    /// Every policy disabled, no model loaded.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
-        }
+            // `i` ranges over the array's indices, which are `ALL`'s.
+            slots <- kernel::init::pin_init_array_from_fn(|i| {
+                let id = PolicyId::ALL[i];
+                ModelSlot::new(id, id.model_expect())
+            }),
+        })
     }
 
     /// The state of `id`.
     pub(crate) fn policy(&self, id: PolicyId) -> &Policy {
         // `PolicyId::index` is below `ALL.len()`, the array's length.
         &self.policies[id.index()]
+    }
+
+    /// The model slot of `id`.
+    pub(crate) fn slot(&self, id: PolicyId) -> &ModelSlot {
+        // As in `policy`.
+        &self.slots[id.index()]
     }
 
     fn node(dir: u32) -> Result<Node> {
@@ -105,26 +156,52 @@ pub(crate) fn register(knobs: Arc<Knobs>) -> Result<sysfs::Tree<Knobs>> {
 }
 
 impl Handler for Knobs {
-    fn show(
-        &self,
-        dir: u32,
-        file: u32,
-        out: &mut crate::learned_core::text::TextBuf<'_>,
-    ) -> Result {
+    fn show(&self, dir: u32, file: u32, out: &mut TextBuf<'_>) -> Result {
         let written = match (Self::node(dir)?, FileId::from_u32(file).ok_or(EINVAL)?) {
             (Node::Root, FileId::Version) => out.line(learned_core::VERSION),
             (Node::Policy(p), FileId::Enabled) => out.line(u8::from(self.policy(p).enabled())),
-            (Node::Policy(p), FileId::Stats) => self.policy(p).write_stats(out),
+            (Node::Policy(p), FileId::Stats) => self
+                .policy(p)
+                .write_stats(out)
+                .and_then(|()| self.slot(p).write_stats(out)),
+            (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
+            (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
             _ => return Err(EINVAL),
         };
         written.map_err(|_| EFBIG)
     }
 
     fn store(&self, dir: u32, file: u32, input: &[u8]) -> Result {
-        let (Node::Policy(id), Some(FileId::Enabled)) = (Self::node(dir)?, FileId::from_u32(file))
-        else {
+        let Node::Policy(id) = Self::node(dir)? else {
             return Err(EACCES);
         };
+        match FileId::from_u32(file) {
+            Some(FileId::Enabled) => self.store_enabled(id, input),
+            Some(FileId::Infer) => self.store_infer(id, input),
+            _ => Err(EACCES),
+        }
+    }
+
+    fn write_bin(&self, dir: u32, file: u32, offset: u64, data: &[u8]) -> Result {
+        match (Self::node(dir)?, FileId::from_u32(file)) {
+            (Node::Policy(id), Some(FileId::Model)) => self.slot(id).write_chunk(offset, data),
+            _ => Err(EACCES),
+        }
+    }
+}
+
+impl Knobs {
+    fn store_infer(&self, id: PolicyId, input: &[u8]) -> Result {
+        let mut values = [0i32; MAX_INPUTS];
+        let n = knob::parse_i32_list(input, &mut values).map_err(|e| {
+            self.policy(id).count_rejected_write();
+            warn_ratelimited!("{}/infer: write refused: {}\n", id.name(), e.reason());
+            EINVAL
+        })?;
+        self.slot(id).infer(values.get(..n).unwrap_or_default())
+    }
+
+    fn store_enabled(&self, id: PolicyId, input: &[u8]) -> Result {
         let policy = self.policy(id);
         match knob::parse_bool(input) {
             Ok(on) => {

@@ -17,6 +17,7 @@ use kernel::sync::Arc;
 mod learned_core;
 
 mod knobs;
+mod model_slot;
 mod policy;
 mod sysfs;
 mod warn;
@@ -35,7 +36,7 @@ struct LearnedOs {
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let knobs = Arc::new(knobs::Knobs::new(), GFP_KERNEL)?;
+        let knobs = Arc::pin_init(knobs::Knobs::new(), GFP_KERNEL)?;
         let sysfs = knobs::register(knobs)?;
         pr_info!("loaded, version {}\n", learned_core::VERSION);
         Ok(Self { _sysfs: sysfs })

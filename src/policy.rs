@@ -8,7 +8,10 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::str::CStr;
 
+use crate::learned_core::model::format::Kind;
+use crate::learned_core::model::schema;
 use crate::learned_core::text::TextBuf;
+use crate::model_slot::Expect;
 
 /// A learned policy; each has a directory under `/sys/kernel/learned_os/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +43,21 @@ impl PolicyId {
     /// The policy's position in [`PolicyId::ALL`].
     pub(crate) fn index(self) -> usize {
         self as usize
+    }
+
+    /// The model kind and feature schema the policy's model slot accepts.
+    pub(crate) fn model_expect(self) -> Expect {
+        let (kind, schema_id, schema_version) = match self {
+            Self::Evict => (Kind::Mlp, schema::EVICT, schema::EVICT_VERSION),
+            Self::Sizer => (Kind::Mlp, schema::SIZER, schema::SIZER_VERSION),
+            Self::Vindex => (Kind::Pla, schema::VINDEX, schema::VINDEX_VERSION),
+            Self::Sched => (Kind::Mlp, schema::SCHED, schema::SCHED_VERSION),
+        };
+        Expect {
+            kind,
+            schema_id,
+            schema_version,
+        }
     }
 
     /// The policy at `index` in [`PolicyId::ALL`].

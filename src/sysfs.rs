@@ -38,6 +38,14 @@ mod ffi {
         buf: *const u8,
         len: usize,
     ) -> isize;
+    pub(super) type WriteBinFn = unsafe extern "C" fn(
+        ctx: *const c_void,
+        dir_id: u32,
+        file_id: u32,
+        buf: *const u8,
+        offset: i64,
+        len: usize,
+    ) -> isize;
 
     extern "C" {
         pub(super) fn lo_sysfs_dir_create(
@@ -47,9 +55,16 @@ mod ffi {
             dir_id: u32,
             show: ShowFn,
             store: StoreFn,
+            write_bin: WriteBinFn,
             out: *mut *mut LoSysfsDir,
         ) -> c_int;
         pub(super) fn lo_sysfs_file_create(
+            dir: *mut LoSysfsDir,
+            name: *const c_char,
+            mode: u16,
+            file_id: u32,
+        ) -> c_int;
+        pub(super) fn lo_sysfs_bin_file_create(
             dir: *mut LoSysfsDir,
             name: *const c_char,
             mode: u16,
@@ -65,6 +80,17 @@ pub(crate) trait Handler: Send + Sync + 'static {
     fn show(&self, dir: u32, file: u32, out: &mut TextBuf<'_>) -> Result;
     /// Applies a write of `input`. On error nothing may have changed.
     fn store(&self, dir: u32, file: u32, input: &[u8]) -> Result;
+    /// Takes one chunk, at file offset `offset`, of a write to a [`Kind::Binary`] file.
+    fn write_bin(&self, dir: u32, file: u32, offset: u64, data: &[u8]) -> Result;
+}
+
+/// How a file is read and written.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    /// Text, read with `show` and written whole with `store` (at most a page).
+    Text,
+    /// Write-only, of any length: `write_bin` gets it a chunk at a time with offsets.
+    Binary,
 }
 
 /// One file of a directory.
@@ -75,6 +101,8 @@ pub(crate) struct File {
     pub(crate) mode: u16,
     /// The id passed to the handler.
     pub(crate) id: u32,
+    /// Text or binary.
+    pub(crate) kind: Kind,
 }
 
 /// A live sysfs directory with its files.
@@ -114,6 +142,7 @@ impl<T: Handler> Dir<T> {
                 id,
                 show_callback::<T>,
                 store_callback::<T>,
+                write_bin_callback::<T>,
                 &mut raw,
             )
         })?;
@@ -121,9 +150,13 @@ impl<T: Handler> Dir<T> {
         // INVARIANT: `raw` was just created as required.
         let dir = Self { raw, handler };
         for file in files {
+            let create = match file.kind {
+                Kind::Text => ffi::lo_sysfs_file_create,
+                Kind::Binary => ffi::lo_sysfs_bin_file_create,
+            };
             // SAFETY: `dir.raw` is live; `file.name` is NUL-terminated and 'static.
             kernel::error::to_result(unsafe {
-                ffi::lo_sysfs_file_create(
+                create(
                     dir.raw.as_ptr(),
                     file.name.as_char_ptr(),
                     file.mode,
@@ -214,6 +247,32 @@ unsafe extern "C" fn store_callback<T: Handler>(
     let input = unsafe { core::slice::from_raw_parts(buf, len) };
     match handler.store(dir_id, file_id, input) {
         // sysfs writes are at most a page, so `len` fits in `isize`.
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// `ctx` must be the handler pointer of a live `Dir<T>`, and `buf` valid for reads of `len`
+/// bytes during the call.
+unsafe extern "C" fn write_bin_callback<T: Handler>(
+    ctx: *const c_void,
+    dir_id: u32,
+    file_id: u32,
+    buf: *const u8,
+    offset: i64,
+    len: usize,
+) -> isize {
+    // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
+    let handler = unsafe { &*ctx.cast::<T>() };
+    // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
+    let data = unsafe { core::slice::from_raw_parts(buf, len) };
+    let Ok(offset) = u64::try_from(offset) else {
+        return EINVAL.to_errno() as isize;
+    };
+    match handler.write_bin(dir_id, file_id, offset, data) {
+        // A chunk is at most a page, so `len` fits in `isize`.
         Ok(()) => len as isize,
         Err(e) => e.to_errno() as isize,
     }

@@ -2,8 +2,9 @@
 /*
  * sysfs directories and files whose show/store are implemented in Rust.
  *
- * A directory is a kobject; each file is a dynamically allocated attribute carrying the
- * file id the Rust callbacks dispatch on. Removing a directory (kobject_del) drains every
+ * A directory is a kobject; each file is a dynamically allocated attribute (or binary
+ * attribute, for files written in chunks at offsets) carrying the file id the Rust callbacks
+ * dispatch on. Removing a directory (kobject_del) drains every
  * show/store in flight and refuses new ones, so after lo_sysfs_dir_destroy() returns no
  * callback runs and the Rust context may be freed.
  */
@@ -19,13 +20,21 @@ struct lo_sysfs_file {
 	struct lo_sysfs_file *next;
 };
 
+struct lo_sysfs_bin_file {
+	struct bin_attribute attr;
+	u32 file_id;
+	struct lo_sysfs_bin_file *next;
+};
+
 struct lo_sysfs_dir {
 	struct kobject kobj;
 	const void *ctx;
 	u32 dir_id;
 	lo_sysfs_show_t show;
 	lo_sysfs_store_t store;
+	lo_sysfs_write_bin_t write_bin;
 	struct lo_sysfs_file *files;
+	struct lo_sysfs_bin_file *bin_files;
 };
 
 static ssize_t lo_sysfs_attr_show(struct kobject *kobj, struct attribute *attr, char *buf)
@@ -45,6 +54,16 @@ static ssize_t lo_sysfs_attr_store(struct kobject *kobj, struct attribute *attr,
 	return dir->store(dir->ctx, dir->dir_id, file->file_id, buf, len);
 }
 
+static ssize_t lo_sysfs_bin_write(struct file *filp, struct kobject *kobj,
+				  struct bin_attribute *attr, char *buf, loff_t off,
+				  size_t len)
+{
+	struct lo_sysfs_dir *dir = container_of(kobj, struct lo_sysfs_dir, kobj);
+	struct lo_sysfs_bin_file *file = container_of(attr, struct lo_sysfs_bin_file, attr);
+
+	return dir->write_bin(dir->ctx, dir->dir_id, file->file_id, buf, off, len);
+}
+
 static const struct sysfs_ops lo_sysfs_ops = {
 	.show = lo_sysfs_attr_show,
 	.store = lo_sysfs_attr_store,
@@ -60,6 +79,12 @@ static void lo_sysfs_release(struct kobject *kobj)
 		kfree(dir->files);
 		dir->files = next;
 	}
+	while (dir->bin_files) {
+		struct lo_sysfs_bin_file *next = dir->bin_files->next;
+
+		kfree(dir->bin_files);
+		dir->bin_files = next;
+	}
 	kfree(dir);
 }
 
@@ -71,7 +96,7 @@ static const struct kobj_type lo_sysfs_ktype = {
 /* Creates @name under @parent, or under /sys/kernel when @parent is NULL. */
 int lo_sysfs_dir_create(struct lo_sysfs_dir *parent, const char *name, const void *ctx,
 			u32 dir_id, lo_sysfs_show_t show, lo_sysfs_store_t store,
-			struct lo_sysfs_dir **out)
+			lo_sysfs_write_bin_t write_bin, struct lo_sysfs_dir **out)
 {
 	struct lo_sysfs_dir *dir;
 	int ret;
@@ -83,6 +108,7 @@ int lo_sysfs_dir_create(struct lo_sysfs_dir *parent, const char *name, const voi
 	dir->dir_id = dir_id;
 	dir->show = show;
 	dir->store = store;
+	dir->write_bin = write_bin;
 	ret = kobject_init_and_add(&dir->kobj, &lo_sysfs_ktype,
 				   parent ? &parent->kobj : kernel_kobj, "%s", name);
 	if (ret) {
@@ -117,7 +143,32 @@ int lo_sysfs_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t mod
 	return 0;
 }
 
-/* Removes @dir and its files; returns once no show/store on them is running. */
+/* Adds a write-only binary file of unbounded size; @name must outlive @dir. */
+int lo_sysfs_bin_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t mode,
+			     u32 file_id)
+{
+	struct lo_sysfs_bin_file *file;
+	int ret;
+
+	file = kzalloc(sizeof(*file), GFP_KERNEL);
+	if (!file)
+		return -ENOMEM;
+	sysfs_bin_attr_init(&file->attr);
+	file->attr.attr.name = name;
+	file->attr.attr.mode = mode;
+	file->attr.write = lo_sysfs_bin_write;
+	file->file_id = file_id;
+	ret = sysfs_create_bin_file(&dir->kobj, &file->attr);
+	if (ret) {
+		kfree(file);
+		return ret;
+	}
+	file->next = dir->bin_files;
+	dir->bin_files = file;
+	return 0;
+}
+
+/* Removes @dir and its files; returns once no callback on them is running. */
 void lo_sysfs_dir_destroy(struct lo_sysfs_dir *dir)
 {
 	kobject_del(&dir->kobj);

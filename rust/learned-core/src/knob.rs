@@ -50,7 +50,11 @@ pub fn parse_bool(input: &[u8]) -> Result<bool, KnobError> {
 /// Only ASCII digits are accepted: no sign, no spaces, no `0x` prefix. Leading zeros are
 /// allowed. A value that does not fit in `u64` is [`KnobError::OutOfRange`].
 pub fn parse_u64(input: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
-    let digits = strip_newline(input);
+    parse_digits(strip_newline(input), min, max)
+}
+
+/// Parses ASCII digits only (no newline) as a `u64` in `min..=max`.
+fn parse_digits(digits: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
     if digits.is_empty() {
         return Err(KnobError::Empty);
     }
@@ -68,6 +72,38 @@ pub fn parse_u64(input: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
         return Err(KnobError::OutOfRange);
     }
     Ok(value)
+}
+
+/// Parses a list of space-separated signed decimal integers (an optional trailing newline)
+/// into `out`, returning how many there were. More values than `out` holds is
+/// [`KnobError::OutOfRange`]; anything but digits, one leading `-` and single spaces is
+/// [`KnobError::Invalid`].
+pub fn parse_i32_list(input: &[u8], out: &mut [i32]) -> Result<usize, KnobError> {
+    let line = strip_newline(input);
+    if line.is_empty() {
+        return Err(KnobError::Empty);
+    }
+    let mut n = 0;
+    for word in line.split(|&c| c == b' ') {
+        let (negative, digits) = match word {
+            [b'-', rest @ ..] => (true, rest),
+            _ => (false, word),
+        };
+        // An empty word (two spaces in a row, a lone `-`) is invalid, not empty.
+        let magnitude = parse_digits(digits, 0, 1 << 31).map_err(|e| match e {
+            KnobError::Empty => KnobError::Invalid,
+            e => e,
+        })?;
+        let value = if negative {
+            0i64 - magnitude as i64
+        } else {
+            magnitude as i64
+        };
+        let value = i32::try_from(value).map_err(|_| KnobError::OutOfRange)?;
+        *out.get_mut(n).ok_or(KnobError::OutOfRange)? = value;
+        n += 1;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -132,6 +168,53 @@ mod tests {
         for bad in [&b"-1"[..], b"+1", b"1 ", b"0x10", b"1e3", b"1\n\n", b" "] {
             assert_eq!(
                 parse_u64(bad, 0, u64::MAX),
+                Err(KnobError::Invalid),
+                "input {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn i32_list_parses_signed_values() {
+        let mut out = [0i32; 4];
+        assert_eq!(
+            parse_i32_list(b"1 -2 2147483647 -2147483648\n", &mut out),
+            Ok(4)
+        );
+        assert_eq!(out, [1, -2, i32::MAX, i32::MIN]);
+        assert_eq!(parse_i32_list(b"7", &mut out), Ok(1));
+        assert_eq!(out[0], 7);
+    }
+
+    #[test]
+    fn i32_list_refuses_bad_input() {
+        let mut out = [0i32; 2];
+        assert_eq!(parse_i32_list(b"", &mut out), Err(KnobError::Empty));
+        assert_eq!(
+            parse_i32_list(b"1 2 3", &mut out),
+            Err(KnobError::OutOfRange)
+        );
+        assert_eq!(
+            parse_i32_list(b"2147483648", &mut out),
+            Err(KnobError::OutOfRange)
+        );
+        assert_eq!(
+            parse_i32_list(b"-2147483649", &mut out),
+            Err(KnobError::OutOfRange)
+        );
+        for bad in [
+            &b"1  2"[..],
+            b" 1",
+            b"1 ",
+            b"-",
+            b"--1",
+            b"1,2",
+            b"+1",
+            b"1\n\n",
+            b"x",
+        ] {
+            assert_eq!(
+                parse_i32_list(bad, &mut out),
                 Err(KnobError::Invalid),
                 "input {bad:?}"
             );

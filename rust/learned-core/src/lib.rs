@@ -15,8 +15,10 @@ pub const VERSION: &str = "0.1.0";
 
 pub mod cache;
 pub mod knob;
+pub mod model;
 pub mod text;
 pub mod trace;
+pub mod upload;
 
 #[cfg(test)]
 mod tests {

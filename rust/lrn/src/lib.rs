@@ -8,6 +8,12 @@
 //! `Vec`-backed storage sized to the number of distinct objects, so the slot arena never runs
 //! out.
 
+pub mod cli;
+pub mod evalrun;
+pub mod model;
+pub mod quantize;
+pub mod train;
+
 use std::collections::HashMap;
 use std::fmt;
 
@@ -352,7 +358,7 @@ pub fn simulate_with(
                     .map_err(|_| Error("cannot build the Belady heap".into()))?,
             )
         }
-        PolicyName::Learned => return err("policy learned needs a model: not implemented yet"),
+        PolicyName::Learned => return err("policy learned runs through evalrun::simulate_learned"),
     };
     for r in reqs {
         if unit {
@@ -428,7 +434,7 @@ impl Report {
 }
 
 /// The usage text.
-pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json]
+pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE]
   NAME: lru fifo clock sieve arc s3fifo lirs belady learned
   SIZE: bytes with a unit (512MiB, 1GiB, 4KiB, 100B; KB/MB/GB are powers of 1000),
         or a bare integer: a number of objects (every object then counts as size 1)";
@@ -446,11 +452,18 @@ pub struct SimArgs {
     pub size: CacheSize,
     /// `--json`.
     pub json: bool,
+    /// `--model`: the model of the learned policy (default [`DEFAULT_EVICT_MODEL`]).
+    pub model: Option<String>,
 }
+
+/// The shipped eviction ranker, used by `--policy learned` without `--model`.
+pub const DEFAULT_EVICT_MODEL: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/evict.lmod");
 
 /// Parses the arguments after `sim`.
 pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
     let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
+    let mut model = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (key, inline) = match a.split_once('=') {
@@ -472,6 +485,7 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
             "--format" => format = Some(Format::parse(&value()?)?),
             "--policy" => policy = Some(PolicyName::parse(&value()?)?),
             "--cache-size" => size = Some(parse_size(&value()?)?),
+            "--model" => model = Some(value()?),
             _ => return err(format!("unknown argument {a:?}\n{USAGE}")),
         }
     }
@@ -482,16 +496,26 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
         policy: policy.ok_or_else(|| missing("--policy"))?,
         size: size.ok_or_else(|| missing("--cache-size"))?,
         json,
+        model,
     })
 }
 
 /// Runs `lrn sim`: returns what to print on stdout.
 pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
-    if args.policy == PolicyName::Learned {
-        return err("policy learned needs a model: not implemented yet");
-    }
     let reqs = load_trace(&args.trace, args.format)?;
-    let stats = simulate(&reqs, args.policy, args.size)?;
+    let stats = if args.policy == PolicyName::Learned {
+        let path = args.model.as_deref().unwrap_or(DEFAULT_EVICT_MODEL);
+        let model =
+            std::fs::read(path).map_err(|e| Error(format!("cannot read model {path}: {e}")))?;
+        evalrun::simulate_learned(
+            &reqs,
+            args.size,
+            Some(&model),
+            learned_core::cache::learned::DEFAULT_CANDIDATES,
+        )?
+    } else {
+        simulate(&reqs, args.policy, args.size)?
+    };
     let rep = Report {
         policy: args.policy.name(),
         cache_size: args.size.value(),

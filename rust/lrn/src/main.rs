@@ -6,22 +6,44 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
         Some("sim") => {}
+        Some("inspect") => {
+            return match lrn::model::run_inspect(rest) {
+                Ok(out) => {
+                    print!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err((out, e)) => {
+                    print!("{out}");
+                    eprintln!("lrn: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some("model") => return report(lrn::model::run_model(rest)),
+        Some("bench-infer") => return report(lrn::model::run_bench(rest)),
+        Some("train") => return report(lrn::cli::train(rest)),
+        Some("eval") => return report(lrn::cli::eval(rest)),
         Some("-h" | "--help" | "help") => {
-            println!("{}", lrn::USAGE);
+            println!("{}\n{}\n{}", lrn::USAGE, lrn::model::USAGE, lrn::cli::USAGE);
             return ExitCode::SUCCESS;
         }
         Some(other) => {
-            eprintln!("lrn: unknown command {other:?}\n{}", lrn::USAGE);
+            eprintln!(
+                "lrn: unknown command {other:?}\n{}\n{}\n{}",
+                lrn::USAGE,
+                lrn::model::USAGE,
+                lrn::cli::USAGE
+            );
             return ExitCode::from(2);
         }
         None => {
-            eprintln!("{}", lrn::USAGE);
+            eprintln!("{}\n{}\n{}", lrn::USAGE, lrn::model::USAGE, lrn::cli::USAGE);
             return ExitCode::from(2);
         }
     }
-    let rest = args.get(1..).unwrap_or_default();
     let parsed = match lrn::parse_sim_args(rest) {
         Ok(a) => a,
         Err(e) => {
@@ -30,6 +52,20 @@ fn main() -> ExitCode {
         }
     };
     match lrn::run_sim(&parsed) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lrn: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a command's output, or its error with exit status 1.
+fn report(r: Result<String, lrn::Error>) -> ExitCode {
+    match r {
         Ok(out) => {
             print!("{out}");
             ExitCode::SUCCESS

@@ -248,10 +248,9 @@ fn errors_exit_non_zero_without_panicking() {
     assert_fails(&lrn(&base("lru", "12XB", "txt")), "bad cache size");
     assert_fails(&lrn(&base("lru", "MiB", "txt")), "bad cache size");
     assert_fails(&lrn(&base("nosuch", "3", "txt")), "unknown policy");
-    assert_fails(
-        &lrn(&base("learned", "3", "txt")),
-        "policy learned needs a model: not implemented yet",
-    );
+    let mut no_model = base("learned", "3", "txt");
+    no_model.extend(["--model", "/nonexistent/evict.lmod"]);
+    assert_fails(&lrn(&no_model), "cannot read model");
     // A txt trace with a non-numeric id, and a csv without an obj_id column.
     std::fs::write(&path, "1\nabc\n").unwrap();
     assert_fails(&lrn(&base("lru", "3", "txt")), "bad object id");

@@ -21,6 +21,8 @@ pub mod arc;
 pub mod belady;
 pub mod clock;
 pub mod fifo;
+pub mod history;
+pub mod learned;
 pub mod lirs;
 pub mod lru;
 pub mod s3fifo;

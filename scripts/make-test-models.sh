@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Generate the model files the kselftests load, with the answers the host computes for them,
+# so the guest can check the kernel's inference bit for bit against the host's.
+# Usage: make-test-models.sh OUTDIR
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+out=${1:?usage: make-test-models.sh OUTDIR}
+mkdir -p "$out"
+(cd "$repo/rust" && cargo build --quiet --release -p lrn)
+lrn=$repo/rust/target/release/lrn
+
+# Inputs every MLP test uses: int8 features (the evict schema has 8 inputs).
+features="17 -3 64 0 -128 127 5 -77"
+key=123456
+
+"$lrn" model synth --kind mlp --schema 1 --seed 1 --out "$out/evict-a.lmod"
+"$lrn" model synth --kind mlp --schema 1 --seed 2 --out "$out/evict-b.lmod"
+"$lrn" model synth --kind mlp --schema 4 --seed 3 --out "$out/sched.lmod"
+"$lrn" model synth --kind pla --schema 3 --seed 4 --out "$out/vindex.lmod"
+echo "$features" >"$out/features"
+echo "$key" >"$out/key"
+for m in evict-a evict-b; do
+  "$lrn" model infer --model "$out/$m.lmod" --input "$features" >"$out/$m.answer"
+done
+"$lrn" model infer --model "$out/vindex.lmod" --input "$key" >"$out/vindex.answer"
+for m in evict-a evict-b sched vindex; do
+  "$lrn" inspect "$out/$m.lmod" | awk '$1 == "crc32:" { print $2 }' >"$out/$m.crc32"
+done
+# A file whose header declares more than the format allows (65536 bytes in all).
+python3 - "$out/oversized.lmod" <<'PY'
+import struct, sys
+payload = 70000
+header = b"LMOD" + struct.pack("<HHHHIIII", 1, 1, 1, 1, 7, payload, 0, 0) + b"\0\0\0\0"
+open(sys.argv[1], "wb").write(header + bytes(payload))
+PY

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A policy's model slot: a `.lmod` file written from user space to `<policy>/model`,
+//! validated whole, then swapped in atomically for the readers.
+//!
+//! Writers (process context) reassemble the file under a mutex and validate it completely:
+//! format, checksum, kind and feature schema. Only then is the active model replaced, under a
+//! spinlock that readers hold just long enough to take a reference, so a reader sees the old
+//! model or the new one, never a mix. A refused file gets an errno and one warning line, and
+//! the previous model stays active.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::time::Ktime;
+use kernel::{new_mutex, new_spinlock};
+
+use crate::learned_core::model::format::{self, Header, Kind, HEADER_LEN, MAX_FILE_LEN};
+use crate::learned_core::model::mlp::MAX_OUTPUTS;
+use crate::learned_core::text::TextBuf;
+use crate::learned_core::upload::{Step, Upload, UploadError};
+use crate::policy::PolicyId;
+use crate::warn::warn_ratelimited;
+
+/// What a slot accepts: one model kind for one feature schema version.
+#[derive(Clone, Copy)]
+pub(crate) struct Expect {
+    /// The model kind.
+    pub(crate) kind: Kind,
+    /// The feature schema id (`learned_core::model::schema`).
+    pub(crate) schema_id: u16,
+    /// The schema version.
+    pub(crate) schema_version: u16,
+}
+
+/// A validated model, immutable once loaded.
+pub(crate) struct LoadedModel {
+    /// The file, exactly as validated.
+    bytes: KVec<u8>,
+    header: Header,
+    loaded_at: Ktime,
+    inferences: AtomicU64,
+}
+
+/// What one inference returned.
+#[derive(Clone, Copy)]
+pub(crate) enum Answer {
+    /// MLP: the predicted class and the output logits.
+    Class {
+        class: usize,
+        logits: [i32; MAX_OUTPUTS],
+        outputs: usize,
+    },
+    /// PLA: the predicted position and the window `[lo, hi]` to search.
+    Position { pos: u64, lo: u64, hi: u64 },
+}
+
+impl LoadedModel {
+    /// Runs the model on `input`: int8 features for an MLP, one key for a PLA.
+    pub(crate) fn infer(&self, input: &[i32]) -> Result<Answer> {
+        // The bytes passed `format::parse` at load time and never change, so this cannot
+        // fail; it re-derives the typed view.
+        let model = format::parse(&self.bytes).map_err(|_| EINVAL)?;
+        self.inferences.fetch_add(1, Ordering::Relaxed);
+        if let Some(mlp) = model.mlp() {
+            let mut features = [0i8; crate::learned_core::model::mlp::MAX_INPUTS];
+            let features = features.get_mut(..input.len()).ok_or(EINVAL)?;
+            for (f, &v) in features.iter_mut().zip(input) {
+                *f = i8::try_from(v).map_err(|_| ERANGE)?;
+            }
+            let mut logits = [0i32; MAX_OUTPUTS];
+            let outputs = mlp.infer(features, &mut logits).map_err(|_| EINVAL)?;
+            let scores = logits.get(..outputs).unwrap_or_default();
+            // The first of the highest logits, as `Mlp::predict` chooses.
+            let class = (0..outputs)
+                .rev()
+                .max_by_key(|&i| scores.get(i).copied().unwrap_or(i32::MIN))
+                .unwrap_or(0);
+            return Ok(Answer::Class {
+                class,
+                logits,
+                outputs,
+            });
+        }
+        let pla = model.pla().ok_or(EINVAL)?;
+        let [key] = input else {
+            return Err(EINVAL);
+        };
+        let p = pla.predict(u64::try_from(*key).map_err(|_| ERANGE)?);
+        Ok(Answer::Position {
+            pos: p.pos,
+            lo: p.lo,
+            hi: p.hi,
+        })
+    }
+}
+
+/// An upload in progress and the buffer it fills (empty while idle).
+struct Staging {
+    upload: Upload,
+    buf: KVVec<u8>,
+}
+
+/// One policy's model slot.
+#[pin_data]
+pub(crate) struct ModelSlot {
+    policy: PolicyId,
+    expect: Expect,
+    #[pin]
+    staging: Mutex<Staging>,
+    #[pin]
+    active: SpinLock<Option<Arc<LoadedModel>>>,
+    /// The answer of the last write to `infer`, for reading it back.
+    #[pin]
+    last_answer: Mutex<Option<Answer>>,
+    loads: AtomicU64,
+    rejects: AtomicU64,
+}
+
+/// The total length a `.lmod` file declares, once its header has arrived.
+fn declared_len(bytes: &[u8]) -> Option<Result<usize, UploadError>> {
+    let magic = bytes.get(..4)?;
+    if magic != format::MAGIC.as_slice() {
+        return Some(Err(UploadError::BadHeader));
+    }
+    let len = bytes.get(16..20)?;
+    let payload = u32::from_le_bytes([len[0], len[1], len[2], len[3]]);
+    let total = usize::try_from(payload)
+        .ok()
+        .and_then(|p| p.checked_add(HEADER_LEN));
+    Some(total.ok_or(UploadError::TooLarge))
+}
+
+impl ModelSlot {
+    /// An empty slot for `policy`, accepting `expect`.
+    pub(crate) fn new(policy: PolicyId, expect: Expect) -> impl PinInit<Self> {
+        pin_init!(Self {
+            policy,
+            expect,
+            staging <- new_mutex!(Staging { upload: Upload::new(), buf: KVVec::new() }),
+            active <- new_spinlock!(None),
+            last_answer <- new_mutex!(None),
+            loads: AtomicU64::new(0),
+            rejects: AtomicU64::new(0),
+        })
+    }
+
+    /// The active model, if any. Cheap and non-sleeping: for the hot paths.
+    pub(crate) fn current(&self) -> Option<Arc<LoadedModel>> {
+        self.active.lock().clone()
+    }
+
+    fn reject(&self, why: &str, err: Error) -> Error {
+        self.rejects.fetch_add(1, Ordering::Relaxed);
+        warn_ratelimited!(
+            "{}/model: refused: {}; the previous model stays active\n",
+            self.policy.name(),
+            why
+        );
+        err
+    }
+
+    /// Takes one chunk of a write to `<policy>/model`.
+    pub(crate) fn write_chunk(&self, offset: u64, data: &[u8]) -> Result {
+        if offset == 0 && matches!(data, b"none" | b"none\n") {
+            let old = self.active.lock().take();
+            if old.is_some() {
+                pr_info!("{}: model unloaded, fallback only\n", self.policy.name());
+            }
+            return Ok(());
+        }
+        let mut guard = self.staging.lock();
+        let st = &mut *guard;
+        if offset == 0 && st.buf.is_empty() {
+            st.buf = KVVec::from_elem(0u8, MAX_FILE_LEN, GFP_KERNEL)?;
+        }
+        let step = st
+            .upload
+            .write(&mut st.buf, offset, data, PAGE_SIZE, declared_len);
+        let res = match step {
+            Ok(Step::Partial) => return Ok(()),
+            Ok(Step::Complete(len)) => self.commit(st.buf.get(..len).unwrap_or_default()),
+            Err(e @ UploadError::TooLarge) => Err(self.reject(e.reason(), EFBIG)),
+            Err(e) => Err(self.reject(e.reason(), EINVAL)),
+        };
+        // Done, one way or the other: give the staging buffer back.
+        st.buf = KVVec::new();
+        res
+    }
+
+    /// Validates a complete file and makes it the active model.
+    fn commit(&self, bytes: &[u8]) -> Result {
+        let header = format::parse(bytes)
+            .map_err(|e| self.reject(e.reason(), EINVAL))?
+            .header();
+        let expect = self.expect;
+        if header.kind != expect.kind {
+            return Err(self.reject("wrong model kind for this policy", EINVAL));
+        }
+        if header.schema_id != expect.schema_id || header.schema_version != expect.schema_version {
+            return Err(self.reject("wrong feature schema for this policy", EINVAL));
+        }
+        let mut copy = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(bytes, GFP_KERNEL)?;
+        let model = Arc::new(
+            LoadedModel {
+                bytes: copy,
+                header,
+                loaded_at: Ktime::ktime_get(),
+                inferences: AtomicU64::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let old = self.active.lock().replace(model);
+        // The old model is released here, outside the lock, once its last reader is done.
+        drop(old);
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        pr_info!(
+            "{}: loaded model id {} ({} bytes, crc32 {:#010x})\n",
+            self.policy.name(),
+            header.model_id,
+            bytes.len(),
+            header.crc
+        );
+        Ok(())
+    }
+
+    /// Runs the active model on `input` and remembers the answer for [`Self::show_answer`].
+    pub(crate) fn infer(&self, input: &[i32]) -> Result {
+        let model = self.current().ok_or(ENOENT)?;
+        let answer = model.infer(input)?;
+        *self.last_answer.lock() = Some(answer);
+        Ok(())
+    }
+
+    /// Writes the last answer: `<class> <logit>...` or `<pos> <lo> <hi>`, or `none`.
+    pub(crate) fn show_answer(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        match *self.last_answer.lock() {
+            None => out.line("none"),
+            Some(Answer::Class {
+                class,
+                logits,
+                outputs,
+            }) => {
+                write!(out, "{class}")?;
+                for l in logits.get(..outputs).unwrap_or_default() {
+                    write!(out, " {l}")?;
+                }
+                out.push(b"\n")
+            }
+            Some(Answer::Position { pos, lo, hi }) => out.line(format_args!("{pos} {lo} {hi}")),
+        }
+    }
+
+    /// Writes `model_info`: one `key value` per line.
+    pub(crate) fn write_info(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        match self.current() {
+            None => out.kv("loaded", 0)?,
+            Some(m) => {
+                let h = m.header;
+                out.kv("loaded", 1)?;
+                out.kv("id", h.model_id)?;
+                out.kv("kind", h.kind.name())?;
+                out.kv("schema_id", h.schema_id)?;
+                out.kv("schema_version", h.schema_version)?;
+                out.kv("size", m.bytes.len())?;
+                out.kv("crc32", format_args!("{:#010x}", h.crc))?;
+                out.kv("loaded_at_ms", m.loaded_at.to_ms())?;
+                out.kv("inferences", m.inferences.load(Ordering::Relaxed))?;
+            }
+        }
+        out.kv("loads", self.loads.load(Ordering::Relaxed))?;
+        out.kv("rejects", self.rejects.load(Ordering::Relaxed))
+    }
+
+    /// Adds the slot's counters to the policy's `stats`.
+    pub(crate) fn write_stats(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        out.kv("model_loaded", u8::from(self.current().is_some()))?;
+        out.kv("model_loads", self.loads.load(Ordering::Relaxed))?;
+        out.kv("model_rejects", self.rejects.load(Ordering::Relaxed))
+    }
+}
