@@ -27,6 +27,13 @@ done
 for m in evict-a evict-b sched vindex; do
   "$lrn" inspect "$out/$m.lmod" | awk '$1 == "crc32:" { print $2 }' >"$out/$m.crc32"
 done
+# The shipped models (models/<policy>.lmod): the host's answer and checksum for each.
+for m in "$repo"/models/*.lmod; do
+  [ -f "$m" ] || continue
+  name=$(basename "$m" .lmod)
+  "$lrn" model infer --model "$m" --input "$features" >"$out/shipped-$name.answer"
+  "$lrn" inspect "$m" | awk '$1 == "crc32:" { print $2 }' >"$out/shipped-$name.crc32"
+done
 # A file whose header declares more than the format allows (65536 bytes in all).
 python3 - "$out/oversized.lmod" <<'PY'
 import struct, sys

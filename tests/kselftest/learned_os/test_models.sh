@@ -55,14 +55,35 @@ swap_under_inference() {
 	[ "$n" -gt 0 ] && [ "$bad" = 0 ]
 }
 
+shipped_models() { # every models/<policy>.lmod loads into <policy> and answers as the host does
+	n=0
+	for f in /learned_os/models/*.lmod; do
+		[ -f "$f" ] || continue
+		p=$(basename "$f" .lmod)
+		load "$f" "$p" || { ktap_print_msg "$p: $(cat "$TMP/err")"; return 1; }
+		[ "$(info "$p" crc32)" = "$(cat $M/shipped-$p.crc32)" ] || return 1
+		echo "$FEAT" >"$SYSFS/$p/infer" && [ "$(cat "$SYSFS/$p/infer")" = "$(cat $M/shipped-$p.answer)" ] ||
+			{ ktap_print_msg "$p: kernel $(cat "$SYSFS/$p/infer"), host $(cat $M/shipped-$p.answer)"; return 1; }
+		echo none >"$SYSFS/$p/model"
+		n=$((n + 1))
+	done
+	ktap_print_msg "$n shipped model(s) checked"
+	[ "$n" -gt 0 ]
+}
+
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 15
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
 
 ktap_check "no model loaded at insmod" sh -c "for p in $POLICIES; do grep -qx 'loaded 0' $SYSFS/\$p/model_info || exit 1; done"
 ktap_check "inference without a model fails with ENOENT" sh -c "! echo '$FEAT' > $E/infer 2>/dev/null"
+if ls /learned_os/models/*.lmod >/dev/null 2>&1; then
+	ktap_check "each shipped model loads and answers exactly as on the host" shipped_models
+else
+	ktap_test_skip "each shipped model loads and answers exactly as on the host" "no models/*.lmod"
+fi
 ktap_check "evict: model A loads" load $M/evict-a.lmod evict
 ktap_check "model_info: kind, schema, size and crc32 of model A" info_matches
 ktap_check "kernel inference equals the host's, model A" answers evict-a
