@@ -60,9 +60,9 @@ pub(crate) enum Answer {
 impl LoadedModel {
     /// Runs the model on `input`: int8 features for an MLP, one key for a PLA.
     pub(crate) fn infer(&self, input: &[i32]) -> Result<Answer> {
-        // The bytes passed `format::parse` at load time and never change, so this cannot
-        // fail; it re-derives the typed view.
-        let model = format::parse(&self.bytes).map_err(|_| EINVAL)?;
+        // The bytes passed `format::parse` (checksum included) at load time and never change:
+        // re-deriving the typed view skips the checksum and cannot fail.
+        let model = format::parse_validated(&self.bytes).map_err(|_| EINVAL)?;
         self.inferences.fetch_add(1, Ordering::Relaxed);
         if let Some(mlp) = model.mlp() {
             let mut features = [0i8; crate::learned_core::model::mlp::MAX_INPUTS];

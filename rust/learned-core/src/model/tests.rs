@@ -624,3 +624,30 @@ fn pla_fit_errors() {
     ];
     assert_eq!(fit(&zigzag, 0, &mut out), Err(FitError::OutOfRoom));
 }
+
+#[test]
+fn parse_validated_skips_only_the_checksum() {
+    for file in [tiny_mlp(), small_pla()] {
+        let full = parse(&file).unwrap();
+        let fast = super::format::parse_validated(&file).unwrap();
+        assert_eq!(full.header(), fast.header());
+        // A wrong checksum is the only thing it lets through...
+        let mut bad_crc = file.clone();
+        bad_crc[28] ^= 0xff;
+        assert_eq!(parse(&bad_crc).err(), Some(ParseError::BadChecksum));
+        assert!(super::format::parse_validated(&bad_crc).is_ok());
+        // ...every structural check still applies, at every truncation.
+        for len in 0..file.len() {
+            assert!(
+                super::format::parse_validated(&file[..len]).is_err(),
+                "len {len}"
+            );
+        }
+        let mut bad_magic = file.clone();
+        bad_magic[0] = b'X';
+        assert_eq!(
+            super::format::parse_validated(&bad_magic).err(),
+            Some(ParseError::BadMagic)
+        );
+    }
+}
