@@ -19,6 +19,7 @@ mod learned_core;
 mod knobs;
 mod model_slot;
 mod policy;
+mod rcu;
 mod sysfs;
 mod warn;
 

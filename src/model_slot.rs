@@ -4,24 +4,25 @@
 //! validated whole, then swapped in atomically for the readers.
 //!
 //! Writers (process context) reassemble the file under a mutex and validate it completely:
-//! format, checksum, kind and feature schema. Only then is the active model replaced, under a
-//! spinlock that readers hold just long enough to take a reference, so a reader sees the old
-//! model or the new one, never a mix. A refused file gets an errno and one warning line, and
-//! the previous model stays active.
+//! format, checksum, kind and feature schema. Only then is the active model replaced, through
+//! RCU: readers take no lock and no reference count, and see the old model or the new one,
+//! never a mix; the old one is freed after a grace period. A refused file gets an errno and
+//! one warning line, and the previous model stays active.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use kernel::new_mutex;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::sync::{Arc, Mutex};
 use kernel::time::Ktime;
-use kernel::{new_mutex, new_spinlock};
 
 use crate::learned_core::model::format::{self, Header, Kind, HEADER_LEN, MAX_FILE_LEN};
 use crate::learned_core::model::mlp::MAX_OUTPUTS;
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::upload::{Step, Upload, UploadError};
 use crate::policy::PolicyId;
+use crate::rcu::{RcuArc, ReadGuard};
 use crate::warn::warn_ratelimited;
 
 /// What a slot accepts: one model kind for one feature schema version.
@@ -110,8 +111,7 @@ pub(crate) struct ModelSlot {
     expect: Expect,
     #[pin]
     staging: Mutex<Staging>,
-    #[pin]
-    active: SpinLock<Option<Arc<LoadedModel>>>,
+    active: RcuArc<LoadedModel>,
     /// The answer of the last write to `infer`, for reading it back.
     #[pin]
     last_answer: Mutex<Option<Answer>>,
@@ -140,16 +140,16 @@ impl ModelSlot {
             policy,
             expect,
             staging <- new_mutex!(Staging { upload: Upload::new(), buf: KVVec::new() }),
-            active <- new_spinlock!(None),
+            active: RcuArc::new(),
             last_answer <- new_mutex!(None),
             loads: AtomicU64::new(0),
             rejects: AtomicU64::new(0),
         })
     }
 
-    /// The active model, if any. Cheap and non-sleeping: for the hot paths.
-    pub(crate) fn current(&self) -> Option<Arc<LoadedModel>> {
-        self.active.lock().clone()
+    /// The active model, if any, valid while `guard` lives. Lock-free: for the hot paths.
+    pub(crate) fn current<'g>(&self, guard: &'g ReadGuard) -> Option<&'g LoadedModel> {
+        self.active.read(guard)
     }
 
     fn reject(&self, why: &str, err: Error) -> Error {
@@ -165,8 +165,7 @@ impl ModelSlot {
     /// Takes one chunk of a write to `<policy>/model`.
     pub(crate) fn write_chunk(&self, offset: u64, data: &[u8]) -> Result {
         if offset == 0 && matches!(data, b"none" | b"none\n") {
-            let old = self.active.lock().take();
-            if old.is_some() {
+            if self.active.replace(None).is_some() {
                 pr_info!("{}: model unloaded, fallback only\n", self.policy.name());
             }
             return Ok(());
@@ -213,9 +212,8 @@ impl ModelSlot {
             },
             GFP_KERNEL,
         )?;
-        let old = self.active.lock().replace(model);
-        // The old model is released here, outside the lock, once its last reader is done.
-        drop(old);
+        // The old model comes back once no reader can see it, and is freed here.
+        drop(self.active.replace(Some(model)));
         self.loads.fetch_add(1, Ordering::Relaxed);
         pr_info!(
             "{}: loaded model id {} ({} bytes, crc32 {:#010x})\n",
@@ -229,8 +227,11 @@ impl ModelSlot {
 
     /// Runs the active model on `input` and remembers the answer for [`Self::show_answer`].
     pub(crate) fn infer(&self, input: &[i32]) -> Result {
-        let model = self.current().ok_or(ENOENT)?;
-        let answer = model.infer(input)?;
+        let answer = {
+            let guard = ReadGuard::new();
+            self.current(&guard).ok_or(ENOENT)?.infer(input)?
+        };
+        // Outside the read-side section: taking the mutex may sleep.
         *self.last_answer.lock() = Some(answer);
         Ok(())
     }
@@ -257,7 +258,8 @@ impl ModelSlot {
 
     /// Writes `model_info`: one `key value` per line.
     pub(crate) fn write_info(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
-        match self.current() {
+        let guard = ReadGuard::new();
+        match self.current(&guard) {
             None => out.kv("loaded", 0)?,
             Some(m) => {
                 let h = m.header;
@@ -278,7 +280,10 @@ impl ModelSlot {
 
     /// Adds the slot's counters to the policy's `stats`.
     pub(crate) fn write_stats(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
-        out.kv("model_loaded", u8::from(self.current().is_some()))?;
+        out.kv(
+            "model_loaded",
+            u8::from(self.current(&ReadGuard::new()).is_some()),
+        )?;
         out.kv("model_loads", self.loads.load(Ordering::Relaxed))?;
         out.kv("model_rejects", self.rejects.load(Ordering::Relaxed))
     }

@@ -34,4 +34,8 @@ void lo_sysfs_dir_destroy(struct lo_sysfs_dir *dir);
 
 bool lo_warn_ratelimit(void);
 
+void lo_rcu_read_lock(void);
+void lo_rcu_read_unlock(void);
+void lo_synchronize_rcu(void);
+
 #endif /* LEARNED_OS_SHIM_H */
