@@ -130,10 +130,9 @@ impl<T: Handler> Dir<T> {
     ) -> Result<Self> {
         let parent = parent.map_or(core::ptr::null_mut(), |p| p.raw.as_ptr());
         let mut raw = core::ptr::null_mut();
-        // SAFETY: `parent` is null or a live directory (type invariant of the parent `Dir`);
-        // `name` is NUL-terminated and 'static; `ctx` points to the handler, which the
-        // returned `Dir` keeps alive until after the directory is destroyed; the callbacks
-        // match `ctx`'s type.
+        // SAFETY: `parent` is null or a live directory (its `Dir`'s invariant); `name` is a
+        // 'static C string; `ctx` is the handler, which the `Dir` keeps alive until after
+        // the directory is destroyed, and the callbacks are instantiated for its type.
         kernel::error::to_result(unsafe {
             ffi::lo_sysfs_dir_create(
                 parent,
