@@ -13,6 +13,7 @@
 
 use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::sync::Arc;
 
 use crate::learned_core::model::mlp::MAX_INPUTS;
@@ -53,44 +54,34 @@ impl FileId {
     }
 }
 
-const ROOT_FILES: &[File] = &[File {
-    name: c_str!("version"),
-    mode: 0o444,
-    id: FileId::Version as u32,
-    kind: Kind::Text,
-}];
+/// A text file of the tree.
+const fn text(name: &'static CStr, mode: u16, id: FileId) -> File {
+    File {
+        name,
+        mode,
+        id: id as u32,
+        kind: Kind::Text,
+    }
+}
+
+/// A write-only binary file of the tree.
+const fn binary(name: &'static CStr, id: FileId) -> File {
+    File {
+        name,
+        mode: 0o200,
+        id: id as u32,
+        kind: Kind::Binary,
+    }
+}
+
+const ROOT_FILES: &[File] = &[text(c_str!("version"), 0o444, FileId::Version)];
 
 const POLICY_FILES: &[File] = &[
-    File {
-        name: c_str!("enabled"),
-        mode: 0o644,
-        id: FileId::Enabled as u32,
-        kind: Kind::Text,
-    },
-    File {
-        name: c_str!("stats"),
-        mode: 0o444,
-        id: FileId::Stats as u32,
-        kind: Kind::Text,
-    },
-    File {
-        name: c_str!("model"),
-        mode: 0o200,
-        id: FileId::Model as u32,
-        kind: Kind::Binary,
-    },
-    File {
-        name: c_str!("model_info"),
-        mode: 0o444,
-        id: FileId::ModelInfo as u32,
-        kind: Kind::Text,
-    },
-    File {
-        name: c_str!("infer"),
-        mode: 0o644,
-        id: FileId::Infer as u32,
-        kind: Kind::Text,
-    },
+    text(c_str!("enabled"), 0o644, FileId::Enabled),
+    text(c_str!("stats"), 0o444, FileId::Stats),
+    binary(c_str!("model"), FileId::Model),
+    text(c_str!("model_info"), 0o444, FileId::ModelInfo),
+    text(c_str!("infer"), 0o644, FileId::Infer),
 ];
 
 /// Where a sysfs callback landed.
