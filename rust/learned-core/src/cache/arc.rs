@@ -9,7 +9,7 @@
 //! trace the miss counts equal libCacheSim's exactly at all eight sizes (see the host test
 //! `rust/lrn/tests/reference.rs`), but other traces could in principle differ slightly.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use super::{admit, overfull, List, Outcome, Policy, Request, Stats, Store};
 
 /// Fractional bits of the fixed-point target `p`.
 pub const P_FRAC_BITS: u32 = 20;
@@ -177,15 +177,13 @@ impl Policy for Arc<'_> {
                 break;
             }
         }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        if ghost == Ghost::None {
-            self.t1.push_head(&mut self.store, i, T1);
-        } else {
-            self.t2.push_head(&mut self.store, i, T2);
-        }
-        self.stats.record(Outcome::Miss)
+        admit(&mut self.store, &mut self.stats, req, |st, i| {
+            if ghost == Ghost::None {
+                self.t1.push_head(st, i, T1);
+            } else {
+                self.t2.push_head(st, i, T2);
+            }
+        })
     }
 
     fn stats(&self) -> Stats {

@@ -3,44 +3,36 @@
 //! Clock (FIFO-reinsertion, second chance) with a 1-bit reference counter, as libCacheSim's
 //! `Clock` with its default `n-bit-counter=1`.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use super::{OneList, Queue, Rule};
 
 /// Clock: new objects enter at the head unreferenced; a hit sets the reference bit; eviction
 /// takes the tail, and a referenced tail is moved back to the head with its bit cleared.
-pub struct Clock<'a> {
-    store: Store<'a>,
-    list: List<0>,
-    capacity: u64,
-    stats: Stats,
-}
+pub type Clock<'a> = OneList<'a, ClockRule>;
 
-impl<'a> Clock<'a> {
-    /// An empty Clock cache of `capacity` units over `store`.
-    pub fn new(capacity: u64, store: Store<'a>) -> Self {
-        Self {
-            store,
-            list: List::new(),
-            capacity,
-            stats: Stats::default(),
+/// Clock's [`Rule`]; the reference bit is the slot's `meta`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClockRule;
+
+impl Rule for ClockRule {
+    fn hit(&mut self, q: &mut Queue<'_>, i: u32) {
+        if let Some(s) = q.store.slot_mut(i) {
+            s.meta = 1;
         }
     }
 
-    /// Evicts one object; false when the cache is empty.
-    fn evict(&mut self) -> bool {
+    fn evict(&mut self, q: &mut Queue<'_>) -> bool {
         // Each object is reinserted at most once (its bit is cleared), so this loop runs at
         // most len + 1 times; the bound keeps it total anyway.
-        for _ in 0..=self.list.len() {
-            let t = self.list.tail();
-            let Some(s) = self.store.slot_mut(t) else {
+        for _ in 0..=q.list.len() {
+            let t = q.list.tail();
+            let Some(s) = q.store.slot_mut(t) else {
                 return false;
             };
             if s.meta >= 1 {
                 s.meta -= 1;
-                self.list.move_to_head(&mut self.store, t);
+                q.list.move_to_head(&mut q.store, t);
             } else {
-                self.list.unlink(&mut self.store, t);
-                self.store.release(t);
-                self.stats.evicted();
+                q.evict(t);
                 return true;
             }
         }
@@ -48,47 +40,11 @@ impl<'a> Clock<'a> {
     }
 }
 
-impl Policy for Clock<'_> {
-    fn access(&mut self, req: &Request) -> Outcome {
-        if let Some(i) = self.store.find(req.id) {
-            if let Some(s) = self.store.slot_mut(i) {
-                s.meta = 1;
-            }
-            return self.stats.record(Outcome::Hit);
-        }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return self.stats.record(Outcome::TooLarge);
-        }
-        while overfull(self.list.bytes(), size, self.capacity) {
-            if !self.evict() {
-                break;
-            }
-        }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        self.list.push_head(&mut self.store, i, 1);
-        self.stats.record(Outcome::Miss)
-    }
-
-    fn stats(&self) -> Stats {
-        self.stats
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn used(&self) -> u64 {
-        self.list.bytes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::store::Slot;
     use super::super::testutil::{pat, run};
+    use super::super::Store;
     use super::*;
 
     #[test]

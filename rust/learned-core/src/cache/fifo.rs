@@ -2,60 +2,20 @@
 
 //! FIFO: evict the object inserted first; hits change nothing.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use super::{OneList, Queue, Rule};
 
 /// First-in-first-out replacement. The list head is the newest object.
-pub struct Fifo<'a> {
-    store: Store<'a>,
-    list: List<0>,
-    capacity: u64,
-    stats: Stats,
-}
+pub type Fifo<'a> = OneList<'a, FifoRule>;
 
-impl<'a> Fifo<'a> {
-    /// An empty FIFO cache of `capacity` units over `store`.
-    pub fn new(capacity: u64, store: Store<'a>) -> Self {
-        Self {
-            store,
-            list: List::new(),
-            capacity,
-            stats: Stats::default(),
-        }
-    }
-}
+/// FIFO's [`Rule`]: a hit changes nothing; eviction takes the tail.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FifoRule;
 
-impl Policy for Fifo<'_> {
-    fn access(&mut self, req: &Request) -> Outcome {
-        if self.store.find(req.id).is_some() {
-            return self.stats.record(Outcome::Hit);
-        }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return self.stats.record(Outcome::TooLarge);
-        }
-        while overfull(self.list.bytes(), size, self.capacity) && !self.list.is_empty() {
-            let victim = self.list.tail();
-            self.list.unlink(&mut self.store, victim);
-            self.store.release(victim);
-            self.stats.evicted();
-        }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        self.list.push_head(&mut self.store, i, 1);
-        self.stats.record(Outcome::Miss)
-    }
+impl Rule for FifoRule {
+    fn hit(&mut self, _q: &mut Queue<'_>, _i: u32) {}
 
-    fn stats(&self) -> Stats {
-        self.stats
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn used(&self) -> u64 {
-        self.list.bytes()
+    fn evict(&mut self, q: &mut Queue<'_>) -> bool {
+        q.evict_tail()
     }
 }
 
@@ -63,6 +23,7 @@ impl Policy for Fifo<'_> {
 mod tests {
     use super::super::store::Slot;
     use super::super::testutil::{pat, run};
+    use super::super::{Policy, Store};
     use super::*;
 
     #[test]

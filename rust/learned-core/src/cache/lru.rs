@@ -2,61 +2,22 @@
 
 //! LRU: evict the least recently used object.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use super::{OneList, Queue, Rule};
 
 /// Least-recently-used replacement. The list head is the most recently used object.
-pub struct Lru<'a> {
-    store: Store<'a>,
-    list: List<0>,
-    capacity: u64,
-    stats: Stats,
-}
+pub type Lru<'a> = OneList<'a, LruRule>;
 
-impl<'a> Lru<'a> {
-    /// An empty LRU cache of `capacity` units over `store`.
-    pub fn new(capacity: u64, store: Store<'a>) -> Self {
-        Self {
-            store,
-            list: List::new(),
-            capacity,
-            stats: Stats::default(),
-        }
-    }
-}
+/// LRU's [`Rule`]: a hit moves the object to the head; eviction takes the tail.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LruRule;
 
-impl Policy for Lru<'_> {
-    fn access(&mut self, req: &Request) -> Outcome {
-        if let Some(i) = self.store.find(req.id) {
-            self.list.move_to_head(&mut self.store, i);
-            return self.stats.record(Outcome::Hit);
-        }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return self.stats.record(Outcome::TooLarge);
-        }
-        while overfull(self.list.bytes(), size, self.capacity) && !self.list.is_empty() {
-            let victim = self.list.tail();
-            self.list.unlink(&mut self.store, victim);
-            self.store.release(victim);
-            self.stats.evicted();
-        }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        self.list.push_head(&mut self.store, i, 1);
-        self.stats.record(Outcome::Miss)
+impl Rule for LruRule {
+    fn hit(&mut self, q: &mut Queue<'_>, i: u32) {
+        q.list.move_to_head(&mut q.store, i);
     }
 
-    fn stats(&self) -> Stats {
-        self.stats
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn used(&self) -> u64 {
-        self.list.bytes()
+    fn evict(&mut self, q: &mut Queue<'_>) -> bool {
+        q.evict_tail()
     }
 }
 
@@ -64,6 +25,7 @@ impl Policy for Lru<'_> {
 mod tests {
     use super::super::store::Slot;
     use super::super::testutil::{pat, run};
+    use super::super::{Policy, Store};
     use super::*;
 
     #[test]

@@ -9,7 +9,7 @@
 //! [`S3FifoVariant::FillMain`] is libCacheSim's current `S3FIFO`, which while the cache has
 //! never evicted sends new objects to main once small is full.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use super::{admit, overfull, List, Outcome, Policy, Request, Stats, Store};
 
 const SMALL: u8 = 1;
 const MAIN: u8 = 2;
@@ -186,18 +186,16 @@ impl Policy for S3Fifo<'_> {
         if !hit_on_ghost && size >= self.small_cap {
             return self.stats.record(Outcome::TooLarge);
         }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        let fill_main = self.variant == S3FifoVariant::FillMain
-            && !self.has_evicted
-            && self.small.bytes() >= self.small_cap;
-        if hit_on_ghost || fill_main {
-            self.main.push_head(&mut self.store, i, MAIN);
-        } else {
-            self.small.push_head(&mut self.store, i, SMALL);
-        }
-        self.stats.record(Outcome::Miss)
+        admit(&mut self.store, &mut self.stats, req, |st, i| {
+            let fill_main = self.variant == S3FifoVariant::FillMain
+                && !self.has_evicted
+                && self.small.bytes() >= self.small_cap;
+            if hit_on_ghost || fill_main {
+                self.main.push_head(st, i, MAIN);
+            } else {
+                self.small.push_head(st, i, SMALL);
+            }
+        })
     }
 
     fn stats(&self) -> Stats {

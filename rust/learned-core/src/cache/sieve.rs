@@ -2,57 +2,55 @@
 
 //! SIEVE (Zhang et al., NSDI '24), as libCacheSim's `Sieve`.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store, NIL};
+use super::{OneList, Queue, Rule, NIL};
 
 /// SIEVE: a FIFO queue (new objects at the head) with a visited bit and a hand. Eviction
 /// starts at the hand (or the tail), clears visited bits moving towards the head (wrapping to
 /// the tail), evicts the first unvisited object, and leaves the hand at its predecessor.
 /// Survivors are never moved.
-pub struct Sieve<'a> {
-    store: Store<'a>,
-    list: List<0>,
+pub type Sieve<'a> = OneList<'a, SieveRule>;
+
+/// SIEVE's [`Rule`]: the hand; the visited bit is the slot's `meta`.
+#[derive(Clone, Copy, Debug)]
+pub struct SieveRule {
     hand: u32,
-    capacity: u64,
-    stats: Stats,
 }
 
-impl<'a> Sieve<'a> {
-    /// An empty SIEVE cache of `capacity` units over `store`.
-    pub fn new(capacity: u64, store: Store<'a>) -> Self {
-        Self {
-            store,
-            list: List::new(),
-            hand: NIL,
-            capacity,
-            stats: Stats::default(),
+impl Default for SieveRule {
+    fn default() -> Self {
+        Self { hand: NIL }
+    }
+}
+
+impl Rule for SieveRule {
+    fn hit(&mut self, q: &mut Queue<'_>, i: u32) {
+        if let Some(s) = q.store.slot_mut(i) {
+            s.meta = 1;
         }
     }
 
-    /// Evicts one object; false when the cache is empty.
-    fn evict(&mut self) -> bool {
+    fn evict(&mut self, q: &mut Queue<'_>) -> bool {
         let mut cur = if self.hand == NIL {
-            self.list.tail()
+            q.list.tail()
         } else {
             self.hand
         };
         // At most one full sweep clears every bit, so 2 * len + 1 steps always suffice.
-        let bound = self.list.len().saturating_mul(2).saturating_add(1);
+        let bound = q.list.len().saturating_mul(2).saturating_add(1);
         for _ in 0..bound {
-            let Some(s) = self.store.slot_mut(cur) else {
+            let Some(s) = q.store.slot_mut(cur) else {
                 return false;
             };
             if s.meta > 0 {
                 s.meta = 0;
                 cur = if s.prev[0] == NIL {
-                    self.list.tail()
+                    q.list.tail()
                 } else {
                     s.prev[0]
                 };
             } else {
                 self.hand = s.prev[0];
-                self.list.unlink(&mut self.store, cur);
-                self.store.release(cur);
-                self.stats.evicted();
+                q.evict(cur);
                 return true;
             }
         }
@@ -60,47 +58,11 @@ impl<'a> Sieve<'a> {
     }
 }
 
-impl Policy for Sieve<'_> {
-    fn access(&mut self, req: &Request) -> Outcome {
-        if let Some(i) = self.store.find(req.id) {
-            if let Some(s) = self.store.slot_mut(i) {
-                s.meta = 1;
-            }
-            return self.stats.record(Outcome::Hit);
-        }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return self.stats.record(Outcome::TooLarge);
-        }
-        while overfull(self.list.bytes(), size, self.capacity) {
-            if !self.evict() {
-                break;
-            }
-        }
-        let Some(i) = self.store.alloc(req.id, req.size) else {
-            return self.stats.record(Outcome::NoSlot);
-        };
-        self.list.push_head(&mut self.store, i, 1);
-        self.stats.record(Outcome::Miss)
-    }
-
-    fn stats(&self) -> Stats {
-        self.stats
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn used(&self) -> u64 {
-        self.list.bytes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::store::Slot;
     use super::super::testutil::{pat, run};
+    use super::super::Store;
     use super::*;
 
     #[test]
