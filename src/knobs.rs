@@ -16,6 +16,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 
+use crate::evict::EvictStats;
 use crate::learned_core::model::mlp::MAX_INPUTS;
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
@@ -96,6 +97,7 @@ pub(crate) struct Knobs {
     policies: [Policy; PolicyId::ALL.len()],
     #[pin]
     slots: [ModelSlot; PolicyId::ALL.len()],
+    evict: EvictStats,
 }
 
 impl Knobs {
@@ -108,6 +110,7 @@ impl Knobs {
                 let id = PolicyId::ALL[i];
                 ModelSlot::new(id, id.model_expect())
             }),
+            evict: EvictStats::new(),
         })
     }
 
@@ -115,6 +118,11 @@ impl Knobs {
     pub(crate) fn policy(&self, id: PolicyId) -> &Policy {
         // `PolicyId::index` is below `ALL.len()`, the array's length.
         &self.policies[id.index()]
+    }
+
+    /// What reclaim asked the eviction policy.
+    pub(crate) fn evict_stats(&self) -> &EvictStats {
+        &self.evict
     }
 
     /// The model slot of `id`.
@@ -154,7 +162,11 @@ impl Handler for Knobs {
             (Node::Policy(p), FileId::Stats) => self
                 .policy(p)
                 .write_stats(out)
-                .and_then(|()| self.slot(p).write_stats(out)),
+                .and_then(|()| self.slot(p).write_stats(out))
+                .and_then(|()| match p {
+                    PolicyId::Evict => self.evict.write_stats(out),
+                    _ => Ok(()),
+                }),
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
             (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
             _ => return Err(EINVAL),

@@ -16,6 +16,7 @@ use kernel::sync::Arc;
 #[path = "../rust/learned-core/src/lib.rs"]
 mod learned_core;
 
+mod evict;
 mod knobs;
 mod model_slot;
 mod policy;
@@ -32,15 +33,21 @@ module! {
 }
 
 struct LearnedOs {
+    // Dropped first: reclaim stops calling in before anything else goes.
+    _reclaim: evict::ReclaimHook,
     _sysfs: sysfs::Tree<knobs::Knobs>,
 }
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let knobs = Arc::pin_init(knobs::Knobs::new(), GFP_KERNEL)?;
-        let sysfs = knobs::register(knobs)?;
+        let sysfs = knobs::register(knobs.clone())?;
+        let reclaim = evict::ReclaimHook::register(knobs);
         pr_info!("loaded, version {}\n", learned_core::VERSION);
-        Ok(Self { _sysfs: sysfs })
+        Ok(Self {
+            _reclaim: reclaim,
+            _sysfs: sysfs,
+        })
     }
 }
 

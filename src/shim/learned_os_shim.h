@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 
+struct folio;
 struct lo_sysfs_dir;
 
 /*
@@ -37,5 +38,14 @@ bool lo_warn_ratelimit(void);
 void lo_rcu_read_lock(void);
 void lo_rcu_read_unlock(void);
 void lo_synchronize_rcu(void);
+
+/*
+ * Reclaim's question for one inactive file folio; verdicts as enum reclaim_verdict
+ * (0 default, 1 reclaim, 2 keep, 3 activate). Called under rcu_read_lock(): must not sleep.
+ */
+typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, struct folio *folio,
+					     unsigned int kernel_verdict);
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb);
+void lo_reclaim_hook_unregister(void);
 
 #endif /* LEARNED_OS_SHIM_H */

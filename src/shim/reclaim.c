@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The eviction policy's entry from reclaim, through the reclaim hook of
+ * patches/0001-mm-vmscan-reclaim-hook.patch. The hook is looked up with symbol_get(), so
+ * the module also loads on a kernel without the patch, where registration reports
+ * -EOPNOTSUPP and the policy reports itself unsupported.
+ */
+#include <linux/errno.h>
+#include <linux/module.h>
+
+#include "learned_os_shim.h"
+
+#if __has_include(<linux/reclaim_hook.h>)
+#include <linux/reclaim_hook.h>
+
+static const void *lo_reclaim_ctx;
+static lo_reclaim_verdict_t lo_reclaim_cb;
+static typeof(&reclaim_hook_unregister) lo_unregister;
+
+static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
+					     enum reclaim_verdict kernel_verdict)
+{
+	return lo_reclaim_cb(lo_reclaim_ctx, folio, kernel_verdict);
+}
+
+static const struct reclaim_hook_ops lo_reclaim_ops = {
+	.folio_verdict = lo_folio_verdict,
+};
+
+/* Registers @cb (called with @ctx) as the reclaim policy; -EOPNOTSUPP without the hook. */
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb)
+{
+	typeof(&reclaim_hook_register) reg = symbol_get(reclaim_hook_register);
+	int ret;
+
+	lo_unregister = symbol_get(reclaim_hook_unregister);
+	if (!reg || !lo_unregister) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	lo_reclaim_ctx = ctx;
+	lo_reclaim_cb = cb;
+	ret = reg(&lo_reclaim_ops);
+out:
+	if (reg)
+		symbol_put(reclaim_hook_register);
+	if (ret && lo_unregister) {
+		symbol_put(reclaim_hook_unregister);
+		lo_unregister = NULL;
+	}
+	return ret;
+}
+
+/* Unregisters; returns once no reclaimer is still in the callback. */
+void lo_reclaim_hook_unregister(void)
+{
+	if (!lo_unregister)
+		return;
+	lo_unregister(&lo_reclaim_ops);
+	symbol_put(reclaim_hook_unregister);
+	lo_unregister = NULL;
+}
+#else
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb)
+{
+	return -EOPNOTSUPP;
+}
+
+void lo_reclaim_hook_unregister(void)
+{
+}
+#endif
