@@ -26,6 +26,16 @@ step "evict/stats"
 cat $SYSFS/evict/stats
 dmesg | grep 'learned_os:' | tail -n 1
 
+step "load the shipped eviction ranker: cat models/evict.lmod > evict/model"
+cat /learned_os/models/evict.lmod >$SYSFS/evict/model && cat $SYSFS/evict/model_info
+step "ask it (int8 features in, class and logits out): echo '17 -3 64 0 -128 127 5 -77' > evict/infer"
+echo '17 -3 64 0 -128 127 5 -77' >$SYSFS/evict/infer && cat $SYSFS/evict/infer
+step "a corrupted model is refused, the loaded one stays"
+head -c 300 /learned_os/models/evict.lmod >/tmp/bad.lmod
+dd if=/tmp/bad.lmod of=$SYSFS/evict/model bs=4096 2>&1 | grep -v records
+grep -E '^(loaded|id|crc32|rejects) ' $SYSFS/evict/model_info
+dmesg | grep 'learned_os:' | tail -n 1
+
 step "rmmod learned_os"
 rmmod learned_os || exit 1
 [ ! -e $SYSFS ] && echo "$SYSFS removed"
