@@ -17,8 +17,8 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::time::Ktime;
 
-use crate::learned_core::model::format::{self, Header, Kind, HEADER_LEN, MAX_FILE_LEN};
-use crate::learned_core::model::mlp::MAX_OUTPUTS;
+use crate::learned_core::model::format::{self, Header, Kind, ParseError, MAX_FILE_LEN};
+use crate::learned_core::model::mlp::{argmax, MAX_INPUTS, MAX_OUTPUTS};
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::upload::{Step, Upload, UploadError};
 use crate::policy::PolicyId;
@@ -66,19 +66,14 @@ impl LoadedModel {
         let model = format::parse_validated(&self.bytes).map_err(|_| EINVAL)?;
         self.inferences.fetch_add(1, Ordering::Relaxed);
         if let Some(mlp) = model.mlp() {
-            let mut features = [0i8; crate::learned_core::model::mlp::MAX_INPUTS];
+            let mut features = [0i8; MAX_INPUTS];
             let features = features.get_mut(..input.len()).ok_or(EINVAL)?;
             for (f, &v) in features.iter_mut().zip(input) {
                 *f = i8::try_from(v).map_err(|_| ERANGE)?;
             }
             let mut logits = [0i32; MAX_OUTPUTS];
             let outputs = mlp.infer(features, &mut logits).map_err(|_| EINVAL)?;
-            let scores = logits.get(..outputs).unwrap_or_default();
-            // The first of the highest logits, as `Mlp::predict` chooses.
-            let class = (0..outputs)
-                .rev()
-                .max_by_key(|&i| scores.get(i).copied().unwrap_or(i32::MIN))
-                .unwrap_or(0);
+            let class = argmax(logits.get(..outputs).unwrap_or_default());
             return Ok(Answer::Class {
                 class,
                 logits,
@@ -121,16 +116,12 @@ pub(crate) struct ModelSlot {
 
 /// The total length a `.lmod` file declares, once its header has arrived.
 fn declared_len(bytes: &[u8]) -> Option<Result<usize, UploadError>> {
-    let magic = bytes.get(..4)?;
-    if magic != format::MAGIC.as_slice() {
-        return Some(Err(UploadError::BadHeader));
-    }
-    let len = bytes.get(16..20)?;
-    let payload = u32::from_le_bytes([len[0], len[1], len[2], len[3]]);
-    let total = usize::try_from(payload)
-        .ok()
-        .and_then(|p| p.checked_add(HEADER_LEN));
-    Some(total.ok_or(UploadError::TooLarge))
+    format::declared_len(bytes).map(|r| {
+        r.map_err(|e| match e {
+            ParseError::BadMagic => UploadError::BadHeader,
+            _ => UploadError::TooLarge,
+        })
+    })
 }
 
 impl ModelSlot {

@@ -305,6 +305,22 @@ pub fn parse(bytes: &[u8]) -> Result<Model<'_>, ParseError> {
     parse_checked(bytes, true)
 }
 
+/// The total length a file declares in its header, for a reader that receives it in pieces:
+/// `None` until the 20 bytes it needs have arrived, [`ParseError::BadMagic`] as soon as the
+/// first 4 bytes are not the magic, [`ParseError::TooLong`] for more than [`MAX_FILE_LEN`].
+/// The rest of the header is left to [`parse`], once the file is complete.
+pub fn declared_len(prefix: &[u8]) -> Option<Result<usize, ParseError>> {
+    if bytes_at::<4>(prefix, 0)? != MAGIC {
+        return Some(Err(ParseError::BadMagic));
+    }
+    let payload = u32_at(prefix, 16)?;
+    let total = usize::try_from(payload)
+        .ok()
+        .and_then(|p| p.checked_add(HEADER_LEN))
+        .filter(|&n| n <= MAX_FILE_LEN);
+    Some(total.ok_or(ParseError::TooLong))
+}
+
 /// [`parse`] without the checksum, for bytes that already passed [`parse`] and have not
 /// changed since (a loaded model, re-read for each inference). Every structural check and
 /// bound still applies, so even wrong bytes cannot make it panic or read out of bounds.

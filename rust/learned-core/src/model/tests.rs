@@ -651,3 +651,26 @@ fn parse_validated_skips_only_the_checksum() {
         );
     }
 }
+
+#[test]
+fn declared_len_reads_only_what_it_needs() {
+    let file = tiny_mlp();
+    for n in 0..20 {
+        assert_eq!(super::format::declared_len(&file[..n]), None, "prefix {n}");
+    }
+    assert_eq!(
+        super::format::declared_len(&file[..20]),
+        Some(Ok(file.len()))
+    );
+    assert_eq!(super::format::declared_len(&file), Some(Ok(file.len())));
+    assert_eq!(
+        super::format::declared_len(b"LMOX"),
+        Some(Err(ParseError::BadMagic))
+    );
+    let mut huge = file.clone();
+    huge[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(
+        super::format::declared_len(&huge),
+        Some(Err(ParseError::TooLong))
+    );
+}
