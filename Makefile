@@ -4,6 +4,8 @@
 #   make kernel          build the plain and debug kernels (cached)
 #   make check           every test: host and kselftests in QEMU on the debug kernel
 #   make demo            boot the plain kernel, load the module, show its sysfs tree
+#   make bench-evict     learned vs stock page eviction on file-read workloads in QEMU
+#                        (MIB=32 WORK=scan,loop,zipf,lru; see scripts/bench-evict.sh)
 #   make qemu            an interactive guest (VARIANT=plain|debug)
 #   make clean           remove build outputs (the kernel cache stays: make distclean)
 
@@ -11,7 +13,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check demo qemu clean distclean
+.PHONY: all module kernel setup check demo bench-evict qemu clean distclean
 
 all: module
 
@@ -30,6 +32,9 @@ check:
 
 demo:
 	@scripts/demo.sh
+
+bench-evict:
+	@scripts/bench-evict.sh
 
 qemu:
 	@mapfile -t g < <(scripts/build-guest.sh $(VARIANT)) && \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build everything a guest boots: the kernel (plain|debug), learned_os.ko against it, and the
-# initramfs. Prints two lines: the bzImage path and the initramfs path.
+# Build everything a guest boots: the kernel (plain|debug), learned_os.ko against it, the
+# static lo-work (the eviction benchmark's workloads) and the initramfs. Prints two lines: the
+# bzImage path and the initramfs path.
 # Usage: build-guest.sh [--clippy] plain|debug
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,7 +13,8 @@ variant=${1:?usage: build-guest.sh [--clippy] plain|debug}
 kdir=$("$here/build-kernel.sh" "$variant")
 ko=$("$here/build-module.sh" ${modflags[@]+"${modflags[@]}"} "$variant")
 initrd=$repo/build/initramfs-$variant.cpio.gz
+lowork=$("$here/build-lo-work.sh")
 "$here/make-test-models.sh" "$repo/build/testmodels" >&2
-"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels"
+"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels" "$lowork"
 echo "$kdir/arch/x86/boot/bzImage"
 echo "$initrd"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build the guest's initramfs: static busybox, /init, the module, the kselftests and the demo.
-# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS]
+# Build the guest's initramfs: static busybox, /init, the module, the kselftests, the demo and
+# the eviction benchmark.
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS] [LO_WORK]
 #   KDIR provides usr/gen_init_cpio, so no root is needed for device nodes.
 #   TESTMODELS (from make-test-models.sh) lands in /learned_os/testmodels; the shipped
 #   models/*.lmod in /learned_os/models.
+#   LO_WORK (a static binary, from build-lo-work.sh) lands in /learned_os/bin/lo-work.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -11,6 +13,7 @@ out=${1:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
 ko=${2:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
 kdir=${3:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS]}
 testmodels=${4:-}
+lowork=${5:-}
 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -25,7 +28,7 @@ trap 'rm -f "$spec"' EXIT
   echo "nod /dev/console 0600 0 0 c 5 1"
   echo "nod /dev/null 0666 0 0 c 1 3"
   for d in /bin /sbin /proc /sys /tmp /mnt /learned_os /learned_os/tests /learned_os/models \
-    /learned_os/testmodels; do
+    /learned_os/testmodels /learned_os/bin; do
     echo "dir $d 0755 0 0"
   done
   for f in "$repo"/models/*.lmod ${testmodels:+"$testmodels"/*}; do
@@ -36,6 +39,8 @@ trap 'rm -f "$spec"' EXIT
   echo "file /bin/busybox $busybox 0755 0 0"
   echo "file /init $here/guest/init 0755 0 0"
   echo "file /learned_os/demo.sh $here/guest/demo.sh 0755 0 0"
+  echo "file /learned_os/bench-evict.sh $here/guest/bench-evict.sh 0755 0 0"
+  [ -z "$lowork" ] || echo "file /learned_os/bin/lo-work $lowork 0755 0 0"
   echo "file /learned_os/learned_os.ko $ko 0644 0 0"
   for f in "$repo"/tests/kselftest/learned_os/*; do
     mode=0644; [ -x "$f" ] && mode=0755

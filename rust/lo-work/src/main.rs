@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `lo-work`: prepare, run and trace the learned-eviction benchmark's file-read workloads.
+//! See the library (`src/lib.rs`) for the workloads themselves.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use lo_work::{
+    files_of, oracle_trace, prepare, run, Access, Accesses, RandomReads, Workload, DEFAULT_SEED,
+};
+
+const USAGE: &str = "\
+usage: lo-work prepare DIR --mib N [--work W[,W...]]
+       lo-work run WORKLOAD DIR --mib N [--seed S] [--ra-knob READ_AHEAD_KB]
+       lo-work trace WORKLOAD --mib N [--seed S] --out FILE
+  WORKLOAD: scan loop zipf lru; N: the memory limit in MiB the workloads are sized for
+  prepare writes the data files (of every workload, or of --work), each fsynced
+  run issues 4 KiB preads and prints `work: workload=W pages=P ms=T`; files read at random
+    get POSIX_FADV_RANDOM, or, where the kernel lacks fadvise, are opened while the device's
+    read_ahead_kb (--ra-knob, e.g. /sys/block/vda/queue/read_ahead_kb) is 0
+  trace writes the same page sequence as a libCacheSim oracleGeneral trace (no file I/O)";
+
+struct Args {
+    positional: Vec<String>,
+    mib: Option<u64>,
+    seed: u64,
+    out: Option<String>,
+    ra_knob: Option<String>,
+    work: Option<Vec<Workload>>,
+}
+
+fn parse_workload(s: &str) -> Result<Workload, String> {
+    Workload::parse(s).ok_or_else(|| format!("unknown workload {s:?} (scan, loop, zipf, lru)"))
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        positional: Vec::new(),
+        mib: None,
+        seed: DEFAULT_SEED,
+        out: None,
+        ra_knob: None,
+        work: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: not a non-negative integer: {v:?}"))
+        };
+        match arg.as_str() {
+            "--mib" => {
+                let n = number("--mib", value("--mib")?)?;
+                if n == 0 {
+                    return Err("--mib must be at least 1".into());
+                }
+                a.mib = Some(n);
+            }
+            "--seed" => a.seed = number("--seed", value("--seed")?)?,
+            "--out" => a.out = Some(value("--out")?),
+            "--ra-knob" => a.ra_knob = Some(value("--ra-knob")?),
+            "--work" => {
+                a.work = Some(
+                    value("--work")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(parse_workload)
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            "-h" | "--help" => return Err(String::new()),
+            s if s.starts_with("--") => return Err(format!("unknown option {s:?}")),
+            s => a.positional.push(s.to_string()),
+        }
+    }
+    Ok(a)
+}
+
+/// Why a command failed: its arguments (exit status 2, usage printed) or at run time (1).
+enum Failure {
+    Usage(String),
+    Run(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Usage(s)
+    }
+}
+
+fn main_inner(argv: &[String]) -> Result<(), Failure> {
+    let Some((cmd, rest)) = argv.split_first() else {
+        return Err(Failure::Usage(String::new()));
+    };
+    let a = parse_args(rest)?;
+    let mib = a.mib.ok_or_else(|| "--mib N is required".to_string())?;
+    let pos = |n: usize| -> Result<(), Failure> {
+        if a.positional.len() != n {
+            return Err(Failure::Usage(format!(
+                "{cmd}: expected {n} positional argument(s), got {:?}",
+                a.positional
+            )));
+        }
+        Ok(())
+    };
+    match cmd.as_str() {
+        "prepare" => {
+            pos(1)?;
+            let dir = Path::new(&a.positional[0]);
+            let work = a.work.unwrap_or_else(|| Workload::ALL.to_vec());
+            let total: u64 = files_of(&work, mib).iter().map(|f| f.pages).sum();
+            println!(
+                "prepare: {} for --mib {mib}: {} MiB in {}",
+                work.iter().map(|w| w.name()).collect::<Vec<_>>().join(","),
+                total / lo_work::PAGES_PER_MIB,
+                dir.display()
+            );
+            for (path, pages) in
+                prepare(dir, &work, mib).map_err(|e| Failure::Run(format!("prepare: {e}")))?
+            {
+                println!("prepare: created {} pages={pages}", path.display());
+            }
+            Ok(())
+        }
+        "run" => {
+            pos(2)?;
+            let w = parse_workload(&a.positional[0])?;
+            let dir = Path::new(&a.positional[1]);
+            let knob = a.ra_knob.as_deref().map(Path::new);
+            let st = run(dir, w, mib, a.seed, knob, |_| {})
+                .map_err(|e| Failure::Run(format!("run: {e}")))?;
+            match st.random {
+                RandomReads::NotNeeded | RandomReads::Fadvise => {}
+                RandomReads::ReadaheadOff(e) => eprintln!(
+                    "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
+                     a kernel without CONFIG_ADVISE_SYSCALLS); random files opened with \
+                     read_ahead_kb 0 instead"
+                ),
+                RandomReads::Unavailable(e) => eprintln!(
+                    "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
+                     a kernel without CONFIG_ADVISE_SYSCALLS); readahead stays on for random \
+                     reads (pass --ra-knob to turn it off)"
+                ),
+            }
+            println!(
+                "work: workload={} pages={} ms={}",
+                w.name(),
+                st.pages,
+                st.elapsed.as_millis()
+            );
+            Ok(())
+        }
+        "trace" => {
+            pos(1)?;
+            let w = parse_workload(&a.positional[0])?;
+            let out = a
+                .out
+                .ok_or_else(|| "trace: --out FILE is required".to_string())?;
+            let ids: Vec<u64> = Accesses::new(w, mib, a.seed).map(Access::id).collect();
+            let distinct = {
+                let mut s = ids.clone();
+                s.sort_unstable();
+                s.dedup();
+                s.len()
+            };
+            let bytes = oracle_trace(&ids).map_err(|e| Failure::Run(format!("trace: {e}")))?;
+            std::fs::write(&out, bytes).map_err(|e| Failure::Run(format!("trace: {out}: {e}")))?;
+            println!(
+                "trace: workload={} requests={} objects={distinct} out={out}",
+                w.name(),
+                ids.len()
+            );
+            Ok(())
+        }
+        other => Err(Failure::Usage(format!("unknown command {other:?}"))),
+    }
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match main_inner(&argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            if !e.is_empty() {
+                eprintln!("lo-work: {e}");
+            }
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
+            eprintln!("lo-work: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

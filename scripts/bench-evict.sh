@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `make bench-evict`: the learned page-eviction benchmark. Boots the plain kernel under QEMU
+# (TCG) with a fresh ext4 image as its virtio disk; the guest (scripts/guest/bench-evict.sh)
+# runs each lo-work workload in the same boot with the kernel's stock eviction and with
+# learned_os's, REPS times each (stock then learned), each run from a cold cache in a memory
+# cgroup of MIB MiB. Prints a Markdown table of disk reads, refaults and run times, medians
+# over the repetitions, and their ranges (also written to build/bench-evict.md); the console
+# log is build/bench-evict.log. Runs of one policy differ by themselves (reclaim depends on
+# I/O timing and rate-limited memcg statistics): read a learned/stock ratio against the ranges.
+#
+# Usage: scripts/bench-evict.sh                 run the benchmark
+#        scripts/bench-evict.sh --trace OUTDIR  write OUTDIR/<workload>.oracleGeneral.bin on the
+#                                               host (no I/O): the same page sequences, for
+#                                               `lrn sim --format oracleGeneral`
+# Environment: MIB=32 (memory.max, and the size the workloads scale with),
+#   WORK=scan,loop,zipf,lru, POLICIES=stock,learned, SEED=1, REPS=3,
+#   RA_KB= (the guest disk's read_ahead_kb; empty keeps the kernel's default),
+#   BENCH_TIMEOUT=1800 (seconds for the whole boot), BENCH_APPEND= (more kernel arguments).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+MIB=${MIB:-32}
+WORK=${WORK:-scan,loop,zipf,lru}
+POLICIES=${POLICIES:-stock,learned}
+SEED=${SEED:-1}
+REPS=${REPS:-3}
+RA_KB=${RA_KB:-}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
+BENCH_APPEND=${BENCH_APPEND:-}
+for v in MIB REPS; do
+  case "${!v}" in '' | *[!0-9]* | 0) echo "bench-evict: $v must be a positive integer" >&2; exit 2 ;; esac
+done
+
+if [ "${1:-}" = --trace ]; then
+  outdir=${2:?usage: bench-evict.sh --trace OUTDIR}
+  mkdir -p "$outdir"
+  (cd "$repo/rust" && cargo build --release --quiet -p lo-work)
+  for w in ${WORK//,/ }; do
+    "$repo/rust/target/release/lo-work" trace "$w" --mib "$MIB" --seed "$SEED" \
+      --out "$outdir/$w.oracleGeneral.bin"
+  done
+  exit 0
+fi
+[ $# = 0 ] || { echo "usage: bench-evict.sh [--trace OUTDIR]" >&2; exit 2; }
+
+echo "bench-evict: building the plain guest"
+mapfile -t guest < <("$here/build-guest.sh" plain)
+[ "${#guest[@]}" = 2 ] || { echo "bench-evict: build-guest.sh failed" >&2; exit 1; }
+
+mkdir -p "$repo/build"
+img=$repo/build/bench-evict.img
+log=$repo/build/bench-evict.log
+md=$repo/build/bench-evict.md
+rm -f "$img" "$md"
+# Every workload's files come to 24 * MIB MiB (lo-work prepare prints the exact size); the
+# rest is ext4 overhead and slack. Sparse; the inode tables and journal are initialized here
+# so that no lazy-init writes run in the guest during the measurements.
+truncate -s "$((32 * MIB + 64))M" "$img"
+mkfs=$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)
+"$mkfs" -F -q -E lazy_itable_init=0,lazy_journal_init=0 -L lo-bench "$img"
+
+append="lo.mib=$MIB lo.work=$WORK lo.policies=$POLICIES lo.seed=$SEED lo.reps=$REPS"
+[ -z "$RA_KB" ] || append+=" lo.ra_kb=$RA_KB"
+[ -z "$BENCH_APPEND" ] || append+=" $BENCH_APPEND"
+echo "bench-evict: booting ${guest[0]} under QEMU (TCG): $append"
+start=$(date +%s)
+set +e
+"$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode bench-evict \
+  --disk "$img" --append "$append" --log "$log" --timeout "$BENCH_TIMEOUT"
+rc=$?
+set -e
+echo "bench-evict: guest finished with status $rc after $(($(date +%s) - start)) s (log: build/bench-evict.log)"
+rm -f "$img"
+
+echo
+echo "learned_os eviction benchmark: memory.max ${MIB} MiB, seed $SEED, $REPS run(s) per cell, QEMU TCG guest"
+echo
+python3 "$here/bench_evict_table.py" "$log" --out "$md" || { [ "$rc" != 0 ] || rc=1; }
+echo
+echo "bench-evict: table in build/bench-evict.md"
+exit "$rc"
