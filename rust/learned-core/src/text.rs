@@ -49,6 +49,16 @@ impl<'a> TextBuf<'a> {
         self.whole(format_args!("{key} {value}\n"))
     }
 
+    /// Appends one `<prefix><name> value` line (a family of counters).
+    pub fn kv_prefixed(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        value: impl fmt::Display,
+    ) -> fmt::Result {
+        self.whole(format_args!("{prefix}{name} {value}\n"))
+    }
+
     /// Appends `value` and a newline, the format of every single-value file.
     pub fn line(&mut self, value: impl fmt::Display) -> fmt::Result {
         self.whole(format_args!("{value}\n"))

@@ -21,11 +21,16 @@ pub mod arc;
 pub mod belady;
 pub mod clock;
 pub mod fifo;
+pub mod guard;
 pub mod history;
 pub mod learned;
+pub mod linux;
 pub mod lirs;
 pub mod lru;
+pub mod pagehist;
+pub mod reclaim;
 pub mod s3fifo;
+pub mod shadow;
 pub mod sieve;
 pub mod store;
 

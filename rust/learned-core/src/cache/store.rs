@@ -70,6 +70,15 @@ pub enum StoreError {
     TooManySlots,
 }
 
+/// The part of a [`Store`] that is not its memory: enough to [`Store::resume`] it over the
+/// same memory later (for a caller that cannot keep the borrow, like a kernel object that
+/// owns the memory and the store's state side by side).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreState {
+    free: u32,
+    live: u32,
+}
+
 /// A slot arena plus an id → slot index, over caller-provided memory.
 ///
 /// INVARIANTS: `index.len() > slots.len()`, `slots.len() < NIL`; every allocated slot is in
@@ -118,6 +127,36 @@ impl<'a> Store<'a> {
             index,
             free,
             live: 0,
+        })
+    }
+
+    /// The state to [`Self::resume`] this store from.
+    pub fn state(&self) -> StoreState {
+        StoreState {
+            free: self.free,
+            live: self.live,
+        }
+    }
+
+    /// The store `state` came from, over the same `slots` and `index`, unchanged since. Given
+    /// other memory, the store misbehaves (finds wrong slots) but stays memory-safe and
+    /// panic-free, as every access is checked.
+    pub fn resume(
+        slots: &'a mut [Slot],
+        index: &'a mut [u32],
+        state: StoreState,
+    ) -> Result<Self, StoreError> {
+        if u32::try_from(slots.len()).map_or(true, |n| n == NIL) {
+            return Err(StoreError::TooManySlots);
+        }
+        if index.len() <= slots.len() {
+            return Err(StoreError::IndexTooSmall);
+        }
+        Ok(Self {
+            slots,
+            index,
+            free: state.free,
+            live: state.live,
         })
     }
 

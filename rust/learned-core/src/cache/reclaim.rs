@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The learned eviction policy as reclaim sees it: a verdict for one inactive file page,
+//! given the kernel's own verdict, from the page's history and a loaded EVICT v1 model, with
+//! the guard ([`super::guard`]) watching and the exact fallback (the kernel's verdict) on
+//! every path where the model cannot or may not answer.
+//!
+//! The kernel module calls [`Evictor`] from the page cache's tracepoints and from the reclaim
+//! hook; the host simulator of Linux's reclaim ([`super::linux`]) calls it at the same
+//! points. Everything here is bounded, lock-free work: one set of history entries and at
+//! most one inference per call.
+//!
+//! # From the model's class to a verdict
+//!
+//! An EVICT v1 model predicts the class of the page's next-use distance, `0` the soonest and
+//! the last class "not within the horizon" ([`verdict_of_class`]):
+//!
+//! | class            | verdict                                  |
+//! |------------------|------------------------------------------|
+//! | 0 (soonest)      | keep: back to the head of the inactive list |
+//! | last             | reclaim                                  |
+//! | any other        | the kernel's own verdict                 |
+//!
+//! A page the model kept against the kernel's verdict [`Evictor::max_keeps`] times is not
+//! kept again until it has been accessed: protection has to be earned by use, so even a
+//! model that keeps everything can delay reclaim by a bounded number of passes over the
+//! lists, never stall it.
+
+use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
+use super::guard::{Guard, Trip};
+use super::history::{features, FEATURES};
+use super::pagehist::Table;
+use super::shadow::{sampled, SAMPLE_SHIFT};
+
+/// The size every page is given in the EVICT v1 features (a 4 KiB page).
+pub const PAGE_SIZE: u32 = 4096;
+
+/// A verdict for one folio: the values of the kernel's `enum reclaim_verdict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Verdict {
+    /// No opinion: the kernel's verdict applies.
+    Default = 0,
+    /// Reclaim the folio.
+    Reclaim = 1,
+    /// Keep it on the inactive list for another round.
+    Keep = 2,
+    /// Move it to the active list.
+    Activate = 3,
+}
+
+impl Verdict {
+    /// The verdict numbered `v`, if any.
+    pub fn from_u32(v: u32) -> Option<Self> {
+        [Self::Default, Self::Reclaim, Self::Keep, Self::Activate]
+            .into_iter()
+            .find(|x| *x as u32 == v)
+    }
+
+    /// Whether the verdict keeps the folio in memory.
+    pub fn keeps(self) -> bool {
+        matches!(self, Self::Keep | Self::Activate)
+    }
+}
+
+/// Why the kernel's own verdict was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Fallback {
+    /// The policy is disabled.
+    Disabled = 0,
+    /// No model is loaded (or it does not take EVICT v1 features).
+    NoModel = 1,
+    /// The page has no history: unknown, or added and never accessed.
+    NoHistory = 2,
+    /// The guard has tripped.
+    Tripped = 3,
+    /// The model kept this page `max_keeps` times and it has not been used since.
+    Unearned = 4,
+    /// The kernel asked with a verdict the policy does not know.
+    Unknown = 5,
+    /// Inference failed.
+    Error = 6,
+}
+
+impl Fallback {
+    /// The number of reasons.
+    pub const COUNT: usize = 7;
+    /// Every reason, in order.
+    pub const ALL: [Fallback; Self::COUNT] = [
+        Self::Disabled,
+        Self::NoModel,
+        Self::NoHistory,
+        Self::Tripped,
+        Self::Unearned,
+        Self::Unknown,
+        Self::Error,
+    ];
+
+    /// The name used in statistics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::NoModel => "no_model",
+            Self::NoHistory => "no_history",
+            Self::Tripped => "tripped",
+            Self::Unearned => "unearned",
+            Self::Unknown => "unknown",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Who answered, and what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The model answered: its verdict ([`Verdict::Default`] when it agrees to defer).
+    Model(Verdict),
+    /// The exact fallback: the kernel's verdict stands.
+    Fallback(Fallback),
+}
+
+impl Answer {
+    /// The verdict to hand back to reclaim.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Self::Model(v) => v,
+            Self::Fallback(_) => Verdict::Default,
+        }
+    }
+}
+
+/// The verdict for class `class` of a model with `classes` outputs (see the module docs).
+pub fn verdict_of_class(class: usize, classes: usize) -> Verdict {
+    if class == 0 && classes > 1 {
+        Verdict::Keep
+    } else if class + 1 >= classes {
+        Verdict::Reclaim
+    } else {
+        Verdict::Default
+    }
+}
+
+/// The default of [`Evictor::max_keeps`].
+pub const DEFAULT_MAX_KEEPS: u32 = 4;
+
+/// The policy's state in one place: the page history and the guard.
+#[derive(Clone, Copy, Debug)]
+pub struct Evictor<'a> {
+    /// The page history.
+    pub table: Table<'a>,
+    /// The guard.
+    pub guard: &'a Guard,
+    /// How many times a page may be kept against the kernel without being accessed.
+    pub max_keeps: u32,
+}
+
+impl<'a> Evictor<'a> {
+    /// The policy over `table`, watched by `guard`, with [`DEFAULT_MAX_KEEPS`].
+    pub fn new(table: Table<'a>, guard: &'a Guard) -> Self {
+        Self {
+            table,
+            guard,
+            max_keeps: DEFAULT_MAX_KEEPS,
+        }
+    }
+
+    /// Page `key` was added to the page cache (a disk read, or readahead).
+    pub fn on_add(&self, key: u64) {
+        if sampled(key) {
+            self.guard.read();
+        }
+        self.table.add(key);
+    }
+
+    /// Page `key` was accessed. The clock ticks: `Some` when this access ended a guard window
+    /// that tripped (log it). The caller replays sampled accesses in the guard's shadow
+    /// (see [`super::shadow`]) with [`Self::shadow_capacity`].
+    pub fn on_access(&self, key: u64) -> Option<Trip> {
+        self.table.access(key);
+        self.guard.tick(self.table.now())
+    }
+
+    /// Page `key` left the page cache.
+    pub fn on_delete(&self, key: u64) {
+        self.table.delete(key);
+    }
+
+    /// The size of the guard's shadow cache: the resident pages, scaled by the sampling rate.
+    pub fn shadow_capacity(&self) -> u64 {
+        self.table.stats().resident >> SAMPLE_SHIFT
+    }
+
+    /// The answer for page `key`, which the kernel would give `kernel`, with `model` (if
+    /// loaded) and the policy `enabled`. The guard is told about every override.
+    pub fn verdict(&self, model: Option<&Mlp<'_>>, enabled: bool, key: u64, kernel: u32) -> Answer {
+        match self.decide(model, enabled, key, kernel) {
+            Ok(v) => {
+                let kernel_keeps = Verdict::from_u32(kernel).is_some_and(Verdict::keeps);
+                if v.keeps() && !kernel_keeps {
+                    self.table.mark_kept(key);
+                    self.guard.overrode();
+                } else if v == Verdict::Reclaim && kernel_keeps {
+                    self.guard.overrode();
+                }
+                Answer::Model(v)
+            }
+            Err(why) => Answer::Fallback(why),
+        }
+    }
+
+    /// The EVICT v1 features of resident page `key` now, if it has a history.
+    pub fn features(&self, key: u64) -> Option<[i8; FEATURES]> {
+        let h = self.table.history(key)?;
+        Some(features(
+            &h,
+            PAGE_SIZE,
+            self.table.now(),
+            self.table.mean_age(),
+        ))
+    }
+
+    fn decide(
+        &self,
+        model: Option<&Mlp<'_>>,
+        enabled: bool,
+        key: u64,
+        kernel: u32,
+    ) -> Result<Verdict, Fallback> {
+        if !enabled {
+            return Err(Fallback::Disabled);
+        }
+        if matches!(Verdict::from_u32(kernel), None | Some(Verdict::Default)) {
+            return Err(Fallback::Unknown);
+        }
+        let model = model
+            .filter(|m| m.inputs() == FEATURES && (1..=MAX_OUTPUTS).contains(&m.outputs()))
+            .ok_or(Fallback::NoModel)?;
+        let now = self.table.now();
+        if !self.guard.allows(now) {
+            return Err(Fallback::Tripped);
+        }
+        let x = self.features(key).ok_or(Fallback::NoHistory)?;
+        if self.table.keeps(key) >= self.max_keeps {
+            return Err(Fallback::Unearned);
+        }
+        let mut logits = [0i32; MAX_OUTPUTS];
+        let n = model.infer(&x, &mut logits).map_err(|_| Fallback::Error)?;
+        let out = logits.get(..n).ok_or(Fallback::Error)?;
+        Ok(verdict_of_class(argmax(out), n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
+    use super::super::super::model::mlp::LayerSpec;
+    use super::super::super::model::schema;
+    use super::super::guard::Guard;
+    use super::super::pagehist::{page_key, Entry, Meta, Table};
+    use super::*;
+
+    /// A one-layer model over the 8 features whose class is fixed by its biases: `class`
+    /// always wins.
+    fn constant_model(class: usize, buf: &mut [u8]) -> usize {
+        let w = [0i8; 8 * 4];
+        let mut b = [0i32; 4];
+        b[class] = 100;
+        let layers = [LayerSpec {
+            inputs: 8,
+            outputs: 4,
+            weights: &w,
+            bias: &b,
+            multiplier: 1,
+            shift: 0,
+            relu: false,
+        }];
+        let meta = ModelMeta {
+            schema_id: schema::EVICT,
+            schema_version: 1,
+            model_id: 7,
+        };
+        encode_mlp(meta, &layers, buf).unwrap()
+    }
+
+    fn with_model<R>(class: usize, f: impl FnOnce(&Mlp<'_>) -> R) -> R {
+        let mut buf = [0u8; 512];
+        let n = constant_model(class, &mut buf);
+        let m = parse(&buf[..n]).unwrap().mlp().unwrap();
+        f(&m)
+    }
+
+    #[test]
+    fn classes_map_to_verdicts() {
+        assert_eq!(verdict_of_class(0, 4), Verdict::Keep);
+        assert_eq!(verdict_of_class(1, 4), Verdict::Default);
+        assert_eq!(verdict_of_class(2, 4), Verdict::Default);
+        assert_eq!(verdict_of_class(3, 4), Verdict::Reclaim);
+        assert_eq!(verdict_of_class(0, 1), Verdict::Reclaim);
+    }
+
+    #[test]
+    fn every_fallback_path_defers_to_the_kernel() {
+        let meta = Meta::new();
+        let e: [Entry; 16] = core::array::from_fn(|_| Entry::new());
+        let guard = Guard::new();
+        let mut ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
+        ev.max_keeps = 1;
+        let k = page_key(1, 1);
+        let r = Verdict::Reclaim as u32;
+        let fb = Answer::Fallback;
+        with_model(0, |m| {
+            assert_eq!(ev.verdict(Some(m), false, k, r), fb(Fallback::Disabled));
+            assert_eq!(ev.verdict(None, true, k, r), fb(Fallback::NoModel));
+            assert_eq!(ev.verdict(Some(m), true, k, 0), fb(Fallback::Unknown));
+            assert_eq!(ev.verdict(Some(m), true, k, 9), fb(Fallback::Unknown));
+            ev.on_add(k);
+            assert_eq!(ev.verdict(Some(m), true, k, r), fb(Fallback::NoHistory));
+            ev.on_access(k);
+            // Kept once (max_keeps = 1)...
+            assert_eq!(
+                ev.verdict(Some(m), true, k, r),
+                Answer::Model(Verdict::Keep)
+            );
+            // ... and not again until used.
+            assert_eq!(ev.verdict(Some(m), true, k, r), fb(Fallback::Unearned));
+            ev.on_access(k);
+            assert_eq!(
+                ev.verdict(Some(m), true, k, r),
+                Answer::Model(Verdict::Keep)
+            );
+            assert_eq!(fb(Fallback::Tripped).verdict(), Verdict::Default);
+        });
+    }
+
+    #[test]
+    fn overrides_are_counted_and_judged_against_the_shadow() {
+        let meta = Meta::new();
+        let e: [Entry; 64] = core::array::from_fn(|_| Entry::new());
+        let guard = Guard::new();
+        guard.configure(100, 0, 1000);
+        let ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
+        let key = |i| page_key(2, i);
+        for i in 0..4 {
+            ev.on_add(key(i));
+            ev.on_access(key(i));
+        }
+        with_model(3, |m| {
+            // The kernel would activate page 0; the model reclaims it: an override.
+            let ans = ev.verdict(Some(m), true, key(0), Verdict::Activate as u32);
+            assert_eq!(ans, Answer::Model(Verdict::Reclaim));
+            // Agreeing with the kernel is not.
+            let ans = ev.verdict(Some(m), true, key(1), Verdict::Reclaim as u32);
+            assert_eq!(ans, Answer::Model(Verdict::Reclaim));
+        });
+        assert_eq!(guard.stats().overrides, 1);
+        // Sampled reads the shadow would not have made: the window trips the guard.
+        let mut k = 0;
+        let mut reads = guard.stats().reads;
+        while reads < 100 {
+            k += 1;
+            if sampled(page_key(5, k)) {
+                ev.on_add(page_key(5, k));
+                reads += 1;
+            }
+        }
+        assert_eq!(guard.stats().reads, 100);
+        assert_eq!(
+            guard.stats().shadow_misses,
+            0,
+            "nothing replayed in the shadow"
+        );
+        let mut trip = None;
+        while trip.is_none() && ev.table.now() < 1_000_000 {
+            trip = ev.on_access(key(3));
+        }
+        let trip = trip.unwrap();
+        assert_eq!((trip.reads, trip.expected), (100, 0));
+        with_model(0, |m| {
+            let ans = ev.verdict(Some(m), true, key(3), Verdict::Reclaim as u32);
+            assert_eq!(ans, Answer::Fallback(Fallback::Tripped));
+        });
+    }
+}
