@@ -3,13 +3,15 @@
 //! The `lrn train` and `lrn eval` command lines.
 
 use crate::evalrun::run_eval;
-use crate::train::{run_train, TrainConfig};
+use crate::train::{run_train, Sampler, TrainConfig};
 use crate::{parse_size, CacheSize, Error, Format};
 
 /// Usage of `train` and `eval`.
-pub const USAGE: &str = "       lrn train --trace PATH --format oracleGeneral|csv|txt [--train-frac F] [--cache-size SIZE] [--seed S] --out FILE
-         (trains the evict ranker on the first F of the trace, default 0.5, from an LRU
-          replay at SIZE, default 256MiB, labels from Belady; deterministic)
+pub const USAGE: &str = "       lrn train --trace PATH [--trace PATH]... --format oracleGeneral|csv|txt [--train-frac F] [--cache-size SIZE] [--seed S] [--sampler ranker|linux] [--model-id HEX] --out FILE
+         (trains the evict model on the first F of each trace, default 0.5, from a replay at
+          SIZE, default 256MiB, labels from the next accesses; deterministic. Sampler ranker
+          (default): the ranker's candidates in an LRU replay; linux: the pages Linux's
+          reclaim offers the kernel hook, as in the kernel module)
        lrn eval --trace PATH --format oracleGeneral|csv|txt --model FILE [--holdout F] [--cache-size SIZE]... --out DIR
          (miss ratios of lru, lirs, s3fifo, belady and learned on the last F of the trace,
           default 0.5; writes DIR/eval.md and DIR/eval.svg)";
@@ -43,14 +45,24 @@ fn required<T>(v: Option<T>, what: &str) -> Result<T, Error> {
 
 /// Runs `lrn train ARGS`.
 pub fn train(args: &[String]) -> Result<String, Error> {
-    let (mut trace, mut format, mut out) = (None, None, None);
+    let (mut traces, mut format, mut out) = (Vec::new(), None, None);
     let mut cfg = TrainConfig::default();
     for (flag, value) in flags(args)? {
         match flag {
-            "--trace" => trace = Some(value),
+            "--trace" => traces.push(value.to_string()),
+            "--sampler" => cfg.sampler = Sampler::parse(value)?,
+            "--model-id" => {
+                cfg.model_id = u32::from_str_radix(value.trim_start_matches("0x"), 16)
+                    .map_err(|_| Error(format!("bad model id {value:?} (hex)")))?
+            }
             "--format" => format = Some(Format::parse(value)?),
             "--out" => out = Some(value),
-            "--train-frac" => cfg.train_frac = fraction(value)?,
+            "--train-frac" => {
+                cfg.train_frac = match value.parse::<f64>() {
+                    Ok(f) if f == 1.0 => f,
+                    _ => fraction(value)?,
+                }
+            }
             "--cache-size" => cfg.cache_size = parse_size(value)?,
             "--seed" => {
                 cfg.seed = value
@@ -60,8 +72,11 @@ pub fn train(args: &[String]) -> Result<String, Error> {
             _ => return Err(Error(format!("unknown option {flag}\n{USAGE}"))),
         }
     }
+    if traces.is_empty() {
+        return Err(Error(format!("missing --trace\n{USAGE}")));
+    }
     run_train(
-        required(trace, "--trace")?,
+        &traces,
         required(format, "--format")?,
         &cfg,
         required(out, "--out")?,

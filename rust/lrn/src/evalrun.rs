@@ -11,8 +11,13 @@
 
 use std::fmt::Write as _;
 
-use learned_core::cache::history::History;
+use learned_core::cache::guard::{Guard, GuardStats};
+use learned_core::cache::history::{History, FEATURES};
 use learned_core::cache::learned::{Learned, DEFAULT_CANDIDATES};
+use learned_core::cache::linux::{Hook, HookStats, Linux};
+use learned_core::cache::pagehist::{Entry, Meta, Table};
+use learned_core::cache::reclaim::{Evictor, Fallback};
+use learned_core::cache::shadow::{Shadow, ShadowState};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
 use learned_core::model::format::parse;
@@ -101,6 +106,120 @@ pub fn simulate_learned(
         }
     }
     Ok(p.stats())
+}
+
+/// A run of the Linux reclaim simulator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinuxRun {
+    /// Hits and misses.
+    pub stats: Stats,
+    /// What the hook answered.
+    pub hook: HookStats,
+    /// The guard at the end.
+    pub guard: GuardStats,
+}
+
+impl LinuxRun {
+    /// The hook's and the guard's counters, one `key value` per line.
+    pub fn describe(&self) -> String {
+        let h = &self.hook;
+        let g = &self.guard;
+        let mut s = format!("hook_asked {}\n", h.asked);
+        for (v, n) in ["default", "reclaim", "keep", "activate"]
+            .iter()
+            .zip(h.model)
+        {
+            let _ = writeln!(s, "model_{v} {n}");
+        }
+        for f in Fallback::ALL {
+            let _ = writeln!(s, "fallback_{} {}", f.name(), h.fallback[f as usize]);
+        }
+        let _ = writeln!(s, "refault_activations {}", h.refault_activations);
+        let _ = writeln!(
+            s,
+            "guard_trips {}\nguard_windows {}\nguard_calibrations {}\nguard_bias_permille {}\nguard_last_reads {}\nguard_last_expected {}",
+            g.trips, g.windows, g.calibrations, g.bias_permille, g.last_reads, g.last_expected
+        );
+        s
+    }
+}
+
+/// The number of page-history entries the simulator uses: the kernel module's default.
+pub const HISTORY_ENTRIES: usize = 1 << 17;
+/// The slots of the guard's shadow: the kernel module's default.
+pub const SHADOW_SLOTS: usize = 1 << 14;
+
+/// Runs Linux's reclaim over `reqs` (every request one page of `size`'s unit) with the learned
+/// hook `enabled`, `model` (an EVICT v1 `.lmod`, checked) loaded and `max_keeps` (the
+/// kernel's `evict/max_keeps`).
+pub fn simulate_linux(
+    reqs: &[Request],
+    size: CacheSize,
+    model: Option<&[u8]>,
+    enabled: bool,
+    max_keeps: u32,
+) -> Result<LinuxRun, Error> {
+    simulate_linux_observe(reqs, size, model, enabled, max_keeps, |_, _, _| {})
+}
+
+/// [`simulate_linux`], handing `observe` the request index, the object id and the features of
+/// every page offered to the hook.
+pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
+    reqs: &[Request],
+    size: CacheSize,
+    model: Option<&[u8]>,
+    enabled: bool,
+    max_keeps: u32,
+    mut observe: F,
+) -> Result<LinuxRun, Error> {
+    let mlp = match model {
+        Some(b) => {
+            check_model(b)?;
+            parse(b).ok().and_then(|m| m.mlp())
+        }
+        None => None,
+    };
+    let distinct = distinct_objects(reqs).max(1);
+    let unit = matches!(size, CacheSize::Objects(_));
+    let page = if unit {
+        1
+    } else {
+        u64::from(reqs.first().map_or(1, |r| r.size.max(1)))
+    };
+    let slots_n = distinct.min(usize::try_from(size.value() / page * 3).unwrap_or(usize::MAX) + 8);
+    let mut slots = vec![Slot::EMPTY; slots_n];
+    let mut index = vec![0u32; Store::buckets_for(slots_n)];
+    let store = Store::new(&mut slots, &mut index)
+        .map_err(|e| Error(format!("cannot build the cache store: {e:?}")))?;
+    let entries: Vec<Entry> = (0..HISTORY_ENTRIES).map(|_| Entry::new()).collect();
+    let meta = Meta::new();
+    let guard = Guard::new();
+    let table = Table::new(&meta, &entries).ok_or_else(|| Error("bad history size".into()))?;
+    let mut shadow_slots = vec![Slot::EMPTY; SHADOW_SLOTS];
+    let mut shadow_index = vec![0u32; Store::buckets_for(SHADOW_SLOTS)];
+    let mut shadow_state = ShadowState::new();
+    let mut evictor = Evictor::new(table, &guard);
+    evictor.max_keeps = max_keeps;
+    let hook = Hook {
+        evictor,
+        model: mlp,
+        enabled,
+        shadow: Some(Shadow::new(
+            &mut shadow_slots,
+            &mut shadow_index,
+            &mut shadow_state,
+        )),
+    };
+    let mut p = Linux::with_hook(size.value(), store, hook);
+    for (t, r) in reqs.iter().enumerate() {
+        let req = if unit { Request { size: 1, ..*r } } else { *r };
+        p.access_observe(&req, |id, x| observe(t, id, x));
+    }
+    Ok(LinuxRun {
+        stats: p.stats(),
+        hook: p.hook_stats(),
+        guard: guard.stats(),
+    })
 }
 
 /// Evaluates every policy of [`POLICIES`] on the held-out part of `reqs` (see

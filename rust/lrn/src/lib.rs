@@ -147,13 +147,17 @@ pub enum PolicyName {
     Lirs,
     /// Belady's MIN (needs next accesses).
     Belady,
-    /// The learned policy (needs a model; not implemented yet).
+    /// The learned ranker (with `--model`, default the shipped one).
     Learned,
+    /// Linux's two-list page-cache reclaim ([`learned_core::cache::linux`]), stock.
+    Linux,
+    /// The same with the learned reclaim hook (with `--model`, default the shipped one).
+    LinuxLearned,
 }
 
 impl PolicyName {
     /// All names, in the order the CLI documents them.
-    pub const ALL: [PolicyName; 9] = [
+    pub const ALL: [PolicyName; 11] = [
         PolicyName::Lru,
         PolicyName::Fifo,
         PolicyName::Clock,
@@ -163,6 +167,8 @@ impl PolicyName {
         PolicyName::Lirs,
         PolicyName::Belady,
         PolicyName::Learned,
+        PolicyName::Linux,
+        PolicyName::LinuxLearned,
     ];
 
     /// The command-line name.
@@ -177,6 +183,8 @@ impl PolicyName {
             PolicyName::Lirs => "lirs",
             PolicyName::Belady => "belady",
             PolicyName::Learned => "learned",
+            PolicyName::Linux => "linux",
+            PolicyName::LinuxLearned => "linux-learned",
         }
     }
 
@@ -359,6 +367,9 @@ pub fn simulate_with(
             )
         }
         PolicyName::Learned => return err("policy learned runs through evalrun::simulate_learned"),
+        PolicyName::Linux | PolicyName::LinuxLearned => {
+            return err("the linux policies run through evalrun::simulate_linux")
+        }
     };
     for r in reqs {
         if unit {
@@ -434,8 +445,10 @@ impl Report {
 }
 
 /// The usage text.
-pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE]
-  NAME: lru fifo clock sieve arc s3fifo lirs belady learned
+pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE] [--max-keeps N]
+  NAME: lru fifo clock sieve arc s3fifo lirs belady learned linux linux-learned
+        (linux: Linux 6.12's two-list page-cache reclaim; linux-learned: with the learned
+        reclaim hook and its guard, as in the kernel module; both print the hook's counters)
   SIZE: bytes with a unit (512MiB, 1GiB, 4KiB, 100B; KB/MB/GB are powers of 1000),
         or a bare integer: a number of objects (every object then counts as size 1)";
 
@@ -452,18 +465,28 @@ pub struct SimArgs {
     pub size: CacheSize,
     /// `--json`.
     pub json: bool,
-    /// `--model`: the model of the learned policy (default [`DEFAULT_EVICT_MODEL`]).
+    /// `--model`: the model of the learned policy (default [`DEFAULT_EVICT_MODEL`], or
+    /// [`DEFAULT_RECLAIM_MODEL`] for `linux-learned`).
     pub model: Option<String>,
+    /// `--max-keeps` (linux-learned; the kernel's `evict/max_keeps`).
+    pub max_keeps: u32,
 }
 
 /// The shipped eviction ranker, used by `--policy learned` without `--model`.
-pub const DEFAULT_EVICT_MODEL: &str =
+pub const DEFAULT_EVICT_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../models/evict-ranker.lmod"
+);
+/// The shipped reclaim model (the kernel's), used by `--policy linux-learned` without
+/// `--model`.
+pub const DEFAULT_RECLAIM_MODEL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/evict.lmod");
 
 /// Parses the arguments after `sim`.
 pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
     let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
     let mut model = None;
+    let mut max_keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (key, inline) = match a.split_once('=') {
@@ -486,6 +509,12 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
             "--policy" => policy = Some(PolicyName::parse(&value()?)?),
             "--cache-size" => size = Some(parse_size(&value()?)?),
             "--model" => model = Some(value()?),
+            "--max-keeps" => {
+                let v = value()?;
+                max_keeps = v
+                    .parse()
+                    .map_err(|_| Error(format!("bad --max-keeps {v:?}")))?;
+            }
             _ => return err(format!("unknown argument {a:?}\n{USAGE}")),
         }
     }
@@ -497,13 +526,29 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
         size: size.ok_or_else(|| missing("--cache-size"))?,
         json,
         model,
+        max_keeps,
     })
 }
 
 /// Runs `lrn sim`: returns what to print on stdout.
 pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
     let reqs = load_trace(&args.trace, args.format)?;
-    let stats = if args.policy == PolicyName::Learned {
+    let mut extra = String::new();
+    let stats = if matches!(args.policy, PolicyName::Linux | PolicyName::LinuxLearned) {
+        let learned = args.policy == PolicyName::LinuxLearned;
+        let model = if learned {
+            let path = args.model.as_deref().unwrap_or(DEFAULT_RECLAIM_MODEL);
+            Some(std::fs::read(path).map_err(|e| Error(format!("cannot read model {path}: {e}")))?)
+        } else {
+            None
+        };
+        let run =
+            evalrun::simulate_linux(&reqs, args.size, model.as_deref(), learned, args.max_keeps)?;
+        if !args.json {
+            extra = run.describe();
+        }
+        run.stats
+    } else if args.policy == PolicyName::Learned {
         let path = args.model.as_deref().unwrap_or(DEFAULT_EVICT_MODEL);
         let model =
             std::fs::read(path).map_err(|e| Error(format!("cannot read model {path}: {e}")))?;
@@ -525,7 +570,7 @@ pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
     Ok(if args.json {
         rep.json() + "\n"
     } else {
-        rep.table(args.size)
+        rep.table(args.size) + &extra
     })
 }
 

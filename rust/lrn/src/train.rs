@@ -60,6 +60,8 @@ pub struct TrainConfig {
     pub model_id: u32,
     /// Weight the loss by inverse class frequency (else every sample weighs 1).
     pub balanced: bool,
+    /// Where samples come from.
+    pub sampler: Sampler,
     /// The label horizon in requests: a reuse further away than this is "far" (class 3), and
     /// decisions in the last `horizon` requests of the training part (whose labels would need
     /// requests past it) give no samples. `0`: a quarter of the training part.
@@ -82,6 +84,29 @@ impl Default for TrainConfig {
             model_id: 0xe71c_0001,
             horizon: 0,
             balanced: false,
+            sampler: Sampler::Ranker,
+        }
+    }
+}
+
+/// Where training samples come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// The learned ranker's candidates over an LRU replay, classes at the distance tertiles.
+    Ranker,
+    /// The pages Linux's reclaim offers the hook (`learned_core::cache::linux`, stock), with
+    /// classes fixed by the cache's size `C` in pages: `d <= C` (reused within a cache-ful of
+    /// accesses: worth keeping), `d <= 2C`, `d <= 4C` (the horizon), later or never.
+    Linux,
+}
+
+impl Sampler {
+    /// Parses `--sampler`.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s {
+            "ranker" => Ok(Self::Ranker),
+            "linux" => Ok(Self::Linux),
+            _ => Err(Error(format!("unknown sampler {s:?} (ranker, linux)"))),
         }
     }
 }
@@ -231,6 +256,38 @@ pub fn collect_samples(
         });
         next.insert(r.id, r.next_access);
     }
+    Ok(out)
+}
+
+/// Replays `reqs` through stock Linux reclaim at `size`, collecting every page offered to the
+/// hook (with a history) up to request `reqs.len() - horizon`, labelled like
+/// [`collect_samples`].
+pub fn collect_linux_samples(
+    reqs: &[Request],
+    size: CacheSize,
+    horizon: u64,
+) -> Result<Vec<RawSample>, Error> {
+    let last_decision = (reqs.len() as u64).saturating_sub(horizon);
+    let mut next: HashMap<u64, i64> = HashMap::new();
+    let mut seen = 0usize;
+    let mut out = Vec::new();
+    let keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
+    crate::evalrun::simulate_linux_observe(reqs, size, None, false, keeps, |t, id, x| {
+        // The next access of every request before `t` is known by now.
+        while seen < t {
+            next.insert(reqs[seen].id, reqs[seen].next_access);
+            seen += 1;
+        }
+        if (t as u64) >= last_decision {
+            return;
+        }
+        let n = next.get(&id).copied().unwrap_or(-1);
+        let d = (n - t as i64).max(0) as u64;
+        out.push(RawSample {
+            features: *x,
+            distance: if n < 0 || d > horizon { None } else { Some(d) },
+        });
+    })?;
     Ok(out)
 }
 
@@ -404,39 +461,85 @@ fn fit(
 
 /// Trains an EVICT v1 model on the first `cfg.train_frac` of `reqs` (see the module docs).
 pub fn train(reqs: &[Request], cfg: &TrainConfig) -> Result<TrainReport, Error> {
+    train_multi(&[reqs], cfg)
+}
+
+/// [`train`] on several traces: each is replayed on its own, its samples split in time order
+/// into training and validation, and the parts pooled.
+pub fn train_multi(traces: &[&[Request]], cfg: &TrainConfig) -> Result<TrainReport, Error> {
     if !(cfg.train_frac > 0.0 && cfg.train_frac <= 1.0) {
         return Err(Error(format!(
             "--train-frac must be in (0, 1], not {}",
             cfg.train_frac
         )));
     }
-    let n_train = ((reqs.len() as f64) * cfg.train_frac).floor() as usize;
-    let part = &reqs[..n_train.min(reqs.len())];
-    let horizon = if cfg.horizon == 0 {
-        (part.len() / 4).max(1) as u64
-    } else {
-        cfg.horizon
-    };
-    let raw = collect_samples(part, cfg.cache_size, cfg.candidates, horizon)?;
-    if raw.len() < 100 {
+    let mut raws = Vec::new();
+    let (mut train_requests, mut horizon, mut fixed) = (0, 0, None);
+    for reqs in traces {
+        let n_train = ((reqs.len() as f64) * cfg.train_frac).floor() as usize;
+        let part = &reqs[..n_train.min(reqs.len())];
+        train_requests += part.len();
+        let raw = match cfg.sampler {
+            Sampler::Ranker => {
+                horizon = if cfg.horizon == 0 {
+                    (part.len() / 4).max(1) as u64
+                } else {
+                    cfg.horizon
+                };
+                collect_samples(part, cfg.cache_size, cfg.candidates, horizon)?
+            }
+            Sampler::Linux => {
+                let page = u64::from(part.first().map_or(1, |r| r.size.max(1)));
+                let c = match cfg.cache_size {
+                    CacheSize::Objects(n) => n,
+                    CacheSize::Bytes(b) => b / page,
+                }
+                .max(1);
+                horizon = 4 * c;
+                fixed = Some([c, 2 * c]);
+                collect_linux_samples(part, cfg.cache_size, horizon)?
+            }
+        };
+        raws.push(raw);
+    }
+    let total: usize = raws.iter().map(Vec::len).sum();
+    if total < 100 {
         return Err(Error(format!(
-            "only {} training samples (evictions too rare at this cache size): use a smaller cache or more requests",
-            raw.len()
+            "only {total} training samples (evictions too rare at this cache size): use a smaller cache or more requests"
         )));
     }
-    let thresholds = tertiles(&raw);
-    let labeled: Vec<([i8; FEATURES], usize)> = raw
-        .iter()
-        .map(|s| (s.features, class_of(s.distance, thresholds)))
-        .collect();
+    let all: Vec<RawSample> = raws.iter().flatten().cloned().collect();
+    let thresholds = fixed.unwrap_or_else(|| tertiles(&all));
     let mut class_counts = [0usize; CLASSES];
-    for (_, c) in &labeled {
-        class_counts[*c] += 1;
+    let (mut train_all, mut val) = (Vec::new(), Vec::new());
+    // With several traces, each contributes at most an equal share of the training samples,
+    // so a long trace does not drown the others.
+    let share = cfg.max_samples / raws.len().max(1);
+    let mut pick = Rng::new(cfg.seed ^ 0x7472_6163_6573);
+    for raw in &raws {
+        let labeled: Vec<([i8; FEATURES], usize)> = raw
+            .iter()
+            .map(|s| (s.features, class_of(s.distance, thresholds)))
+            .collect();
+        for (_, c) in &labeled {
+            class_counts[*c] += 1;
+        }
+        let n_val = ((labeled.len() as f64) * cfg.val_frac).round() as usize;
+        let (t, v) = labeled.split_at(labeled.len() - n_val.min(labeled.len().saturating_sub(1)));
+        if raws.len() > 1 && t.len() > share {
+            let mut t = t.to_vec();
+            pick.shuffle(&mut t);
+            t.truncate(share);
+            train_all.extend_from_slice(&t);
+        } else {
+            train_all.extend_from_slice(t);
+        }
+        val.extend_from_slice(v);
     }
-    let n_val = ((labeled.len() as f64) * cfg.val_frac).round() as usize;
-    let (train_all, val) = labeled.split_at(labeled.len() - n_val.min(labeled.len() - 1));
+    let samples = train_all.len() + val.len();
+    let part_len = train_requests;
     let mut rng = Rng::new(cfg.seed);
-    let mut train_set: Vec<([i8; FEATURES], usize)> = train_all.to_vec();
+    let mut train_set: Vec<([i8; FEATURES], usize)> = train_all;
     if train_set.len() > cfg.max_samples {
         rng.shuffle(&mut train_set);
         train_set.truncate(cfg.max_samples);
@@ -466,7 +569,7 @@ pub fn train(reqs: &[Request], cfg: &TrainConfig) -> Result<TrainReport, Error> 
         learned_core::model::format::parse(&q.bytes).map_err(|e| Error(e.reason().into()))?;
     let mlp = model.mlp().ok_or_else(|| Error("not an MLP".into()))?;
     let (mut fa, mut ia) = (0usize, 0usize);
-    for (f, y) in val {
+    for (f, y) in &val {
         if float_argmax(&net.logits(f)) == *y {
             fa += 1;
         }
@@ -477,8 +580,8 @@ pub fn train(reqs: &[Request], cfg: &TrainConfig) -> Result<TrainReport, Error> 
     let nv = val.len().max(1) as f64;
     Ok(TrainReport {
         model: q.bytes.clone(),
-        train_requests: part.len(),
-        samples: labeled.len(),
+        train_requests: part_len,
+        samples,
         train_samples: train_set.len(),
         val_samples: val.len(),
         class_counts,
@@ -494,13 +597,17 @@ pub fn train(reqs: &[Request], cfg: &TrainConfig) -> Result<TrainReport, Error> 
 /// `lrn train`: loads the trace, trains with `cfg` and writes the model to `out`; returns
 /// the summary to print.
 pub fn run_train(
-    trace: &str,
+    traces: &[String],
     format: crate::Format,
     cfg: &TrainConfig,
     out: &str,
 ) -> Result<String, Error> {
-    let reqs = crate::load_trace(trace, format)?;
-    let rep = train(&reqs, cfg)?;
+    let loaded = traces
+        .iter()
+        .map(|t| crate::load_trace(t, format))
+        .collect::<Result<Vec<_>, _>>()?;
+    let parts: Vec<&[Request]> = loaded.iter().map(Vec::as_slice).collect();
+    let rep = train_multi(&parts, cfg)?;
     std::fs::write(out, &rep.model).map_err(|e| Error(format!("cannot write {out}: {e}")))?;
     Ok(format!("wrote {out}\n{}", rep.summary()))
 }

@@ -5,8 +5,8 @@
 //! `$LEARNED_OS_TRACE_DIR`; set `LEARNED_OS_NO_SHARED_TRACE=1` to skip when it is missing).
 //!
 //! `regenerate_evict_model` (ignored by default) retrains the model the way `lrn train` does,
-//! says whether it equals `models/evict.lmod` (overwrites it with
-//! `LEARNED_OS_WRITE_MODEL=1`), and prints the numbers of `models/evict.md`:
+//! says whether it equals `models/evict-ranker.lmod` (overwrites it with
+//! `LEARNED_OS_WRITE_MODEL=1`), and prints the numbers of `models/evict-ranker.md`:
 //!
 //! ```text
 //! cargo test --release -p lrn --test train -- --ignored --nocapture regenerate_evict_model
@@ -158,7 +158,7 @@ fn eval_rows_and_outputs() {
 
 #[test]
 fn shipped_model_is_an_evict_model() {
-    let path = repo_models().join("evict.lmod");
+    let path = repo_models().join("evict-ranker.lmod");
     if !path.exists() {
         panic!("{} is missing: run regenerate_evict_model", path.display());
     }
@@ -168,8 +168,8 @@ fn shipped_model_is_an_evict_model() {
     assert_eq!(m.mlp().unwrap().inputs(), 8);
 }
 
-/// Regenerates `models/evict.lmod` exactly as `lrn train --trace PATH --format oracleGeneral
-/// --train-frac 0.5 --cache-size 256MiB --out models/evict.lmod` does, and prints the numbers
+/// Regenerates `models/evict-ranker.lmod` exactly as `lrn train --trace PATH --format oracleGeneral
+/// --train-frac 0.5 --cache-size 256MiB --out models/evict-ranker.lmod` does, and prints the numbers
 /// of `lrn eval ... --holdout 0.5` (written to `target/evict-eval/`).
 #[test]
 #[ignore = "slow (train on the full first half): run in release when regenerating the model"]
@@ -183,7 +183,7 @@ fn regenerate_evict_model() {
     let t = std::time::Instant::now();
     let rep = train::train(&reqs, &cfg).unwrap();
     println!("trained in {:.1?}\n{}", t.elapsed(), rep.summary());
-    let out = repo_models().join("evict.lmod");
+    let out = repo_models().join("evict-ranker.lmod");
     if std::env::var("LEARNED_OS_WRITE_MODEL").as_deref() == Ok("1") {
         std::fs::write(&out, &rep.model).unwrap();
         println!("wrote {}", out.display());
