@@ -9,6 +9,10 @@
 //! /sys/kernel/learned_os/<policy>/model       wo  a .lmod file, or "none" to unload
 //! /sys/kernel/learned_os/<policy>/model_info  ro  the active model, "key value" per line
 //! /sys/kernel/learned_os/<policy>/infer       rw  write inputs, read the active model's answer
+//! /sys/kernel/learned_os/evict/guard_window      rw  overrides per judged guard window
+//! /sys/kernel/learned_os/evict/guard_margin_pct  rw  allowed excess cost, % of the window
+//! /sys/kernel/learned_os/evict/guard_retry       rw  page accesses in fallback after a trip
+//! /sys/kernel/learned_os/evict/max_keeps         rw  keeps per page between its accesses
 //! ```
 
 use kernel::c_str;
@@ -16,7 +20,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 
-use crate::evict::EvictStats;
+use crate::evict::{Evict, EvictKnob, EvictMem};
 use crate::learned_core::model::mlp::MAX_INPUTS;
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
@@ -38,6 +42,10 @@ enum FileId {
     Model = 3,
     ModelInfo = 4,
     Infer = 5,
+    GuardWindow = 6,
+    GuardMarginPct = 7,
+    GuardRetry = 8,
+    MaxKeeps = 9,
 }
 
 impl FileId {
@@ -49,9 +57,24 @@ impl FileId {
             Self::Model,
             Self::ModelInfo,
             Self::Infer,
+            Self::GuardWindow,
+            Self::GuardMarginPct,
+            Self::GuardRetry,
+            Self::MaxKeeps,
         ]
         .into_iter()
         .find(|f| *f as u32 == id)
+    }
+
+    /// The `evict` knob this file is, if it is one.
+    fn evict_knob(self) -> Option<EvictKnob> {
+        match self {
+            Self::GuardWindow => Some(EvictKnob::GuardWindow),
+            Self::GuardMarginPct => Some(EvictKnob::GuardMarginPct),
+            Self::GuardRetry => Some(EvictKnob::GuardRetry),
+            Self::MaxKeeps => Some(EvictKnob::MaxKeeps),
+            _ => None,
+        }
     }
 }
 
@@ -85,6 +108,14 @@ const POLICY_FILES: &[File] = &[
     text(c_str!("infer"), 0o644, FileId::Infer),
 ];
 
+/// The files only `evict` has.
+const EVICT_FILES: &[File] = &[
+    text(c_str!("guard_window"), 0o644, FileId::GuardWindow),
+    text(c_str!("guard_margin_pct"), 0o644, FileId::GuardMarginPct),
+    text(c_str!("guard_retry"), 0o644, FileId::GuardRetry),
+    text(c_str!("max_keeps"), 0o644, FileId::MaxKeeps),
+];
+
 /// Where a sysfs callback landed.
 enum Node {
     Root,
@@ -97,12 +128,13 @@ pub(crate) struct Knobs {
     policies: [Policy; PolicyId::ALL.len()],
     #[pin]
     slots: [ModelSlot; PolicyId::ALL.len()],
-    evict: EvictStats,
+    #[pin]
+    evict: Evict,
 }
 
 impl Knobs {
-    /// Every policy disabled, no model loaded.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    /// Every policy disabled, no model loaded; the eviction policy over `evict`.
+    pub(crate) fn new(evict: EvictMem) -> impl PinInit<Self> {
         pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
             // `i` ranges over the array's indices, which are `ALL`'s.
@@ -110,7 +142,7 @@ impl Knobs {
                 let id = PolicyId::ALL[i];
                 ModelSlot::new(id, id.model_expect())
             }),
-            evict: EvictStats::new(),
+            evict <- Evict::new(evict),
         })
     }
 
@@ -120,8 +152,8 @@ impl Knobs {
         &self.policies[id.index()]
     }
 
-    /// What reclaim asked the eviction policy.
-    pub(crate) fn evict_stats(&self) -> &EvictStats {
+    /// The eviction policy's state.
+    pub(crate) fn evict(&self) -> &Evict {
         &self.evict
     }
 
@@ -147,9 +179,13 @@ fn dir_id(policy: PolicyId) -> u32 {
 
 /// Creates `/sys/kernel/learned_os/` for `knobs`; dropping the result removes it.
 pub(crate) fn register(knobs: Arc<Knobs>) -> Result<sysfs::Tree<Knobs>> {
-    let mut tree = sysfs::Tree::new(c_str!("learned_os"), ROOT_DIR, ROOT_FILES, knobs)?;
+    let mut tree = sysfs::Tree::new(c_str!("learned_os"), ROOT_DIR, &[ROOT_FILES], knobs)?;
     for policy in PolicyId::ALL {
-        tree.add_dir(policy.name(), dir_id(policy), POLICY_FILES)?;
+        let extra = match policy {
+            PolicyId::Evict => EVICT_FILES,
+            _ => &[],
+        };
+        tree.add_dir(policy.name(), dir_id(policy), &[POLICY_FILES, extra])?;
     }
     Ok(tree)
 }
@@ -169,6 +205,10 @@ impl Handler for Knobs {
                 }),
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
             (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
+            (Node::Policy(PolicyId::Evict), f) => match f.evict_knob() {
+                Some(k) => out.line(self.evict.knob(k)),
+                None => return Err(EINVAL),
+            },
             _ => return Err(EINVAL),
         };
         written.map_err(|_| EFBIG)
@@ -181,6 +221,12 @@ impl Handler for Knobs {
         match FileId::from_u32(file) {
             Some(FileId::Enabled) => self.store_enabled(id, input),
             Some(FileId::Infer) => self.store_infer(id, input),
+            Some(f) if id == PolicyId::Evict => match f.evict_knob() {
+                Some(k) => self.evict.set_knob(k, input).inspect_err(|_| {
+                    self.policy(id).count_rejected_write();
+                }),
+                None => Err(EACCES),
+            },
             _ => Err(EACCES),
         }
     }

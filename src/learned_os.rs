@@ -17,10 +17,12 @@ use kernel::sync::Arc;
 mod learned_core;
 
 mod evict;
+mod filemap;
 mod knobs;
 mod model_slot;
 mod policy;
 mod rcu;
+mod reclaim;
 mod sysfs;
 mod warn;
 
@@ -33,19 +35,22 @@ module! {
 }
 
 struct LearnedOs {
-    // Dropped first: reclaim stops calling in before anything else goes.
-    _reclaim: evict::ReclaimHook,
+    // Dropped in order: reclaim stops calling in, then the page cache's events, then sysfs.
+    _reclaim: reclaim::ReclaimHook,
+    _filemap: filemap::FilemapProbes,
     _sysfs: sysfs::Tree<knobs::Knobs>,
 }
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let knobs = Arc::pin_init(knobs::Knobs::new(), GFP_KERNEL)?;
+        let knobs = Arc::pin_init(knobs::Knobs::new(evict::EvictMem::alloc()?), GFP_KERNEL)?;
         let sysfs = knobs::register(knobs.clone())?;
-        let reclaim = evict::ReclaimHook::register(knobs);
+        let filemap = filemap::FilemapProbes::register(knobs.clone());
+        let reclaim = reclaim::ReclaimHook::register(knobs);
         pr_info!("loaded, version {}\n", learned_core::VERSION);
         Ok(Self {
             _reclaim: reclaim,
+            _filemap: filemap,
             _sysfs: sysfs,
         })
     }

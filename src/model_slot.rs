@@ -18,7 +18,7 @@ use kernel::sync::{Arc, Mutex};
 use kernel::time::Ktime;
 
 use crate::learned_core::model::format::{self, Header, Kind, ParseError, MAX_FILE_LEN};
-use crate::learned_core::model::mlp::{argmax, MAX_INPUTS, MAX_OUTPUTS};
+use crate::learned_core::model::mlp::{argmax, Mlp, MAX_INPUTS, MAX_OUTPUTS};
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::upload::{Step, Upload, UploadError};
 use crate::policy::PolicyId;
@@ -59,6 +59,17 @@ pub(crate) enum Answer {
 }
 
 impl LoadedModel {
+    /// The model as an MLP, if it is one. Count what is run with [`Self::count_inference`].
+    pub(crate) fn mlp(&self) -> Option<Mlp<'_>> {
+        // As in `infer`: validated at load time, cannot fail.
+        format::parse_validated(&self.bytes).ok()?.mlp()
+    }
+
+    /// Counts one inference run outside [`Self::infer`].
+    pub(crate) fn count_inference(&self) {
+        self.inferences.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Runs the model on `input`: int8 features for an MLP, one key for a PLA.
     pub(crate) fn infer(&self, input: &[i32]) -> Result<Answer> {
         // The bytes passed `format::parse` (checksum included) at load time and never change:

@@ -125,7 +125,7 @@ impl<T: Handler> Dir<T> {
         parent: Option<&Dir<T>>,
         name: &'static CStr,
         id: u32,
-        files: &[File],
+        files: &[&[File]],
         handler: Arc<T>,
     ) -> Result<Self> {
         let parent = parent.map_or(core::ptr::null_mut(), |p| p.raw.as_ptr());
@@ -148,7 +148,7 @@ impl<T: Handler> Dir<T> {
         let raw = NonNull::new(raw).ok_or(EINVAL)?;
         // INVARIANT: `raw` was just created as required.
         let dir = Self { raw, handler };
-        for file in files {
+        for file in files.iter().copied().flatten() {
             let create = match file.kind {
                 Kind::Text => ffi::lo_sysfs_file_create,
                 Kind::Binary => ffi::lo_sysfs_bin_file_create,
@@ -184,11 +184,11 @@ pub(crate) struct Tree<T: Handler> {
 }
 
 impl<T: Handler> Tree<T> {
-    /// Creates `/sys/kernel/<name>` with `files`, its id being `id`.
+    /// Creates `/sys/kernel/<name>` with the files of `files`, its id being `id`.
     pub(crate) fn new(
         name: &'static CStr,
         id: u32,
-        files: &[File],
+        files: &[&[File]],
         handler: Arc<T>,
     ) -> Result<Self> {
         Ok(Self {
@@ -197,8 +197,8 @@ impl<T: Handler> Tree<T> {
         })
     }
 
-    /// Adds a subdirectory `name` with `files`, its id being `id`.
-    pub(crate) fn add_dir(&mut self, name: &'static CStr, id: u32, files: &[File]) -> Result {
+    /// Adds a subdirectory `name` with the files of `files`, its id being `id`.
+    pub(crate) fn add_dir(&mut self, name: &'static CStr, id: u32, files: &[&[File]]) -> Result {
         self.children.reserve(1, GFP_KERNEL)?;
         let dir = Dir::new(Some(&self.root), name, id, files, self.root.handler.clone())?;
         self.children.push(dir, GFP_KERNEL)?;

@@ -40,12 +40,27 @@ void lo_rcu_read_unlock(void);
 void lo_synchronize_rcu(void);
 
 /*
- * Reclaim's question for one inactive file folio; verdicts as enum reclaim_verdict
+ * Reclaim's question for one inactive file folio (the page @index of the mapping at @owner,
+ * keyed like the page-cache events); verdicts as enum reclaim_verdict
  * (0 default, 1 reclaim, 2 keep, 3 activate). Called under rcu_read_lock(): must not sleep.
  */
-typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, struct folio *folio,
+typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, u64 owner, u64 index,
 					     unsigned int kernel_verdict);
 int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb);
 void lo_reclaim_hook_unregister(void);
+
+/*
+ * A page-cache event for pages [@index, @index + @nr) of the mapping at @owner (an opaque
+ * key). Called from tracepoints with preemption disabled: must not sleep.
+ */
+enum lo_filemap_event {
+	LO_FILEMAP_ADD,
+	LO_FILEMAP_DELETE,
+	LO_FILEMAP_ACCESS,
+};
+typedef void (*lo_filemap_event_t)(const void *ctx, u32 event, u64 owner, u64 index,
+				   u64 nr);
+int lo_filemap_probes_register(const void *ctx, lo_filemap_event_t cb);
+void lo_filemap_probes_unregister(void);
 
 #endif /* LEARNED_OS_SHIM_H */

@@ -6,6 +6,7 @@
  * -EOPNOTSUPP and the policy reports itself unsupported.
  */
 #include <linux/errno.h>
+#include <linux/mm_types.h>
 #include <linux/module.h>
 
 #include "learned_os_shim.h"
@@ -20,7 +21,8 @@ static typeof(&reclaim_hook_unregister) lo_unregister;
 static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
 					     enum reclaim_verdict kernel_verdict)
 {
-	return lo_reclaim_cb(lo_reclaim_ctx, folio, kernel_verdict);
+	return lo_reclaim_cb(lo_reclaim_ctx, (u64)(uintptr_t)folio->mapping, folio->index,
+			     kernel_verdict);
 }
 
 static const struct reclaim_hook_ops lo_reclaim_ops = {
