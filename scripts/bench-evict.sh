@@ -52,7 +52,7 @@ img=$repo/build/bench-evict.img
 log=$repo/build/bench-evict.log
 md=$repo/build/bench-evict.md
 rm -f "$img" "$md"
-# Every workload's files come to 24 * MIB MiB (lo-work prepare prints the exact size); the
+# Every workload's files come to about 18 * MIB MiB (lo-work prepare prints the exact size); the
 # rest is ext4 overhead and slack. Sparse; the inode tables and journal are initialized here
 # so that no lazy-init writes run in the guest during the measurements.
 truncate -s "$((32 * MIB + 64))M" "$img"

@@ -6,6 +6,10 @@ Usage: bench_evict_table.py LOG [--out FILE.md]
 
 Each run of the guest's bench-evict.sh prints
     bench: workload=W policy=P disk_reads=R sectors=S refaults=F cg_refaults=G ms=T [rep=K]
+        [hook_us=H probe_us=B decisions=D trips=N]
+(the bracketed fields: the eviction policy's own counters over the run: microseconds in the
+reclaim hook and in the page-cache probes, answers the model gave, guard trips). With them,
+a third table gives the learned runs' policy cost.
 The table has one row per workload (in the order the log first names them) comparing the
 stock and learned policies. When a workload and policy ran more than once (rep=), each cell
 is the median of its runs (the lower median for an even count), and a second table gives
@@ -24,7 +28,9 @@ LINE = re.compile(
     r"bench: workload=(?P<workload>\S+) policy=(?P<policy>\S+)"
     + "".join(r" %s=(?P<%s>\d+)" % (k, k) for k in KEYS)
     + r"(?: rep=(?P<rep>\d+))?"
+    + "(?:" + "".join(r" %s=(?P<%s>\d+)" % (k, k) for k in ("hook_us", "probe_us", "decisions", "trips")) + ")?"
 )
+COST_KEYS = ("hook_us", "probe_us", "decisions", "trips")
 POLICIES = ("stock", "learned")
 HEADER = (
     "workload",
@@ -47,7 +53,9 @@ def parse(text):
         if not m:
             continue
         by = runs.setdefault(m["workload"], {})
-        by.setdefault(m["policy"], []).append({k: int(m[k]) for k in KEYS})
+        run = {k: int(m[k]) for k in KEYS}
+        run.update({k: int(m[k]) for k in COST_KEYS if m[k] is not None})
+        by.setdefault(m["policy"], []).append(run)
     return runs
 
 
@@ -142,6 +150,43 @@ def table(runs):
     return "".join("| " + " | ".join(r) + " |\n" for r in rows)
 
 
+COST_HEADER = (
+    "workload",
+    "model answers",
+    "guard trips",
+    "hook ms",
+    "probe ms",
+    "hook + probes, % of run time",
+)
+
+
+def cost_table(runs):
+    """The learned runs' policy cost (medians), or "" when the log has no cost fields."""
+    rows = [COST_HEADER, ("---",) + ("---:",) * (len(COST_HEADER) - 1)]
+    for w, by in runs.items():
+        learned = [r for r in by.get("learned", []) if "hook_us" in r]
+        if not learned:
+            continue
+        def med(k):
+            return statistics.median_low([r[k] for r in learned])
+        pct = statistics.median_low(
+            [(r["hook_us"] + r["probe_us"]) / (10.0 * r["ms"]) if r["ms"] else 0.0 for r in learned]
+        )
+        rows.append(
+            (
+                w,
+                str(med("decisions")),
+                str(med("trips")),
+                "%.1f" % (med("hook_us") / 1000.0),
+                "%.1f" % (med("probe_us") / 1000.0),
+                "%.2f" % pct,
+            )
+        )
+    if len(rows) == 2:
+        return ""
+    return "".join("| " + " | ".join(r) + " |\n" for r in rows)
+
+
 def missing(runs):
     """The workload/policy pairs of the table that have no run."""
     return ["%s/%s" % (w, p) for w, by in runs.items() for p in POLICIES if p not in by]
@@ -168,6 +213,9 @@ def main(argv):
     md = table(runs)
     if repeated(runs):
         md += "\nMedian of each cell's runs; their ranges:\n\n" + spread_table(runs)
+    cost = cost_table(runs)
+    if cost:
+        md += "\nThe learned policy's cost in the learned runs (medians; CPU time in the reclaim hook and the page-cache probes, against lo-work's run time):\n\n" + cost
     sys.stdout.write(md)
     if out:
         with open(out, "w") as f:

@@ -17,6 +17,8 @@ key=123456
 "$lrn" model synth --kind mlp --schema 1 --seed 1 --out "$out/evict-a.lmod"
 "$lrn" model synth --kind mlp --schema 1 --seed 2 --out "$out/evict-b.lmod"
 "$lrn" model synth --kind mlp --schema 4 --seed 3 --out "$out/sched.lmod"
+# A wrong eviction model for the guard to catch: keeps pages used once, reclaims the others.
+"$lrn" model synth --kind mlp --schema 1 --seed 5 --adversarial --out "$out/evict-adversarial.lmod"
 "$lrn" model synth --kind pla --schema 3 --seed 4 --out "$out/vindex.lmod"
 echo "$features" >"$out/features"
 echo "$key" >"$out/key"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   linux-source-6.12 clang lld llvm libclang-dev bc flex bison libelf-dev libssl-dev
-  cpio xz-utils kmod qemu-system-x86 busybox-static python3
+  cpio xz-utils kmod qemu-system-x86 busybox-static python3 e2fsprogs
 )
 BINDGEN_VERSION=0.69.5
 

@@ -6,7 +6,9 @@
 #   bench: workload=W policy=P disk_reads=R sectors=S refaults=F cg_refaults=G ms=T rep=K
 # disk_reads and sectors: reads completed and 512-byte sectors read on /dev/vda
 # (/sys/block/vda/stat); refaults: workingset_refault_file in /proc/vmstat; cg_refaults: the
-# same in the cgroup's memory.stat; ms: lo-work's own time for its reads.
+# same in the cgroup's memory.stat; ms: lo-work's own time for its reads; hook_us, probe_us:
+# CPU time in the reclaim hook and the page-cache probes (evict/stats hook_ns_total,
+# probe_ns_total); decisions: the model's answers; trips: guard trips, all over the run.
 #
 # Kernel command line: lo.mib=N (memory.max and workload size, MiB, default 32),
 # lo.work=scan,loop (default all four), lo.policies=stock,learned, lo.seed=S (default 1),
@@ -15,8 +17,8 @@
 # lo.ra_kb=K (set /sys/block/vda/queue/read_ahead_kb; default: leave the kernel's),
 # lo.pin=CPU (run the workload on that CPU only; default: anywhere).
 # Files that lo-work reads at random get POSIX_FADV_RANDOM; on a kernel without fadvise
-# (CONFIG_ADVISE_SYSCALLS off, as in ours) lo-work opens them while read_ahead_kb is 0, which
-# has the same effect, so only the sequential files see readahead.
+# (CONFIG_ADVISE_SYSCALLS off) lo-work opens them while read_ahead_kb is 0, which has the same
+# effect, so only the sequential files see readahead.
 # Exits 0 only if every run completed.
 SYSFS=/sys/kernel/learned_os
 E=$SYSFS/evict
@@ -92,12 +94,16 @@ run_one() {
 	echo "${MIB}M" >$cg/memory.max || { rmdir $cg; return 1; }
 
 	read -r r0 _ s0 _ </sys/block/vda/stat
+	h0=$(field hook_ns_total $E/stats) b0=$(field probe_ns_total $E/stats)
+	d0=$(field decisions_model $E/stats) t0=$(field guard_trips $E/stats)
 	f0=$(field workingset_refault_file /proc/vmstat)
 	g0=$(field workingset_refault_file $cg/memory.stat)
 	out=$(sh -c "echo \$\$ >$cg/cgroup.procs &&
 		exec $PINCMD $LOWORK run $w /mnt --mib $MIB --seed $SEED --ra-knob $RA")
 	rc=$?
 	read -r r1 _ s1 _ </sys/block/vda/stat
+	h1=$(field hook_ns_total $E/stats) b1=$(field probe_ns_total $E/stats)
+	d1=$(field decisions_model $E/stats) t1=$(field guard_trips $E/stats)
 	f1=$(field workingset_refault_file /proc/vmstat)
 	g1=$(field workingset_refault_file $cg/memory.stat)
 
@@ -112,7 +118,8 @@ run_one() {
 	esac
 	[ "$rc" = 0 ] || { echo "bench: workload=$w policy=$p FAILED (status $rc) rep=$k"; return 1; }
 	echo "bench: workload=$w policy=$p disk_reads=$((r1 - r0)) sectors=$((s1 - s0))" \
-		"refaults=$((f1 - f0)) cg_refaults=$((g1 - g0)) ms=$ms rep=$k"
+		"refaults=$((f1 - f0)) cg_refaults=$((g1 - g0)) ms=$ms rep=$k" \
+		"hook_us=$(((h1 - h0) / 1000)) probe_us=$(((b1 - b0) / 1000)) decisions=$((d1 - d0)) trips=$((t1 - t0))"
 }
 
 status=0

@@ -115,3 +115,23 @@ class Cli(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Cost(unittest.TestCase):
+    LOG = "\n".join([
+        "bench: workload=scan policy=stock disk_reads=100 sectors=800 refaults=50 cg_refaults=50"
+        " ms=1000 rep=1 hook_us=0 probe_us=3000 decisions=0 trips=0",
+        "bench: workload=scan policy=learned disk_reads=70 sectors=560 refaults=20 cg_refaults=20"
+        " ms=2000 rep=1 hook_us=5000 probe_us=15000 decisions=1234 trips=1",
+    ])
+
+    def test_cost_fields_are_parsed_and_tabled(self):
+        runs = bet.parse(self.LOG)
+        self.assertEqual(runs["scan"]["learned"][0]["hook_us"], 5000)
+        self.assertEqual(runs["scan"]["learned"][0]["trips"], 1)
+        cost = bet.cost_table(runs)
+        # (5 + 15) ms of 2000 ms: 1.00%.
+        self.assertIn("| scan | 1234 | 1 | 5.0 | 15.0 | 1.00 |", cost)
+
+    def test_no_cost_fields_no_cost_table(self):
+        self.assertEqual(bet.cost_table(bet.parse(fixture())), "")

@@ -1,17 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The eviction policy's reclaim hook: reported supported exactly when the kernel has it;
-# consulted under real memory pressure (file pages of the virtio disk read through a memory
-# cgroup far smaller than the disk); every answer from the exact fallback while no model
-# decides; enable/disable and rmmod while reclaim runs.
+# The learned eviction policy in real reclaim. The page cache's tracepoints feed the access
+# history; the hook is reported supported exactly when the kernel has it; under real memory
+# pressure (the virtio disk read through a memory cgroup far smaller than it) every answer
+# comes from the exact fallback while the policy is disabled or has no model, and from the
+# model once one is loaded; enable/disable, model swaps and rmmod while reclaim runs; and the
+# guard trips on a wrong model.
 . "$(dirname "$0")/lib.sh"
 
 CG=/sys/fs/cgroup/lo_evict
-S=$SYSFS/evict/stats
+E=$SYSFS/evict
+S=$E/stats
+M=/learned_os/testmodels
+SHIPPED=/learned_os/models/evict.lmod
 TMP=$(mktemp -d)
-cleanup() {
+stop_pressure() {
 	touch "$TMP/stop"
 	wait
+	rm -f "$TMP/stop"
+}
+cleanup() {
+	stop_pressure
 	rmdir $CG 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -21,15 +30,17 @@ asked() { # questions reclaim has asked so far
 	echo $(($(stat_value evict kernel_verdict_reclaim) + $(stat_value evict kernel_verdict_keep) + \
 		$(stat_value evict kernel_verdict_activate)))
 }
+in_cg() { sh -c "echo \$\$ > $CG/cgroup.procs && exec $1"; }
 pressure() { # read the whole scratch disk through the small cgroup
-	sh -c "echo \$\$ > $CG/cgroup.procs && exec dd if=/dev/vda of=/dev/null bs=64k 2>/dev/null"
+	in_cg "dd if=/dev/vda of=/dev/null bs=64k 2>/dev/null"
 }
 pressure_loop() {
 	while [ ! -e "$TMP/stop" ]; do pressure || break; done
 }
+load() { dd if="$1" of=$E/model bs=64k 2>"$TMP/err"; }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 12
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -38,10 +49,35 @@ hook=0
 grep -q ' reclaim_hook_register$' /proc/kallsyms && hook=1
 ktap_check "evict/stats: supported $hook, as /proc/kallsyms says" test "$(stat_value evict supported)" = $hook
 
+history_grows() { # 256 pages read twice: 256 added, 512 accesses, resident until dropped
+	a0=$(stat_value evict pages_access)
+	d0=$(stat_value evict pages_add)
+	dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null
+	dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null
+	a=$(($(stat_value evict pages_access) - a0))
+	d=$(($(stat_value evict pages_add) - d0))
+	r=$(stat_value evict history_resident)
+	ktap_print_msg "history: $a page accesses, $d pages added (with readahead), $r resident"
+	[ "$(stat_value evict history_active)" = 1 ] && [ $a -ge 512 ] && [ $d -ge 256 ] && [ "$r" -ge 256 ]
+}
+if [ -b /dev/vda ]; then
+	exec 3</dev/vda
+	echo 3 >/proc/sys/vm/drop_caches
+	ktap_check "the page cache's tracepoints feed the access history" history_grows
+	exec 3<&-
+else
+	ktap_test_skip "the page cache's tracepoints feed the access history" "no disk attached"
+fi
+
 skip_rest() {
-	for t in "reclaim consults the hook under memory pressure" \
-		"enabled: every answer comes from the exact fallback" \
-		"enable/disable 50 times while reclaim runs" "rmmod while reclaim runs" \
+	for t in "disabled: reclaim asks, every answer is the fallback (disabled)" \
+		"enabled without a model: every answer is the fallback (no model)" \
+		"enabled with the shipped model: the model answers under pressure" \
+		"enable/disable 50 times while reclaim runs" \
+		"20 model swaps (shipped, random, none) while reclaim runs" \
+		"the guard trips on a wrong model under pressure" \
+		"the guard's fallback period ends and the model decides again" \
+		"rmmod while reclaim runs with a model" \
 		"insmod again after rmmod under pressure"; do
 		ktap_test_skip "$t" "$1"
 	done
@@ -50,39 +86,133 @@ skip_rest() {
 }
 [ $hook = 1 ] || skip_rest "kernel without the reclaim hook"
 grep -q 'lo.disk=1' /proc/cmdline || skip_rest "no disk attached"
+# The block device's page cache is dropped whenever its last opener closes it: hold it open,
+# so what one dd reads is still cached for the next.
+exec 3</dev/vda
 
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p $CG
 echo 16M >$CG/memory.max
 
-before=$(asked)
-pressure
-after=$(asked)
-ktap_print_msg "reclaim asked $((after - before)) times while 64 MiB went through a 16 MiB cgroup"
-ktap_check "reclaim consults the hook under memory pressure" \
-	sh -c "[ $after -gt $before ] && [ $(stat_value evict decisions_fallback) = 0 ]"
+# delta KEY CMD...: runs CMD and prints how much stat KEY grew.
+delta() {
+	k=$1
+	shift
+	d0=$(stat_value evict "$k")
+	"$@"
+	echo $(($(stat_value evict "$k") - d0))
+}
 
-echo 1 >$SYSFS/evict/enabled
-a0=$(asked)
-f0=$(stat_value evict decisions_fallback)
-pressure
-a1=$(asked)
-f1=$(stat_value evict decisions_fallback)
-ktap_print_msg "enabled: $((a1 - a0)) questions, $((f1 - f0)) fallback answers"
-ktap_check "enabled: every answer comes from the exact fallback" \
-	sh -c "[ $((a1 - a0)) -gt 0 ] && [ $((f1 - f0)) = $((a1 - a0)) ]"
+disabled() {
+	a0=$(asked)
+	f=$(delta fallback_disabled pressure)
+	a=$(($(asked) - a0))
+	ktap_print_msg "disabled: reclaim asked $a times while 64 MiB went through a 16 MiB cgroup; $f disabled fallbacks"
+	[ $a -gt 0 ] && [ $f = $a ] && [ "$(stat_value evict decisions_model)" = 0 ]
+}
+ktap_check "disabled: reclaim asks, every answer is the fallback (disabled)" disabled
+
+echo 1 >$E/enabled
+no_model() {
+	a0=$(asked)
+	f=$(delta fallback_no_model pressure)
+	a=$(($(asked) - a0))
+	ktap_print_msg "enabled, no model: $a questions, $f no-model fallbacks"
+	[ $a -gt 0 ] && [ $f = $a ] && [ "$(stat_value evict decisions_model)" = 0 ]
+}
+ktap_check "enabled without a model: every answer is the fallback (no model)" no_model
+
+with_model() {
+	load $SHIPPED || { ktap_print_msg "load: $(cat "$TMP/err")"; return 1; }
+	m=$(delta decisions_model pressure)
+	ktap_print_msg "shipped model: $m model answers; inferences $(stat_value evict inferences)," \
+		"hook mean $(stat_value evict hook_ns_mean) ns, no history $(stat_value evict fallback_no_history)"
+	[ "$m" -gt 0 ] && [ "$(stat_value evict inferences)" = "$(stat_value evict decisions_model)" ] &&
+		[ "$(stat_value evict hook_ns_total)" -gt 0 ]
+}
+ktap_check "enabled with the shipped model: the model answers under pressure" with_model
 
 pressure_loop &
 toggles() {
 	i=0
 	while [ $i -lt 50 ]; do
-		echo $((i % 2)) >$SYSFS/evict/enabled || return 1
+		echo $((i % 2)) >$E/enabled || return 1
 		i=$((i + 1))
 	done
+	echo 1 >$E/enabled
 }
 ktap_check "enable/disable 50 times while reclaim runs" toggles
+
+swaps() {
+	l0=$(awk '$1 == "loads" { print $2 }' $E/model_info)
+	i=0
+	while [ $i -lt 20 ]; do
+		case $((i % 3)) in
+		0) load $SHIPPED ;;
+		1) load $M/evict-a.lmod ;;
+		2) echo none >$E/model ;;
+		esac || { ktap_print_msg "swap $i: $(cat "$TMP/err")"; return 1; }
+		i=$((i + 1))
+	done
+	l1=$(awk '$1 == "loads" { print $2 }' $E/model_info)
+	ktap_print_msg "model loads went from $l0 to $l1"
+	# 20 swaps: indices 0..19, two of every three load a file.
+	[ $((l1 - l0)) = 14 ]
+}
+ktap_check "20 model swaps (shipped, random, none) while reclaim runs" swaps
+stop_pressure
+
+# The guard: a model that keeps pages read once and reclaims the rest, on a hot set larger
+# than half the cgroup (so part of it lives on the inactive list) polluted by one-time reads.
+# First the kernel's own policy runs, which calibrates the guard's shadow.
+hot_and_scan() { # ROUNDS: each reads a 12 MiB hot set, then the next 4 MiB of the rest
+	r=0
+	while [ $r -lt "$1" ]; do
+		in_cg "dd if=/dev/vda of=/dev/null bs=4k count=3072 2>/dev/null"
+		in_cg "dd if=/dev/vda of=/dev/null bs=4k skip=$((3072 + (r % 13) * 1024)) count=1024 2>/dev/null"
+		r=$((r + 1))
+	done
+}
+guard_trips() {
+	echo 1024 >$E/guard_window && echo 0 >$E/guard_margin_pct && echo 4096 >$E/guard_retry ||
+		return 1
+	echo 0 >$E/enabled
+	hot_and_scan 4
+	load $M/evict-adversarial.lmod || { ktap_print_msg "load: $(cat "$TMP/err")"; return 1; }
+	echo 1 >$E/enabled
+	t0=$(stat_value evict guard_trips)
+	r=0
+	while [ $r -lt 30 ] && [ "$(stat_value evict guard_trips)" = "$t0" ]; do
+		hot_and_scan 1
+		r=$((r + 1))
+	done
+	ktap_print_msg "guard: trips $(stat_value evict guard_trips) after $r rounds; windows" \
+		"$(stat_value evict guard_windows), calibrations $(stat_value evict guard_calibrations)," \
+		"bias $(stat_value evict guard_bias_permille)/1000, last $(stat_value evict guard_last_reads)" \
+		"reads vs $(stat_value evict guard_last_expected) expected"
+	[ "$(stat_value evict guard_trips)" -gt "$t0" ] && dmesg | grep -q 'evict: guard tripped'
+}
+ktap_check "the guard trips on a wrong model under pressure" guard_trips
+
+guard_retries() {
+	tr=$(stat_value evict fallback_tripped)
+	m0=$(stat_value evict decisions_model)
+	r=0
+	while [ $r -lt 30 ] && [ "$(stat_value evict guard_tripped)" = 1 ]; do
+		hot_and_scan 1
+		r=$((r + 1))
+	done
+	echo 0 >$E/enabled
+	ktap_print_msg "fallback (tripped) answers: $tr; tripped for $r more rounds"
+	[ "$tr" -gt 0 ] && [ "$(stat_value evict guard_tripped)" = 0 ]
+}
+ktap_check "the guard's fallback period ends and the model decides again" guard_retries
+
+load $SHIPPED
+echo 1 >$E/enabled
+pressure_loop &
 sleep 1
-ktap_check "rmmod while reclaim runs" rmmod learned_os
+ktap_check "rmmod while reclaim runs with a model" rmmod learned_os
 ktap_check "insmod again after rmmod under pressure" sh -c \
 	"insmod $MODULE && [ \"\$(awk '\$1 == \"supported\" { print \$2 }' $S)\" = 1 ] && rmmod learned_os"
 

@@ -21,7 +21,7 @@ all_refused() {
 }
 
 ktap_print_header
-ktap_set_plan $((4 * 8 + 2))
+ktap_set_plan $((4 * 8 + 2 + 4 * 2))
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -42,6 +42,23 @@ done
 big=$(head -c 4000 /dev/zero | tr '\0' 1)
 ktap_check "a write of 4000 digits is refused" write_refused "$SYSFS/evict/enabled" "$big" "Invalid argument"
 ktap_check "version refuses writes" write_refused "$SYSFS/version" '9.9.9\n' "Permission denied"
+
+# The eviction guard's knobs: KNOB MAX DEFAULT. A value round-trips; out of range, or not a
+# decimal, is refused and the value kept.
+evict_knob_roundtrip() { # KNOB VALUE
+	write_reads "$SYSFS/evict/$1" "$2\n" "$2"
+}
+evict_knob_refuses() { # KNOB MIN MAX
+	for v in $(($3 + 1)) abc -1 0x10 ' 5'; do
+		write_refused "$SYSFS/evict/$1" "$v" "Invalid argument" || { ktap_print_msg "$1: '$v' not refused"; return 1; }
+	done
+	[ "$2" = 0 ] || write_refused "$SYSFS/evict/$1" 0 "Invalid argument"
+}
+for k in "guard_window 1 16777216 4096" "guard_margin_pct 0 1000 7" "guard_retry 0 1099511627776 99" "max_keeps 0 16 9"; do
+	set -- $k
+	ktap_check "evict/$1: $4 round-trips" evict_knob_roundtrip "$1" "$4"
+	ktap_check "evict/$1: out of $2..=$3 or not decimal: refused, value kept" evict_knob_refuses "$1" "$2" "$3"
+done
 
 mod_unload
 ktap_finished

@@ -55,15 +55,16 @@ swap_under_inference() {
 	[ "$n" -gt 0 ] && [ "$bad" = 0 ]
 }
 
-shipped_models() { # every models/<policy>.lmod loads into <policy> and answers as the host does
+shipped_models() { # every models/<policy>[-<name>].lmod loads into <policy> and answers as the host does
 	n=0
 	for f in /learned_os/models/*.lmod; do
 		[ -f "$f" ] || continue
-		p=$(basename "$f" .lmod)
-		load "$f" "$p" || { ktap_print_msg "$p: $(cat "$TMP/err")"; return 1; }
-		[ "$(info "$p" crc32)" = "$(cat $M/shipped-$p.crc32)" ] || return 1
-		echo "$FEAT" >"$SYSFS/$p/infer" && [ "$(cat "$SYSFS/$p/infer")" = "$(cat $M/shipped-$p.answer)" ] ||
-			{ ktap_print_msg "$p: kernel $(cat "$SYSFS/$p/infer"), host $(cat $M/shipped-$p.answer)"; return 1; }
+		m=$(basename "$f" .lmod)
+		p=${m%%-*}
+		load "$f" "$p" || { ktap_print_msg "$m: $(cat "$TMP/err")"; return 1; }
+		[ "$(info "$p" crc32)" = "$(cat $M/shipped-$m.crc32)" ] || return 1
+		echo "$FEAT" >"$SYSFS/$p/infer" && [ "$(cat "$SYSFS/$p/infer")" = "$(cat $M/shipped-$m.answer)" ] ||
+			{ ktap_print_msg "$m: kernel $(cat "$SYSFS/$p/infer"), host $(cat $M/shipped-$m.answer)"; return 1; }
 		echo none >"$SYSFS/$p/model"
 		n=$((n + 1))
 	done
