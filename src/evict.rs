@@ -19,9 +19,7 @@ use kernel::time::Ktime;
 
 use crate::learned_core::cache::guard::{Guard, Trip, MAX_WINDOW};
 use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
-use crate::learned_core::cache::reclaim::{
-    Answer, Evictor, Fallback, Verdict, DEFAULT_MAX_KEEPS,
-};
+use crate::learned_core::cache::reclaim::{Answer, Evictor, Fallback, Verdict, DEFAULT_MAX_KEEPS};
 use crate::learned_core::cache::shadow::{sampled, Shadow, ShadowState};
 use crate::learned_core::cache::store::{Slot, Store};
 use crate::learned_core::knob;
@@ -67,13 +65,61 @@ pub(crate) enum EvictKnob {
     MaxKeeps,
 }
 
+/// One call in this many is timed: reading the clock can cost more than the path measured
+/// (under emulation, much more), so the cost is sampled and extrapolated.
+const TIME_SAMPLE: u64 = 64;
+
+/// The CPU time of a path, from one timed call in [`TIME_SAMPLE`].
+struct CostMeter {
+    calls: AtomicU64,
+    timed: AtomicU64,
+    ns: AtomicU64,
+}
+
+impl CostMeter {
+    const fn new() -> Self {
+        Self {
+            calls: AtomicU64::new(0),
+            timed: AtomicU64::new(0),
+            ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a call; the start time if this one is timed.
+    fn start(&self) -> Option<Ktime> {
+        let n = self.calls.fetch_add(1, Relaxed);
+        (n % TIME_SAMPLE == 0).then(Ktime::ktime_get)
+    }
+
+    fn stop(&self, start: Option<Ktime>) {
+        if let Some(start) = start {
+            let ns = Ktime::ktime_get().to_ns().saturating_sub(start.to_ns());
+            self.ns.fetch_add(u64::try_from(ns).unwrap_or(0), Relaxed);
+            self.timed.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// `<name>_calls`, `<name>_ns_mean` and `<name>_ns_total` (extrapolated).
+    fn write(&self, name: &str, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        let calls = self.calls.load(Relaxed);
+        let mean = self
+            .ns
+            .load(Relaxed)
+            .checked_div(self.timed.load(Relaxed))
+            .unwrap_or(0);
+        out.kv_prefixed(name, "_calls", calls)?;
+        out.kv_prefixed(name, "_ns_mean", mean)?;
+        out.kv_prefixed(name, "_ns_total", mean.saturating_mul(calls))
+    }
+}
+
 /// Counters, lock-free.
 struct Counters {
     kernel: [AtomicU64; 4],
     model: [AtomicU64; 4],
     fallback: [AtomicU64; Fallback::COUNT],
-    hook_ns: AtomicU64,
-    probe_ns: AtomicU64,
+    hook: CostMeter,
+    probe: CostMeter,
     events: [AtomicU64; 3],
     pages_truncated: AtomicU64,
 }
@@ -138,8 +184,8 @@ impl Evict {
                 kernel: [const { AtomicU64::new(0) }; 4],
                 model: [const { AtomicU64::new(0) }; 4],
                 fallback: [const { AtomicU64::new(0) }; Fallback::COUNT],
-                hook_ns: AtomicU64::new(0),
-                probe_ns: AtomicU64::new(0),
+                hook: CostMeter::new(),
+                probe: CostMeter::new(),
                 events: [const { AtomicU64::new(0) }; 3],
                 pages_truncated: AtomicU64::new(0),
             },
@@ -158,10 +204,12 @@ impl Evict {
     /// A page-cache event for pages `[index, index + nr)` of mapping `owner`. Atomic context.
     pub(crate) fn on_event(&self, event: Event, owner: u64, index: u64, nr: u64) {
         let Some(ev) = self.evictor() else { return };
-        let start = Ktime::ktime_get();
+        let start = self.counters.probe.start();
         let counted = nr.min(MAX_PAGES_PER_EVENT);
         if counted < nr {
-            self.counters.pages_truncated.fetch_add(nr - counted, Relaxed);
+            self.counters
+                .pages_truncated
+                .fetch_add(nr - counted, Relaxed);
         }
         if let Some(c) = self.counters.events.get(event as usize) {
             c.fetch_add(counted, Relaxed);
@@ -174,9 +222,7 @@ impl Evict {
                 Event::Access => self.on_access(&ev, key),
             }
         }
-        self.counters
-            .probe_ns
-            .fetch_add(elapsed_ns(start), Relaxed);
+        self.counters.probe.stop(start);
     }
 
     fn on_access(&self, ev: &Evictor<'_>, key: u64) {
@@ -205,7 +251,7 @@ impl Evict {
         index: u64,
         kernel: u32,
     ) -> u32 {
-        let start = Ktime::ktime_get();
+        let start = self.counters.hook.start();
         if let Some(c) = self.counters.kernel.get(kernel as usize) {
             c.fetch_add(1, Relaxed);
         }
@@ -228,7 +274,7 @@ impl Evict {
             Answer::Fallback(f) => self.counters.fallback.get(f as usize),
         }
         .map(|c| c.fetch_add(1, Relaxed));
-        self.counters.hook_ns.fetch_add(elapsed_ns(start), Relaxed);
+        self.counters.hook.stop(start);
         answer.verdict() as u32
     }
 
@@ -312,11 +358,8 @@ impl Evict {
         out.kv("shadow_accesses", accesses)?;
         out.kv("shadow_misses", misses)?;
         out.kv("inferences", model)?;
-        let asked: u64 = c.kernel.iter().map(get).sum();
-        out.kv("hook_calls", asked)?;
-        out.kv("hook_ns_total", get(&c.hook_ns))?;
-        out.kv("hook_ns_mean", get(&c.hook_ns).checked_div(asked).unwrap_or(0))?;
-        out.kv("probe_ns_total", get(&c.probe_ns))?;
+        c.hook.write("hook", out)?;
+        c.probe.write("probe", out)?;
         let t = self.evictor().map(|e| e.table.stats()).unwrap_or_default();
         out.kv("history_entries", t.entries)?;
         out.kv(
@@ -335,11 +378,6 @@ impl Evict {
     fn meta_now(&self) -> u64 {
         self.evictor().map_or(0, |e| e.table.now())
     }
-}
-
-/// Nanoseconds since `start`.
-fn elapsed_ns(start: Ktime) -> u64 {
-    u64::try_from(Ktime::ktime_get().to_ns().saturating_sub(start.to_ns())).unwrap_or(0)
 }
 
 /// One line for a trip of the guard (rare: at most once per retry period).

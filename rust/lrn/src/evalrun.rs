@@ -21,6 +21,7 @@ use learned_core::cache::shadow::{Shadow, ShadowState};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
 use learned_core::model::format::parse;
+use learned_core::model::mlp::Mlp;
 use learned_core::model::schema;
 
 use crate::{
@@ -74,6 +75,17 @@ pub fn check_model(bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The MLP of `model`, an EVICT v1 `.lmod` checked with [`check_model`]; `None` without one.
+fn checked_mlp(model: Option<&[u8]>) -> Result<Option<Mlp<'_>>, Error> {
+    match model {
+        Some(b) => {
+            check_model(b)?;
+            Ok(parse(b).ok().and_then(|m| m.mlp()))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Runs the learned ranker (with `model`, or as LRU with `None`) over `reqs`, scoring `k`
 /// candidates per eviction.
 pub fn simulate_learned(
@@ -82,13 +94,7 @@ pub fn simulate_learned(
     model: Option<&[u8]>,
     k: usize,
 ) -> Result<Stats, Error> {
-    let mlp = match model {
-        Some(b) => {
-            check_model(b)?;
-            parse(b).ok().and_then(|m| m.mlp())
-        }
-        None => None,
-    };
+    let mlp = checked_mlp(model)?;
     let distinct = distinct_objects(reqs).max(1);
     let mut slots = vec![Slot::EMPTY; distinct];
     let mut index = vec![0u32; Store::buckets_for(distinct)];
@@ -172,13 +178,7 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     max_keeps: u32,
     mut observe: F,
 ) -> Result<LinuxRun, Error> {
-    let mlp = match model {
-        Some(b) => {
-            check_model(b)?;
-            parse(b).ok().and_then(|m| m.mlp())
-        }
-        None => None,
-    };
+    let mlp = checked_mlp(model)?;
     let distinct = distinct_objects(reqs).max(1);
     let unit = matches!(size, CacheSize::Objects(_));
     let page = if unit {

@@ -81,6 +81,8 @@ fn the_shipped_model_beats_stock_on_the_scan_workload() {
     );
     assert!(learned.stats.misses * 100 < stock.stats.misses * 90);
     assert!(learned.hook.model[2] > 0, "the model kept pages");
+    assert!(learned.guard.windows > 0, "the guard judged it");
+    assert_eq!(learned.guard.trips, 0, "and let it decide");
 }
 
 #[test]

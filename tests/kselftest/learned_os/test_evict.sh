@@ -40,7 +40,7 @@ pressure_loop() {
 load() { dd if="$1" of=$E/model bs=64k 2>"$TMP/err"; }
 
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 11
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -173,7 +173,17 @@ hot_and_scan() { # ROUNDS: each reads a 12 MiB hot set, then the next 4 MiB of t
 		r=$((r + 1))
 	done
 }
-guard_trips() {
+guard_report() {
+	ktap_print_msg "guard: trips $(stat_value evict guard_trips) after $1 rounds; windows" \
+		"$(stat_value evict guard_windows), calibrations $(stat_value evict guard_calibrations)," \
+		"bias $(stat_value evict guard_bias_permille)/1000, last $(stat_value evict guard_last_reads)" \
+		"misses vs $(stat_value evict guard_last_expected) expected"
+}
+# Small windows, no margin: this checks that the guard judges, trips, logs and recovers in
+# the kernel; whether it trips on the right models is the host's tests' (lrn/tests/reclaim.rs)
+# and the benchmark's to show: at 1024-access windows the shadow's estimate is too noisy on
+# this workload to tell a neutral model from a wrong one.
+guard_trips() { # a model that keeps pages read once and reclaims the rest trips it
 	echo 1024 >$E/guard_window && echo 0 >$E/guard_margin_pct && echo 4096 >$E/guard_retry ||
 		return 1
 	echo 0 >$E/enabled
@@ -186,25 +196,25 @@ guard_trips() {
 		hot_and_scan 1
 		r=$((r + 1))
 	done
-	ktap_print_msg "guard: trips $(stat_value evict guard_trips) after $r rounds; windows" \
-		"$(stat_value evict guard_windows), calibrations $(stat_value evict guard_calibrations)," \
-		"bias $(stat_value evict guard_bias_permille)/1000, last $(stat_value evict guard_last_reads)" \
-		"reads vs $(stat_value evict guard_last_expected) expected"
+	guard_report $r
 	[ "$(stat_value evict guard_trips)" -gt "$t0" ] && dmesg | grep -q 'evict: guard tripped'
 }
 ktap_check "the guard trips on a wrong model under pressure" guard_trips
 
-guard_retries() {
-	tr=$(stat_value evict fallback_tripped)
-	m0=$(stat_value evict decisions_model)
+guard_retries() { # the fallback answers while tripped, then the model decides again
+	f0=$(stat_value evict fallback_tripped)
 	r=0
 	while [ $r -lt 30 ] && [ "$(stat_value evict guard_tripped)" = 1 ]; do
 		hot_and_scan 1
 		r=$((r + 1))
 	done
+	f1=$(stat_value evict fallback_tripped)
+	m0=$(stat_value evict decisions_model)
+	hot_and_scan 1
+	m1=$(stat_value evict decisions_model)
 	echo 0 >$E/enabled
-	ktap_print_msg "fallback (tripped) answers: $tr; tripped for $r more rounds"
-	[ "$tr" -gt 0 ] && [ "$(stat_value evict guard_tripped)" = 0 ]
+	ktap_print_msg "tripped for $r rounds: $((f1 - f0)) fallback (tripped) answers; then $((m1 - m0)) model answers"
+	[ $((f1 - f0)) -gt 0 ] && [ "$(stat_value evict guard_tripped)" = 0 ] && [ $((m1 - m0)) -gt 0 ]
 }
 ktap_check "the guard's fallback period ends and the model decides again" guard_retries
 

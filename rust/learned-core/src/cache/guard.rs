@@ -4,9 +4,10 @@
 //! better or worse than the kernel's own policy, and the switch back to the kernel's policy
 //! when they are worse.
 //!
-//! The measure: for a hashed sample of the pages ([`super::shadow`]), the disk reads the
-//! policy in force actually made (sampled pages added to the page cache) against the misses
-//! of a shadow simulation of the kernel's stock policy over the same sampled accesses.
+//! The measure: for a hashed sample of the pages ([`super::shadow`]), the misses the policy in
+//! force actually took (first accesses to sampled pages since they were read into the page
+//! cache) against the misses of a shadow simulation of the kernel's stock policy over the same
+//! sampled accesses.
 //! Because the shadow is a model of the kernel, not the kernel, the guard calibrates it: in
 //! windows where the policy overrode nothing (disabled, tripped, or agreeing with the
 //! kernel), the real stock reads against the shadow's misses give the shadow's bias, and the
@@ -165,7 +166,7 @@ impl Guard {
         self.overrides.fetch_add(1, Relaxed);
     }
 
-    /// A sampled page was read into the cache.
+    /// A sampled page read into the cache was used: a demand miss of the policy in force.
     pub fn read(&self) {
         self.reads.fetch_add(1, Relaxed);
     }

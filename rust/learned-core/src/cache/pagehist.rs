@@ -38,6 +38,9 @@ pub const RESIDENT: u32 = 1 << 0;
 /// The policy kept the page where the kernel would have reclaimed it, and the page has not
 /// been accessed since.
 pub const MODEL_KEPT: u32 = 1 << 1;
+/// The page was added to the cache and has not been accessed since: its first access is a
+/// demand miss served by that read (or readahead that paid off).
+pub const READ_IN: u32 = 1 << 2;
 /// The times the policy kept the page since its last access, in bits 8..16 (saturating).
 pub const KEEPS_SHIFT: u32 = 8;
 /// See [`KEEPS_SHIFT`].
@@ -247,7 +250,7 @@ impl<'a> Table<'a> {
         let Some(e) = self.claim(key) else { return };
         self.leave(e);
         let now = self.now();
-        e.flags.store(0, Relaxed);
+        e.flags.store(READ_IN, Relaxed);
         e.set_history(&History {
             count: 0,
             ..History::inserted_at(now)
@@ -255,12 +258,14 @@ impl<'a> Table<'a> {
         self.enter(e, now);
     }
 
-    /// A page was accessed. Returns the flags it had ([`MODEL_KEPT`] and the keep count are
-    /// cleared: a kept page pays off once).
+    /// A page was accessed. Returns the flags it had ([`READ_IN`], [`MODEL_KEPT`] and the
+    /// keep count are cleared).
     pub fn access(&self, key: u64) -> u32 {
         let now = self.meta.now.fetch_add(1, Relaxed);
         let Some(e) = self.claim(key) else { return 0 };
-        let old = e.flags.fetch_and(!(MODEL_KEPT | KEEPS_MASK), Relaxed);
+        let old = e
+            .flags
+            .fetch_and(!(READ_IN | MODEL_KEPT | KEEPS_MASK), Relaxed);
         let mut h = e.history();
         if old & RESIDENT == 0 || h.count == 0 {
             // A page unknown until now (cached before we looked, or its entry was taken
@@ -393,10 +398,13 @@ mod tests {
         t.delete(a);
         assert_eq!(t.flags(a), 0);
         t.add(a);
-        assert_eq!(t.flags(a), RESIDENT);
+        assert_eq!(t.flags(a), RESIDENT | READ_IN);
         assert_eq!(t.history(a), None);
-        t.access(a);
-        assert_eq!(t.history(a), Some(History::inserted_at(2)));
+        assert_ne!(t.access(a) & READ_IN, 0, "the first access after the read");
+        assert_eq!(t.access(a) & READ_IN, 0);
+        let mut h = History::inserted_at(2);
+        h.touch(3);
+        assert_eq!(t.history(a), Some(h));
     }
 
     #[test]

@@ -29,7 +29,7 @@
 use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 use super::guard::{Guard, Trip};
 use super::history::{features, FEATURES};
-use super::pagehist::Table;
+use super::pagehist::{Table, READ_IN};
 use super::shadow::{sampled, SAMPLE_SHIFT};
 
 /// The size every page is given in the EVICT v1 features (a 4 KiB page).
@@ -167,17 +167,18 @@ impl<'a> Evictor<'a> {
 
     /// Page `key` was added to the page cache (a disk read, or readahead).
     pub fn on_add(&self, key: u64) {
-        if sampled(key) {
-            self.guard.read();
-        }
         self.table.add(key);
     }
 
-    /// Page `key` was accessed. The clock ticks: `Some` when this access ended a guard window
-    /// that tripped (log it). The caller replays sampled accesses in the guard's shadow
-    /// (see [`super::shadow`]) with [`Self::shadow_capacity`].
+    /// Page `key` was accessed. The first access to a page since it was read in is the demand
+    /// miss the guard counts for a sampled page (readahead that is never used does not count,
+    /// and the count falls when the shadow's miss does). The clock ticks: `Some` when this
+    /// access ended a guard window that tripped (log it). The caller replays sampled accesses
+    /// in the guard's shadow (see [`super::shadow`]) with [`Self::shadow_capacity`].
     pub fn on_access(&self, key: u64) -> Option<Trip> {
-        self.table.access(key);
+        if self.table.access(key) & READ_IN != 0 && sampled(key) {
+            self.guard.read();
+        }
         self.guard.tick(self.table.now())
     }
 
@@ -361,6 +362,7 @@ mod tests {
             k += 1;
             if sampled(page_key(5, k)) {
                 ev.on_add(page_key(5, k));
+                ev.on_access(page_key(5, k));
                 reads += 1;
             }
         }
