@@ -354,9 +354,14 @@ impl Evict {
         out.kv("guard_window_reads", g.reads)?;
         out.kv("guard_window_shadow_misses", g.shadow_misses)?;
         out.kv("guard_retry_left", g.tripped_until.saturating_sub(now))?;
-        let (accesses, misses) = self.shadow.lock().state.counts();
+        let (accesses, misses, restarts) = {
+            let shadow = self.shadow.lock();
+            let (a, m) = shadow.state.counts();
+            (a, m, shadow.state.restarts())
+        };
         out.kv("shadow_accesses", accesses)?;
         out.kv("shadow_misses", misses)?;
+        out.kv("shadow_restarts", restarts)?;
         out.kv("inferences", model)?;
         c.hook.write("hook", out)?;
         c.probe.write("probe", out)?;

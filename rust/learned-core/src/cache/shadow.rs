@@ -9,6 +9,11 @@
 //!
 //! The state is plain data ([`ShadowState`]) next to caller-owned memory, so the kernel can
 //! keep both under one spinlock; a [`Shadow`] borrows them for one access.
+//!
+//! The shadow follows the real cache's size, not its contents. When the real cache collapses
+//! (to a quarter of the largest size since the last collapse, as `drop_caches` or a cgroup's
+//! exit does), the shadow starts over empty, so it does not count as hits what the real cache
+//! lost.
 
 use super::linux::{Linux, LinuxState};
 use super::store::{Slot, Store, StoreState};
@@ -28,6 +33,10 @@ pub struct ShadowState {
     /// `None` until the memory is first initialised.
     store: Option<StoreState>,
     linux: LinuxState,
+    /// The largest capacity since the last start.
+    peak: u64,
+    /// Times the shadow started over.
+    restarts: u64,
 }
 
 impl Default for ShadowState {
@@ -42,7 +51,14 @@ impl ShadowState {
         Self {
             store: None,
             linux: LinuxState::new(1),
+            peak: 0,
+            restarts: 0,
         }
+    }
+
+    /// Times the shadow started over because the real cache collapsed.
+    pub fn restarts(&self) -> u64 {
+        self.restarts
     }
 
     /// Sampled accesses and the misses among them.
@@ -81,6 +97,12 @@ impl<'a> Shadow<'a> {
     /// real cache's size scaled down by the sampling rate, clamped to `1..=`
     /// [`Self::max_capacity`]). Returns whether it missed; `None` if the memory is unusable.
     pub fn access(&mut self, key: u64, capacity: u64) -> Option<bool> {
+        if capacity.saturating_mul(4) < self.state.peak {
+            let restarts = self.state.restarts + 1;
+            *self.state = ShadowState::new();
+            self.state.restarts = restarts;
+        }
+        self.state.peak = self.state.peak.max(capacity);
         let store = match self.state.store {
             None => Store::new(self.slots, self.index),
             Some(st) => Store::resume(self.slots, self.index, st),
@@ -143,6 +165,24 @@ mod tests {
             let s = reference.stats();
             (s.requests, s.misses)
         });
+    }
+
+    #[test]
+    fn a_collapse_of_the_real_cache_empties_the_shadow() {
+        let mut slots = vec![Slot::EMPTY; 96];
+        let mut index = vec![0u32; Store::buckets_for(96)];
+        let mut st = ShadowState::new();
+        let mut sh = Shadow::new(&mut slots, &mut index, &mut st);
+        for k in 0..20 {
+            assert_eq!(sh.access(k, 20), Some(true));
+        }
+        assert_eq!(sh.access(5, 20), Some(false));
+        // Shrinking by half keeps the contents...
+        assert_eq!(sh.access(6, 10), Some(false));
+        // ... to a quarter of the peak does not.
+        assert_eq!(sh.access(7, 4), Some(true));
+        assert_eq!(st.restarts(), 1);
+        assert_eq!(st.counts(), (1, 1));
     }
 
     #[test]
