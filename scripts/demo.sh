@@ -12,7 +12,7 @@ echo "demo: booting ${guest[0]} under QEMU (TCG)"
 mkdir -p "$repo/build"
 img=$repo/build/demo-disk.img
 rm -f "$img"
-truncate -s 256M "$img"
+truncate -s 512M "$img"
 "$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)" -F -q -E lazy_itable_init=0,lazy_journal_init=0 "$img"
 "$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode demo --disk "$img" \
   --log "$repo/build/demo.log" --timeout 600

@@ -39,7 +39,7 @@ grep -E '^(loaded|id|crc32|rejects) ' $SYSFS/evict/model_info
 dmesg | grep 'learned_os:' | tail -n 1
 
 if [ -b /dev/vda ] && mount -t ext4 -o noatime /dev/vda /mnt 2>/dev/null; then
-	MIB=16
+	MIB=32
 	CG=/sys/fs/cgroup/demo
 	step "learned eviction in real reclaim: lo-work scan (a hot file of 0.85 x $MIB MiB read at random," \
 		"polluted by a one-time sequential scan) in a cgroup with memory.max = $MIB MiB, on ext4"
