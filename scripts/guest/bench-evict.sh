@@ -15,7 +15,8 @@
 # lo.reps=N (runs of each workload and policy, default 1; order: for each workload, N times
 # stock then learned),
 # lo.ra_kb=K (set /sys/block/vda/queue/read_ahead_kb; default: leave the kernel's),
-# lo.pin=CPU (run the workload on that CPU only; default: anywhere).
+# lo.pin=CPU (run the workload on that CPU only; default: anywhere),
+# lo.evict=KNOB:VALUE,... (evict knobs to set after loading, e.g. guard_margin_pct:1000).
 # Files that lo-work reads at random get POSIX_FADV_RANDOM; on a kernel without fadvise
 # (CONFIG_ADVISE_SYSCALLS off) lo-work opens them while read_ahead_kb is 0, which has the same
 # effect, so only the sequential files see readahead.
@@ -24,7 +25,7 @@ SYSFS=/sys/kernel/learned_os
 E=$SYSFS/evict
 LOWORK=/learned_os/bin/lo-work
 CGROOT=/sys/fs/cgroup
-MIB=32 WORK=scan,loop,zipf,lru POLICIES=stock,learned SEED=1 REPS=1 RA_KB= PIN=
+MIB=32 WORK=scan,loop,zipf,lru POLICIES=stock,learned SEED=1 REPS=1 RA_KB= PIN= KNOBS=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lo.mib=*) MIB=${arg#lo.mib=} ;;
@@ -34,6 +35,7 @@ for arg in $(cat /proc/cmdline); do
 	lo.reps=*) REPS=${arg#lo.reps=} ;;
 	lo.ra_kb=*) RA_KB=${arg#lo.ra_kb=} ;;
 	lo.pin=*) PIN=${arg#lo.pin=} ;;
+	lo.evict=*) KNOBS=$(echo "${arg#lo.evict=}" | tr , ' ') ;;
 	esac
 done
 WORK=$(echo "$WORK" | tr , ' ')
@@ -72,6 +74,10 @@ done
 dd if=/learned_os/models/evict.lmod of=$E/model bs=64k 2>/dev/null || fail "loading models/evict.lmod"
 echo "bench: evict model: $(grep -E '^(loaded|id|size|crc32) ' $E/model_info | tr '\n' ' ')"
 echo "bench: evict supported=$(field supported $E/stats)"
+for kv in $KNOBS; do
+	echo "${kv#*:}" >"$E/${kv%%:*}" || fail "evict knob $kv"
+	echo "bench: evict/${kv%%:*} = $(cat "$E/${kv%%:*}")"
+done
 
 grep -qw memory $CGROOT/cgroup.controllers || fail "no memory controller in $CGROOT"
 echo +memory >$CGROOT/cgroup.subtree_control || fail "enable +memory in $CGROOT/cgroup.subtree_control"

@@ -101,9 +101,11 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
         out: String::new(),
     })
     .unwrap();
-    let reqs = trace(Workload::Scan, 8);
-    let stock = simulate_linux(&reqs, size(), None, false, 4).unwrap();
-    let run = simulate_linux(&reqs, size(), Some(&wrong), true, 4).unwrap();
+    // At 32 MiB: the run spans several of the guard's default windows (65536 accesses).
+    let reqs = trace_at(Workload::Scan, 32, 8);
+    let size = CacheSize::Bytes(32 << 20);
+    let stock = simulate_linux(&reqs, size, None, false, 4).unwrap();
+    let run = simulate_linux(&reqs, size, Some(&wrong), true, 4).unwrap();
     println!(
         "adversarial on scan: stock {} misses, learned {}, trips {}",
         stock.stats.misses, run.stats.misses, run.guard.trips

@@ -32,9 +32,9 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Default window, in page accesses.
-pub const DEFAULT_WINDOW: u32 = 1 << 14;
+pub const DEFAULT_WINDOW: u32 = 1 << 16;
 /// Default margin, percent: the excess over the stock estimate the test tolerates.
-pub const DEFAULT_MARGIN_PCT: u32 = 2;
+pub const DEFAULT_MARGIN_PCT: u32 = 5;
 /// The retry period doubles with every trip in a row, up to this factor.
 pub const MAX_BACKOFF: u64 = 16;
 /// Default fallback period after a trip, in page accesses.
