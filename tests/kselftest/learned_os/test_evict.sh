@@ -184,7 +184,7 @@ guard_report() {
 # and the benchmark's to show: at 1024-access windows the shadow's estimate is too noisy on
 # this workload to tell a neutral model from a wrong one.
 guard_trips() { # a model that keeps pages read once and reclaims the rest trips it
-	echo 1024 >$E/guard_window && echo 0 >$E/guard_margin_pct && echo 4096 >$E/guard_retry ||
+	echo 1024 >$E/guard_window && echo 0 >$E/guard_margin_pct && echo 16384 >$E/guard_retry ||
 		return 1
 	echo 0 >$E/enabled
 	hot_and_scan 4  # the first window closes at the old size; these calibrate the shadow
