@@ -261,7 +261,8 @@ impl Evict {
         let key = page_key(owner, index);
         let answer = {
             let rcu = crate::rcu::ReadGuard::new();
-            let model = slot.current(&rcu);
+            // Disabled: no need to look at the model at all.
+            let model = slot.current(&rcu).filter(|_| enabled);
             let mlp = model.and_then(|m| m.mlp());
             let answer = ev.verdict(mlp.as_ref(), enabled, key, kernel);
             if let (Some(m), Answer::Model(_)) = (model, answer) {

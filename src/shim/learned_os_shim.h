@@ -8,7 +8,6 @@
 
 #include <linux/types.h>
 
-struct folio;
 struct lo_sysfs_dir;
 
 /*

@@ -18,7 +18,7 @@ use crate::Error;
 
 /// Usage of the model commands.
 pub const USAGE: &str = "       lrn inspect FILE
-       lrn model synth --kind mlp|pla --schema N [--seed S] [--inputs N --hidden H --outputs O] [--constant-class C | --adversarial] --out FILE
+       lrn model synth --kind mlp|pla --schema N [--seed S] [--inputs N --hidden H --outputs O] [--adversarial] --out FILE
          (mlp: N -> H -> H -> O, defaults 8 -> 32 -> 32 -> 4, --hidden 0 for a single layer;
           pla: --keys K sorted pseudo-random keys, default 4096, --epsilon E, default 8)
        lrn model infer --model FILE --input \"V1 V2 ...\"
@@ -137,9 +137,6 @@ pub struct SynthArgs {
     pub keys: usize,
     /// `--epsilon` (pla).
     pub epsilon: u32,
-    /// `--constant-class` (mlp): a one-layer model whose answer is always this class (zero
-    /// weights, the class's bias highest).
-    pub constant_class: Option<u16>,
     /// `--adversarial` (evict schema): a one-layer EVICT v1 model that inverts a frequency
     /// rule: class 0 (keep) for pages accessed once since they were read in, the last class
     /// (reclaim) for pages used more: a wrong model for the guard to catch.
@@ -167,7 +164,6 @@ pub fn parse_synth_args(args: &[String]) -> Result<SynthArgs, Error> {
         outputs: 4,
         keys: 4096,
         epsilon: 8,
-        constant_class: None,
         adversarial: false,
         out: String::new(),
     };
@@ -189,7 +185,6 @@ pub fn parse_synth_args(args: &[String]) -> Result<SynthArgs, Error> {
             "--outputs" => a.outputs = num("--outputs", it.next())?,
             "--keys" => a.keys = num("--keys", it.next())?,
             "--epsilon" => a.epsilon = num("--epsilon", it.next())?,
-            "--constant-class" => a.constant_class = Some(num("--constant-class", it.next())?),
             "--adversarial" => a.adversarial = true,
             "--out" => a.out = num("--out", it.next())?,
             other => return Err(Error(format!("unknown option {other:?}"))),
@@ -237,26 +232,6 @@ pub fn synth(a: &SynthArgs) -> Result<Vec<u8>, Error> {
                     relu: false,
                     weights,
                     bias: vec![0, -1000, -1000, 208],
-                };
-                return encode_layers(meta, &[layer]);
-            }
-            if let Some(c) = a.constant_class {
-                if c >= a.outputs {
-                    return Err(Error(format!(
-                        "--constant-class {c} needs more than {} outputs",
-                        a.outputs
-                    )));
-                }
-                let layer = OwnedLayer {
-                    inputs: a.inputs,
-                    outputs: a.outputs,
-                    multiplier: 1,
-                    shift: 0,
-                    relu: false,
-                    weights: vec![0; usize::from(a.inputs) * usize::from(a.outputs)],
-                    bias: (0..a.outputs)
-                        .map(|o| if o == c { 100 } else { 0 })
-                        .collect(),
                 };
                 return encode_layers(meta, &[layer]);
             }
@@ -613,7 +588,6 @@ pub fn run_bench(args: &[String]) -> Result<String, Error> {
             outputs: 4,
             keys: 0,
             epsilon: 0,
-            constant_class: None,
             adversarial: false,
             out: String::new(),
         })?,

@@ -95,7 +95,6 @@ fn valid_files() -> Vec<Vec<u8>> {
                     outputs,
                     keys: 50 + usize::from(hidden) * 30,
                     epsilon: u32::from(outputs),
-                    constant_class: None,
                     adversarial: false,
                     out: String::new(),
                 })

@@ -96,7 +96,6 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
         outputs: 4,
         keys: 0,
         epsilon: 0,
-        constant_class: None,
         adversarial: true,
         out: String::new(),
     })

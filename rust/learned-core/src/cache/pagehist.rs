@@ -35,9 +35,6 @@ pub const WAYS: usize = 4;
 
 /// The page is in the page cache (else the entry is a ghost).
 pub const RESIDENT: u32 = 1 << 0;
-/// The policy kept the page where the kernel would have reclaimed it, and the page has not
-/// been accessed since.
-pub const MODEL_KEPT: u32 = 1 << 1;
 /// The page was added to the cache and has not been accessed since: its first access is a
 /// demand miss served by that read (or readahead that paid off).
 pub const READ_IN: u32 = 1 << 2;
@@ -258,14 +255,12 @@ impl<'a> Table<'a> {
         self.enter(e, now);
     }
 
-    /// A page was accessed. Returns the flags it had ([`READ_IN`], [`MODEL_KEPT`] and the
-    /// keep count are cleared).
+    /// A page was accessed. Returns the flags it had ([`READ_IN`] and the keep count are
+    /// cleared).
     pub fn access(&self, key: u64) -> u32 {
         let now = self.meta.now.fetch_add(1, Relaxed);
         let Some(e) = self.claim(key) else { return 0 };
-        let old = e
-            .flags
-            .fetch_and(!(READ_IN | MODEL_KEPT | KEEPS_MASK), Relaxed);
+        let old = e.flags.fetch_and(!(READ_IN | KEEPS_MASK), Relaxed);
         let mut h = e.history();
         if old & RESIDENT == 0 || h.count == 0 {
             // A page unknown until now (cached before we looked, or its entry was taken
@@ -293,11 +288,18 @@ impl<'a> Table<'a> {
         old
     }
 
+    /// The history of resident page `key` if it has been accessed since it was added, and the
+    /// times the policy kept it since its last access: one lookup, for reclaim's question.
+    pub fn lookup(&self, key: u64) -> Option<(History, u32)> {
+        let e = self.find(key)?;
+        let flags = e.flags.load(Relaxed);
+        let h = e.history();
+        (flags & RESIDENT != 0 && h.count > 0).then_some((h, (flags & KEEPS_MASK) >> KEEPS_SHIFT))
+    }
+
     /// The history of resident page `key` if it has been accessed since it was added.
     pub fn history(&self, key: u64) -> Option<History> {
-        let e = self.find(key)?;
-        let h = e.history();
-        (e.flags.load(Relaxed) & RESIDENT != 0 && h.count > 0).then_some(h)
+        self.lookup(key).map(|(h, _)| h)
     }
 
     /// The flags of page `key` (0 when unknown).
@@ -305,14 +307,14 @@ impl<'a> Table<'a> {
         self.find(key).map_or(0, |e| e.flags.load(Relaxed))
     }
 
-    /// Marks page `key` kept by the policy: sets [`MODEL_KEPT`] and counts the keep.
-    pub fn mark_kept(&self, key: u64) {
+    /// Counts one keep of page `key` by the policy (saturating at 255).
+    pub fn count_keep(&self, key: u64) {
         if let Some(e) = self.find(key) {
             let _ = e.flags.fetch_update(Relaxed, Relaxed, |f| {
                 let keeps = ((f & KEEPS_MASK) >> KEEPS_SHIFT)
                     .saturating_add(1)
                     .min(0xff);
-                Some((f & !KEEPS_MASK) | MODEL_KEPT | (keeps << KEEPS_SHIFT))
+                Some((f & !KEEPS_MASK) | (keeps << KEEPS_SHIFT))
             });
         }
     }
@@ -320,13 +322,6 @@ impl<'a> Table<'a> {
     /// The times page `key` was kept since its last access.
     pub fn keeps(&self, key: u64) -> u32 {
         (self.flags(key) & KEEPS_MASK) >> KEEPS_SHIFT
-    }
-
-    /// Sets `flag` on page `key`'s entry, if it has one.
-    pub fn mark(&self, key: u64, flag: u32) {
-        if let Some(e) = self.find(key) {
-            e.flags.fetch_or(flag, Relaxed);
-        }
     }
 }
 
@@ -394,7 +389,7 @@ mod tests {
         t.add(a);
         t.access(a);
         t.access(a);
-        t.mark_kept(a);
+        t.count_keep(a);
         t.delete(a);
         assert_eq!(t.flags(a), 0);
         t.add(a);
@@ -415,14 +410,14 @@ mod tests {
         let k = page_key(3, 3);
         t.add(k);
         t.access(k);
-        t.mark_kept(k);
-        t.mark_kept(k);
+        t.count_keep(k);
+        t.count_keep(k);
         assert_eq!(t.keeps(k), 2);
-        assert_ne!(t.access(k) & MODEL_KEPT, 0);
+        assert_eq!(t.lookup(k).map(|(_, n)| n), Some(2));
+        assert_eq!(t.access(k) & KEEPS_MASK, 2 << KEEPS_SHIFT);
         assert_eq!(t.keeps(k), 0);
-        assert_eq!(t.access(k) & MODEL_KEPT, 0);
         for _ in 0..300 {
-            t.mark_kept(k);
+            t.count_keep(k);
         }
         assert_eq!(t.keeps(k), 255, "saturates");
     }

@@ -28,7 +28,7 @@
 
 use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 use super::guard::{Guard, Trip};
-use super::history::{features, FEATURES};
+use super::history::{features, History, FEATURES};
 use super::pagehist::{Table, READ_IN};
 use super::shadow::{sampled, SAMPLE_SHIFT};
 
@@ -195,13 +195,16 @@ impl<'a> Evictor<'a> {
     /// The answer for page `key`, which the kernel would give `kernel`, with `model` (if
     /// loaded) and the policy `enabled`. The guard is told about every override.
     pub fn verdict(&self, model: Option<&Mlp<'_>>, enabled: bool, key: u64, kernel: u32) -> Answer {
-        match self.decide(model, enabled, key, kernel) {
+        let kernel = match Verdict::from_u32(kernel) {
+            Some(Verdict::Default) | None => return Answer::Fallback(Fallback::Unknown),
+            Some(v) => v,
+        };
+        match self.decide(model, enabled, key) {
             Ok(v) => {
-                let kernel_keeps = Verdict::from_u32(kernel).is_some_and(Verdict::keeps);
-                if v.keeps() && !kernel_keeps {
-                    self.table.mark_kept(key);
+                if v.keeps() && !kernel.keeps() {
+                    self.table.count_keep(key);
                     self.guard.overrode();
-                } else if v == Verdict::Reclaim && kernel_keeps {
+                } else if v == Verdict::Reclaim && kernel.keeps() {
                     self.guard.overrode();
                 }
                 Answer::Model(v)
@@ -210,43 +213,40 @@ impl<'a> Evictor<'a> {
         }
     }
 
-    /// The EVICT v1 features of resident page `key` now, if it has a history.
-    pub fn features(&self, key: u64) -> Option<[i8; FEATURES]> {
-        let h = self.table.history(key)?;
-        Some(features(
-            &h,
-            PAGE_SIZE,
-            self.table.now(),
-            self.table.mean_age(),
-        ))
+    /// The EVICT v1 features of a page with history `h` now.
+    fn features_of(&self, h: &History) -> [i8; FEATURES] {
+        features(h, PAGE_SIZE, self.table.now(), self.table.mean_age())
     }
 
+    /// The EVICT v1 features of resident page `key` now, if it has a history.
+    pub fn features(&self, key: u64) -> Option<[i8; FEATURES]> {
+        self.table.history(key).map(|h| self.features_of(&h))
+    }
+
+    /// The model's verdict, or why there is none. One history lookup, at most one inference.
     fn decide(
         &self,
         model: Option<&Mlp<'_>>,
         enabled: bool,
         key: u64,
-        kernel: u32,
     ) -> Result<Verdict, Fallback> {
         if !enabled {
             return Err(Fallback::Disabled);
         }
-        if matches!(Verdict::from_u32(kernel), None | Some(Verdict::Default)) {
-            return Err(Fallback::Unknown);
-        }
         let model = model
             .filter(|m| m.inputs() == FEATURES && (1..=MAX_OUTPUTS).contains(&m.outputs()))
             .ok_or(Fallback::NoModel)?;
-        let now = self.table.now();
-        if !self.guard.allows(now) {
+        if !self.guard.allows(self.table.now()) {
             return Err(Fallback::Tripped);
         }
-        let x = self.features(key).ok_or(Fallback::NoHistory)?;
-        if self.table.keeps(key) >= self.max_keeps {
+        let (h, keeps) = self.table.lookup(key).ok_or(Fallback::NoHistory)?;
+        if keeps >= self.max_keeps {
             return Err(Fallback::Unearned);
         }
         let mut logits = [0i32; MAX_OUTPUTS];
-        let n = model.infer(&x, &mut logits).map_err(|_| Fallback::Error)?;
+        let n = model
+            .infer(&self.features_of(&h), &mut logits)
+            .map_err(|_| Fallback::Error)?;
         let out = logits.get(..n).ok_or(Fallback::Error)?;
         Ok(verdict_of_class(argmax(out), n))
     }
@@ -339,7 +339,7 @@ mod tests {
         let meta = Meta::new();
         let e: [Entry; 64] = core::array::from_fn(|_| Entry::new());
         let guard = Guard::new();
-        guard.configure(100, 0, 1000);
+        guard.configure(1 << 20, 0, 1000);
         let ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
         let key = |i| page_key(2, i);
         for i in 0..4 {
@@ -373,7 +373,7 @@ mod tests {
             "nothing replayed in the shadow"
         );
         let mut trip = None;
-        while trip.is_none() && ev.table.now() < 1_000_000 {
+        while trip.is_none() && ev.table.now() < 3_000_000 {
             trip = ev.on_access(key(3));
         }
         let trip = trip.unwrap();
