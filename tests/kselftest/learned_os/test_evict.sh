@@ -187,7 +187,7 @@ guard_trips() { # a model that keeps pages read once and reclaims the rest trips
 	echo 1024 >$E/guard_window && echo 0 >$E/guard_margin_pct && echo 16384 >$E/guard_retry ||
 		return 1
 	echo 0 >$E/enabled
-	hot_and_scan 4  # the first window closes at the old size; these calibrate the shadow
+	hot_and_scan 4 # the kernel's own policy: calibrates the shadow in the new, small windows
 	load $M/evict-adversarial.lmod || { ktap_print_msg "load: $(cat "$TMP/err")"; return 1; }
 	echo 1 >$E/enabled
 	t0=$(stat_value evict guard_trips)

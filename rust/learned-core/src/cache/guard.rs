@@ -43,6 +43,8 @@ pub const DEFAULT_RETRY: u64 = 1 << 17;
 pub const MAX_WINDOW: u32 = 1 << 24;
 /// The fewest sampled reads or shadow misses a window needs to be judged.
 pub const MIN_SAMPLES: u64 = 64;
+/// `window_end` when the next tick starts a fresh window.
+const RESTART: u64 = 0;
 /// Calibration counts are halved when the shadow's reach this: recent windows weigh more.
 const CALIBRATION_CAP: u64 = 1 << 14;
 
@@ -140,11 +142,13 @@ impl Guard {
     }
 
     /// Sets the window (clamped to `1..=`[`MAX_WINDOW`] page accesses), the margin (percent)
-    /// and the retry period (page accesses).
+    /// and the retry period (page accesses). The current window is dropped unjudged: the next
+    /// [`Self::tick`] starts one of the new size.
     pub fn configure(&self, window: u32, margin_pct: u32, retry: u64) {
         self.window.store(window.clamp(1, MAX_WINDOW), Relaxed);
         self.margin_pct.store(margin_pct, Relaxed);
         self.retry.store(retry, Relaxed);
+        self.window_end.store(RESTART, Relaxed);
     }
 
     /// The current window, margin and retry period.
@@ -340,7 +344,8 @@ mod tests {
     fn a_winning_or_even_policy_never_trips() {
         let g = Guard::new();
         g.configure(100, 2, 1000);
-        let mut now = u64::from(DEFAULT_WINDOW) - 100;
+        let mut now = 0;
+        assert_eq!(g.tick(now), None, "configure starts a fresh window");
         for _ in 0..50 {
             assert_eq!(window(&g, &mut now, 80, 100, true), None);
             assert_eq!(window(&g, &mut now, 102, 100, true), None);
@@ -355,7 +360,8 @@ mod tests {
     fn a_losing_policy_trips_then_backs_off() {
         let g = Guard::new();
         g.configure(100, 2, 500);
-        let mut now = u64::from(DEFAULT_WINDOW) - 100;
+        let mut now = 0;
+        assert_eq!(g.tick(now), None, "configure starts a fresh window");
         // 10% worse: 8 reads over the allowance per window of 100 expected, against a
         // threshold of 3 * sqrt(100) = 30: the fourth window trips.
         for _ in 0..3 {
@@ -391,7 +397,8 @@ mod tests {
     fn calibration_removes_the_shadows_bias() {
         let g = Guard::new();
         g.configure(100, 2, 500);
-        let mut now = u64::from(DEFAULT_WINDOW) - 100;
+        let mut now = 0;
+        assert_eq!(g.tick(now), None, "configure starts a fresh window");
         // Stock (no overrides) reads 1.5 times what the shadow misses.
         for _ in 0..4 {
             assert_eq!(window(&g, &mut now, 150, 100, false), None);
@@ -411,7 +418,8 @@ mod tests {
     fn thin_windows_are_extended() {
         let g = Guard::new();
         g.configure(100, 2, 500);
-        let mut now = u64::from(DEFAULT_WINDOW) - 100;
+        let mut now = 0;
+        assert_eq!(g.tick(now), None, "configure starts a fresh window");
         assert_eq!(window(&g, &mut now, 40, 30, true), None);
         assert_eq!(g.stats().windows, 0, "not judged yet");
         // 160 reads against 60 expected: far beyond 3 * sqrt(64) = 24.
