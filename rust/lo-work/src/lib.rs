@@ -11,7 +11,7 @@
 //! Sizes scale with the memory limit `M` in pages (`--mib N` gives `M = 256 * N`). The
 //! workload shapes are the named constants below; the read counts are tuned so that each run
 //! takes about 5 to 15 s in the TCG guest at `--mib 32`. All files of all workloads together
-//! take `18.85 M` pages (603 MiB at `--mib 32`).
+//! take about `18.1 M` pages (579 MiB at `--mib 32`).
 //!
 //! This is a user-space tool, never compiled into the kernel: it uses `f64` for the Zipf
 //! table, hence the crate-level allowance of `clippy::float_arithmetic`.

@@ -2,26 +2,10 @@
 
 //! The `lrn` binary: output shapes, size parsing, trace formats and error exits.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// A fresh temporary directory for one test.
-fn tmpdir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("lrn-test-{}-{name}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn lrn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lrn"))
-        .args(args)
-        .output()
-        .expect("run lrn")
-}
+mod common;
+use common::{lrn, tmpdir};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

@@ -2,25 +2,8 @@
 
 //! `lrn model synth`, `lrn inspect` and `lrn bench-infer` through the binary.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn tmpdir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("lrn-model-{}-{name}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn lrn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lrn"))
-        .args(args)
-        .output()
-        .expect("run lrn")
-}
+mod common;
+use common::{lrn, tmpdir};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
