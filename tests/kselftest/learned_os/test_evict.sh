@@ -211,11 +211,16 @@ guard_retries() { # the fallback answers while tripped, then the model decides a
 	f1=$(stat_value evict fallback_tripped)
 	tripped=$(stat_value evict guard_tripped)
 	m0=$(stat_value evict decisions_model)
-	hot_and_scan 1
-	m1=$(stat_value evict decisions_model)
+	m1=$m0
+	n=0
+	while [ $n -lt 40 ] && [ "$m1" = "$m0" ]; do
+		hot_and_scan 1
+		m1=$(stat_value evict decisions_model)
+		n=$((n + 1))
+	done
 	echo 0 >$E/enabled
 	ktap_print_msg "tripped for $r rounds: $((f1 - f0)) fallback (tripped) answers; then $((m1 - m0))" \
-		"model answers (this wrong model may well trip the guard again)"
+		"model answers within $n rounds (this wrong model may well trip the guard again)"
 	[ $((f1 - f0)) -gt 0 ] && [ "$tripped" = 0 ] && [ $((m1 - m0)) -gt 0 ]
 }
 ktap_check "the guard's fallback period ends and the model decides again" guard_retries
