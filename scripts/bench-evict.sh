@@ -6,7 +6,7 @@
 # cgroup of MIB MiB. Prints a Markdown table of disk reads, refaults and run times, medians
 # over the repetitions, and their ranges (also written to build/bench-evict.md); the console
 # log is build/bench-evict.log. Runs of one policy differ by themselves (reclaim depends on
-# I/O timing and rate-limited memcg statistics): read a learned/stock ratio against the ranges.
+# I/O timing and lazily flushed memcg statistics): read a learned/stock ratio against the ranges.
 #
 # Usage: scripts/bench-evict.sh                 run the benchmark
 #        scripts/bench-evict.sh --trace OUTDIR  write OUTDIR/<workload>.oracleGeneral.bin on the

@@ -16,7 +16,9 @@
 # stock then learned),
 # lo.ra_kb=K (set /sys/block/vda/queue/read_ahead_kb; default: leave the kernel's),
 # lo.pin=CPU (run the workload on that CPU only; default: anywhere),
-# lo.evict=KNOB:VALUE,... (evict knobs to set after loading, e.g. guard_margin_pct:1000).
+# lo.evict=KNOB:VALUE,... (evict knobs to set after loading, e.g. guard_margin_pct:1000),
+# lo.model=PATH (the evict model, relative to /learned_os; default models/evict.lmod, e.g.
+# testmodels/evict-adversarial.lmod to watch the guard stop a wrong model).
 # Files that lo-work reads at random get POSIX_FADV_RANDOM; on a kernel without fadvise
 # (CONFIG_ADVISE_SYSCALLS off) lo-work opens them while read_ahead_kb is 0, which has the same
 # effect, so only the sequential files see readahead.
@@ -26,6 +28,7 @@ E=$SYSFS/evict
 LOWORK=/learned_os/bin/lo-work
 CGROOT=/sys/fs/cgroup
 MIB=32 WORK=scan,loop,zipf,lru POLICIES=stock,learned SEED=1 REPS=1 RA_KB= PIN= KNOBS=
+MODEL=models/evict.lmod
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lo.mib=*) MIB=${arg#lo.mib=} ;;
@@ -36,6 +39,7 @@ for arg in $(cat /proc/cmdline); do
 	lo.ra_kb=*) RA_KB=${arg#lo.ra_kb=} ;;
 	lo.pin=*) PIN=${arg#lo.pin=} ;;
 	lo.evict=*) KNOBS=$(echo "${arg#lo.evict=}" | tr , ' ') ;;
+	lo.model=*) MODEL=${arg#lo.model=} ;;
 	esac
 done
 WORK=$(echo "$WORK" | tr , ' ')
@@ -70,9 +74,9 @@ insmod /learned_os/learned_os.ko || fail "insmod learned_os.ko"
 for f in enabled model stats model_info; do
 	[ -e $E/$f ] || fail "$E/$f missing"
 done
-[ -f /learned_os/models/evict.lmod ] || fail "/learned_os/models/evict.lmod missing from the initramfs"
-dd if=/learned_os/models/evict.lmod of=$E/model bs=64k 2>/dev/null || fail "loading models/evict.lmod"
-echo "bench: evict model: $(grep -E '^(loaded|id|size|crc32) ' $E/model_info | tr '\n' ' ')"
+[ -f "/learned_os/$MODEL" ] || fail "/learned_os/$MODEL missing from the initramfs"
+dd if="/learned_os/$MODEL" of=$E/model bs=64k 2>/dev/null || fail "loading $MODEL"
+echo "bench: evict model: $MODEL $(grep -E '^(loaded|id|size|crc32) ' $E/model_info | tr '\n' ' ')"
 echo "bench: evict supported=$(field supported $E/stats)"
 for kv in $KNOBS; do
 	echo "${kv#*:}" >"$E/${kv%%:*}" || fail "evict knob $kv"

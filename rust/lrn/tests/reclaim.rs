@@ -100,7 +100,7 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
         out: String::new(),
     })
     .unwrap();
-    // At 32 MiB: the run spans several of the guard's default windows (65536 accesses).
+    // At 32 MiB: the run spans several of the guard's default windows (16384 accesses).
     let reqs = trace_at(Workload::Scan, 32, 8);
     let size = CacheSize::Bytes(32 << 20);
     let stock = simulate_linux(&reqs, size, None, false, 4).unwrap();
