@@ -16,6 +16,7 @@ pub const VERSION: &str = "0.1.0";
 pub mod cache;
 pub mod knob;
 pub mod model;
+pub mod mrc;
 pub mod text;
 pub mod trace;
 pub mod upload;

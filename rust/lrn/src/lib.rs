@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod evalrun;
 pub mod model;
+pub mod mrc;
 pub mod quantize;
 pub mod train;
 

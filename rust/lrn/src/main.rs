@@ -26,21 +26,35 @@ fn main() -> ExitCode {
         Some("bench-infer") => return report(lrn::model::run_bench(rest)),
         Some("train") => return report(lrn::cli::train(rest)),
         Some("eval") => return report(lrn::cli::eval(rest)),
+        Some("mrc") => return report(lrn::mrc::run(rest)),
         Some("-h" | "--help" | "help") => {
-            println!("{}\n{}\n{}", lrn::USAGE, lrn::model::USAGE, lrn::cli::USAGE);
+            println!(
+                "{}\n{}\n{}\n{}",
+                lrn::USAGE,
+                lrn::model::USAGE,
+                lrn::cli::USAGE,
+                lrn::mrc::USAGE
+            );
             return ExitCode::SUCCESS;
         }
         Some(other) => {
             eprintln!(
-                "lrn: unknown command {other:?}\n{}\n{}\n{}",
+                "lrn: unknown command {other:?}\n{}\n{}\n{}\n{}",
                 lrn::USAGE,
                 lrn::model::USAGE,
-                lrn::cli::USAGE
+                lrn::cli::USAGE,
+                lrn::mrc::USAGE
             );
             return ExitCode::from(2);
         }
         None => {
-            eprintln!("{}\n{}\n{}", lrn::USAGE, lrn::model::USAGE, lrn::cli::USAGE);
+            eprintln!(
+                "{}\n{}\n{}\n{}",
+                lrn::USAGE,
+                lrn::model::USAGE,
+                lrn::cli::USAGE,
+                lrn::mrc::USAGE
+            );
             return ExitCode::from(2);
         }
     }

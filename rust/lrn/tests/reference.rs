@@ -9,19 +9,17 @@
 //! README's "S3-FIFO" row is libCacheSim's `S3FIFOv0` (the original algorithm, our `s3fifo`);
 //! libCacheSim's current `S3FIFO` variant is checked too, against its own test-suite counts.
 //!
-//! The trace is looked up in `$LEARNED_OS_TRACE_DIR` if set, else in the shared directory next
-//! to the repository (`../../../shared/traces` from this crate). A missing trace fails the
-//! test unless `LEARNED_OS_NO_SHARED_TRACE=1`.
-
-use std::path::PathBuf;
+//! Where the trace is looked up, and when a missing trace may skip the test: `shared_trace`.
 
 use learned_core::cache::s3fifo::{S3Fifo, S3FifoVariant};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::Policy;
 use lrn::{CacheSize, PolicyName};
 
+mod shared_trace;
+use shared_trace::REQUESTS;
+
 const MIB: u64 = 1 << 20;
-const REQUESTS: u64 = 113_872;
 
 /// Published miss counts at 128, 256, ..., 1024 MiB (trace README / libCacheSim
 /// test/test_evictionAlgo.c).
@@ -63,40 +61,11 @@ const PUBLISHED: [(PolicyName, [u64; 8]); 8] = [
 /// libCacheSim's current `S3FIFO` (our [`S3FifoVariant::FillMain`]), from its test suite.
 const S3FIFO_FILL_MAIN: [u64; 8] = [90117, 80915, 75060, 72191, 69815, 65542, 60799, 56045];
 
-fn trace_path() -> PathBuf {
-    let dir = match std::env::var_os("LEARNED_OS_TRACE_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/traces"),
-    };
-    dir.join("cloudPhysicsIO.oracleGeneral.bin")
-}
-
-/// The reference trace, or `None` when it is missing and that is explicitly allowed.
-fn load() -> Option<Vec<learned_core::cache::Request>> {
-    let path = trace_path();
-    if !path.exists() {
-        if std::env::var("LEARNED_OS_NO_SHARED_TRACE").as_deref() == Ok("1") {
-            eprintln!(
-                "skipping: {} is missing and LEARNED_OS_NO_SHARED_TRACE=1",
-                path.display()
-            );
-            return None;
-        }
-        panic!(
-            "reference trace {} is missing: provide it (see /work/shared/traces/README.md) \
-             or set LEARNED_OS_NO_SHARED_TRACE=1 to skip this test explicitly",
-            path.display()
-        );
-    }
-    let reqs = lrn::load_trace(path.to_str().unwrap(), lrn::Format::OracleGeneral)
-        .unwrap_or_else(|e| panic!("cannot load the reference trace: {e}"));
-    assert_eq!(reqs.len() as u64, REQUESTS, "unexpected trace length");
-    Some(reqs)
-}
-
 #[test]
 fn published_miss_counts_match_exactly() {
-    let Some(reqs) = load() else { return };
+    let Some(reqs) = shared_trace::load() else {
+        return;
+    };
     let distinct = lrn::distinct_objects(&reqs);
     assert_eq!(distinct, 48_974);
     let results: Vec<(PolicyName, Vec<u64>)> = std::thread::scope(|s| {
@@ -143,7 +112,9 @@ fn published_miss_counts_match_exactly() {
 
 #[test]
 fn s3fifo_fill_main_variant_matches_libcachesim() {
-    let Some(reqs) = load() else { return };
+    let Some(reqs) = shared_trace::load() else {
+        return;
+    };
     let n = lrn::distinct_objects(&reqs);
     let got: Vec<u64> = (1..=8u64)
         .map(|k| {
