@@ -2,7 +2,8 @@
 
 //! The page cache's events, from its tracepoints (`mm_filemap_add_to_page_cache`,
 //! `mm_filemap_delete_from_page_cache`, `mm_filemap_get_pages`, `mm_filemap_fault`, found by
-//! name through a C shim), fed to the eviction policy's access history.
+//! name through a C shim), fed to the eviction policy's access history and, for accesses, to
+//! the sizer's miss-ratio curve.
 
 use core::ffi::c_void;
 use core::sync::atomic::Ordering;
@@ -70,5 +71,8 @@ unsafe extern "C" fn event(ctx: *const c_void, ev: u32, owner: u64, index: u64, 
     let knobs = unsafe { &*ctx.cast::<Knobs>() };
     if let Some(ev) = Event::from_u32(ev) {
         knobs.evict().on_event(ev, owner, index, nr);
+        if ev == Event::Access {
+            knobs.sizer().on_access(owner, index, nr);
+        }
     }
 }

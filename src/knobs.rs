@@ -13,6 +13,13 @@
 //! /sys/kernel/learned_os/evict/guard_margin_pct  rw  allowed excess cost, % of the window
 //! /sys/kernel/learned_os/evict/guard_retry       rw  page accesses in fallback after a trip
 //! /sys/kernel/learned_os/evict/max_keeps         rw  keeps per page between its accesses
+//! /sys/kernel/learned_os/sizer/cgroup        rw  the cgroup v2 to size (a path like /bench)
+//! /sys/kernel/learned_os/sizer/goal          rw  target hit ratio, per mille (0: knee rule)
+//! /sys/kernel/learned_os/sizer/margin        rw  shortfall from the goal that meets it
+//! /sys/kernel/learned_os/sizer/cost_weight   rw  the knee rule's memory price
+//! /sys/kernel/learned_os/sizer/min           rw  smallest memory.high, bytes
+//! /sys/kernel/learned_os/sizer/max           rw  largest memory.high, bytes
+//! /sys/kernel/learned_os/sizer/interval_ms   rw  decision period
 //! ```
 
 use kernel::c_str;
@@ -26,6 +33,7 @@ use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
 use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
+use crate::sizer::{Sizer, SizerKnob, SizerMem};
 use crate::sysfs::{self, File, Handler, Kind};
 use crate::warn::warn_ratelimited;
 
@@ -46,6 +54,13 @@ enum FileId {
     GuardMarginPct = 7,
     GuardRetry = 8,
     MaxKeeps = 9,
+    Cgroup = 10,
+    Goal = 11,
+    Margin = 12,
+    CostWeight = 13,
+    Min = 14,
+    Max = 15,
+    IntervalMs = 16,
 }
 
 impl FileId {
@@ -61,6 +76,13 @@ impl FileId {
             Self::GuardMarginPct,
             Self::GuardRetry,
             Self::MaxKeeps,
+            Self::Cgroup,
+            Self::Goal,
+            Self::Margin,
+            Self::CostWeight,
+            Self::Min,
+            Self::Max,
+            Self::IntervalMs,
         ]
         .into_iter()
         .find(|f| *f as u32 == id)
@@ -73,6 +95,19 @@ impl FileId {
             Self::GuardMarginPct => Some(EvictKnob::GuardMarginPct),
             Self::GuardRetry => Some(EvictKnob::GuardRetry),
             Self::MaxKeeps => Some(EvictKnob::MaxKeeps),
+            _ => None,
+        }
+    }
+
+    /// The numeric `sizer` knob this file is, if it is one.
+    fn sizer_knob(self) -> Option<SizerKnob> {
+        match self {
+            Self::Goal => Some(SizerKnob::Goal),
+            Self::Margin => Some(SizerKnob::Margin),
+            Self::CostWeight => Some(SizerKnob::CostWeight),
+            Self::Min => Some(SizerKnob::Min),
+            Self::Max => Some(SizerKnob::Max),
+            Self::IntervalMs => Some(SizerKnob::IntervalMs),
             _ => None,
         }
     }
@@ -116,6 +151,17 @@ const EVICT_FILES: &[File] = &[
     text(c_str!("max_keeps"), 0o644, FileId::MaxKeeps),
 ];
 
+/// The files only `sizer` has.
+const SIZER_FILES: &[File] = &[
+    text(c_str!("cgroup"), 0o644, FileId::Cgroup),
+    text(c_str!("goal"), 0o644, FileId::Goal),
+    text(c_str!("margin"), 0o644, FileId::Margin),
+    text(c_str!("cost_weight"), 0o644, FileId::CostWeight),
+    text(c_str!("min"), 0o644, FileId::Min),
+    text(c_str!("max"), 0o644, FileId::Max),
+    text(c_str!("interval_ms"), 0o644, FileId::IntervalMs),
+];
+
 /// Where a sysfs callback landed.
 enum Node {
     Root,
@@ -130,11 +176,14 @@ pub(crate) struct Knobs {
     slots: [ModelSlot; PolicyId::ALL.len()],
     #[pin]
     evict: Evict,
+    #[pin]
+    sizer: Sizer,
 }
 
 impl Knobs {
-    /// Every policy disabled, no model loaded; the eviction policy over `evict`.
-    pub(crate) fn new(evict: EvictMem) -> impl PinInit<Self> {
+    /// Every policy disabled, no model loaded; the eviction policy over `evict`, the sizer
+    /// over `sizer`.
+    pub(crate) fn new(evict: EvictMem, sizer: SizerMem) -> impl PinInit<Self> {
         pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
             // `i` ranges over the array's indices, which are `ALL`'s.
@@ -143,6 +192,7 @@ impl Knobs {
                 ModelSlot::new(id, id.model_expect())
             }),
             evict <- Evict::new(evict),
+            sizer <- Sizer::new(sizer),
         })
     }
 
@@ -155,6 +205,11 @@ impl Knobs {
     /// The eviction policy's state.
     pub(crate) fn evict(&self) -> &Evict {
         &self.evict
+    }
+
+    /// The sizer's state.
+    pub(crate) fn sizer(&self) -> &Sizer {
+        &self.sizer
     }
 
     /// The model slot of `id`.
@@ -183,6 +238,7 @@ pub(crate) fn register(knobs: Arc<Knobs>) -> Result<sysfs::Tree<Knobs>> {
     for policy in PolicyId::ALL {
         let extra = match policy {
             PolicyId::Evict => EVICT_FILES,
+            PolicyId::Sizer => SIZER_FILES,
             _ => &[],
         };
         tree.add_dir(policy.name(), dir_id(policy), &[POLICY_FILES, extra])?;
@@ -201,12 +257,18 @@ impl Handler for Knobs {
                 .and_then(|()| self.slot(p).write_stats(out))
                 .and_then(|()| match p {
                     PolicyId::Evict => self.evict.write_stats(out),
+                    PolicyId::Sizer => self.sizer.write_stats(out),
                     _ => Ok(()),
                 }),
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
             (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
             (Node::Policy(PolicyId::Evict), f) => match f.evict_knob() {
                 Some(k) => out.line(self.evict.knob(k)),
+                None => return Err(EINVAL),
+            },
+            (Node::Policy(PolicyId::Sizer), FileId::Cgroup) => self.sizer.show_cgroup(out),
+            (Node::Policy(PolicyId::Sizer), f) => match f.sizer_knob() {
+                Some(k) => out.line(self.sizer.knob(k)),
                 None => return Err(EINVAL),
             },
             _ => return Err(EINVAL),
@@ -227,6 +289,15 @@ impl Handler for Knobs {
                 }),
                 None => Err(EACCES),
             },
+            Some(f) if id == PolicyId::Sizer => {
+                let enabled = self.policy(id).enabled();
+                match (f, f.sizer_knob()) {
+                    (FileId::Cgroup, _) => self.sizer.set_cgroup(enabled, input),
+                    (_, Some(k)) => self.sizer.set_knob(enabled, k, input),
+                    _ => Err(EACCES),
+                }
+                .inspect_err(|_| self.policy(id).count_rejected_write())
+            }
             _ => Err(EACCES),
         }
     }
@@ -255,6 +326,9 @@ impl Knobs {
         match knob::parse_bool(input) {
             Ok(on) => {
                 policy.set_enabled(on);
+                if id == PolicyId::Sizer {
+                    self.sizer.set_enabled(on);
+                }
                 Ok(())
             }
             Err(e) => {

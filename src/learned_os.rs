@@ -16,6 +16,7 @@ use kernel::sync::Arc;
 #[path = "../rust/learned-core/src/lib.rs"]
 mod learned_core;
 
+mod cgroup;
 mod evict;
 mod filemap;
 mod knobs;
@@ -23,6 +24,7 @@ mod model_slot;
 mod policy;
 mod rcu;
 mod reclaim;
+mod sizer;
 mod sysfs;
 mod warn;
 
@@ -35,15 +37,22 @@ module! {
 }
 
 struct LearnedOs {
-    // Dropped in order: reclaim stops calling in, then the page cache's events, then sysfs.
+    // Dropped in order: reclaim stops calling in, then the page cache's events, then sysfs,
+    // then the sizer stops and gives its cgroup back its memory.high.
     _reclaim: reclaim::ReclaimHook,
     _filemap: filemap::FilemapProbes,
     _sysfs: sysfs::Tree<knobs::Knobs>,
+    _sizer: sizer::SizerWork,
 }
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let knobs = Arc::pin_init(knobs::Knobs::new(evict::EvictMem::alloc()?), GFP_KERNEL)?;
+        let knobs = Arc::pin_init(
+            knobs::Knobs::new(evict::EvictMem::alloc()?, sizer::SizerMem::alloc()?),
+            GFP_KERNEL,
+        )?;
+        // Before sysfs: a knob write may start the sizer, which needs its work.
+        let sizer = sizer::SizerWork::new(knobs.clone());
         let sysfs = knobs::register(knobs.clone())?;
         let filemap = filemap::FilemapProbes::register(knobs.clone());
         let reclaim = reclaim::ReclaimHook::register(knobs);
@@ -52,6 +61,7 @@ impl kernel::Module for LearnedOs {
             _reclaim: reclaim,
             _filemap: filemap,
             _sysfs: sysfs,
+            _sizer: sizer,
         })
     }
 }

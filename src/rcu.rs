@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use kernel::sync::Arc;
+use kernel::sync::{Arc, ArcBorrow};
 
 extern "C" {
     fn lo_rcu_read_lock();
@@ -70,6 +70,21 @@ impl<T> RcuArc<T> {
         // unpublishes it waits for a grace period before releasing its reference, and this
         // read-side section (`_guard`) outlives the returned borrow, so the `T` stays alive.
         unsafe { p.as_ref() }
+    }
+
+    /// A new reference to the published value, which then outlives `guard`.
+    pub(crate) fn read_arc(&self, _guard: &ReadGuard) -> Option<Arc<T>> {
+        // Acquire pairs with the release in `replace`, as in `read`.
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` comes from `Arc::into_raw` (type invariant), and its reference is not
+        // released before a grace period that this read-side section (`_guard`) holds off:
+        // the count stays above zero while the borrow, used only to take a new reference here,
+        // lives.
+        let borrow = unsafe { ArcBorrow::from_raw(p) };
+        Some(borrow.into())
     }
 
     /// Publishes `new` and returns the previous value once no reader can still see it.

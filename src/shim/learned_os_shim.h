@@ -62,4 +62,20 @@ typedef void (*lo_filemap_event_t)(const void *ctx, u32 event, u64 owner, u64 in
 int lo_filemap_probes_register(const void *ctx, lo_filemap_event_t cb);
 void lo_filemap_probes_unregister(void);
 
+/* Cgroup v2 targets and their memory limits, in pages (cgroup.c). */
+struct cgroup;
+int lo_cgroup_get(const char *path, struct cgroup **out);
+void lo_cgroup_put(struct cgroup *cgrp);
+bool lo_cgroup_dying(struct cgroup *cgrp);
+bool lo_cgroup_has_current(struct cgroup *cgrp);
+int lo_memcg_limits(struct cgroup *cgrp, u64 *high, u64 *max, u64 *usage);
+int lo_memcg_set_high(struct cgroup *cgrp, u64 pages);
+u64 lo_pages_max(void);
+
+/* The sizer's periodic work (work.c): process context, may sleep. */
+typedef void (*lo_work_fn_t)(const void *ctx);
+void lo_sizer_work_init(const void *ctx, lo_work_fn_t fn);
+void lo_sizer_work_schedule(unsigned int ms);
+void lo_sizer_work_cancel(void);
+
 #endif /* LEARNED_OS_SHIM_H */

@@ -17,6 +17,7 @@ pub mod cache;
 pub mod knob;
 pub mod model;
 pub mod mrc;
+pub mod sizer;
 pub mod text;
 pub mod trace;
 pub mod upload;

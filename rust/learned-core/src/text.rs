@@ -53,7 +53,7 @@ impl<'a> TextBuf<'a> {
     pub fn kv_prefixed(
         &mut self,
         prefix: &str,
-        name: &str,
+        name: impl fmt::Display,
         value: impl fmt::Display,
     ) -> fmt::Result {
         self.whole(format_args!("{prefix}{name} {value}\n"))

@@ -81,6 +81,13 @@ impl<'a> Hist<'a> {
         }
     }
 
+    /// Halves every count (rounding down): older accesses weigh half as much as newer ones.
+    pub fn halve(&mut self) {
+        for c in self.counts.iter_mut() {
+            *c >>= 1;
+        }
+    }
+
     /// Adds `weight` to the bucket of 1-based stack distance `distance`: `O(log n)`.
     pub fn add_distance(&mut self, distance: u64, weight: u64) {
         let i = self.sizes.partition_point(|&s| u64::from(s) < distance);

@@ -321,6 +321,15 @@ impl<'a> Shards<'a> {
         };
     }
 
+    /// Ages the curve: the histogram and the access count are halved, so the accesses seen
+    /// so far weigh half as much as the ones to come (a curve that follows a workload's
+    /// phases when aged once per interval). The sample set and its recency are kept.
+    /// `O(sizes)`.
+    pub fn age(&mut self) {
+        self.hist.halve();
+        self.stats.accesses >>= 1;
+    }
+
     /// The configuration.
     pub fn config(&self) -> Config {
         self.cfg
@@ -606,6 +615,39 @@ mod tests {
             assert_eq!((st.sampled, st.samples, st.lowered), (20_000, 500, 0));
             assert_eq!(st.rate_ppm, 1_000_000);
         }
+    }
+
+    #[test]
+    fn an_aged_curve_follows_a_phase_change() {
+        // Phase A loops over 1000 keys, phase B over 3000: at size 2000, A always hits and B
+        // always misses.
+        let sizes = [2000u32, 4000];
+        let mut m = Mem::new(512, sizes.len());
+        let mut s = Shards::new(
+            &mut m.samples,
+            &mut m.words,
+            &sizes,
+            &mut m.hist,
+            Config::new(512),
+        )
+        .unwrap();
+        let mut out = [0u32; 2];
+        for k in 0..20_000u64 {
+            s.access(k % 1000);
+        }
+        s.curve(&mut out);
+        assert!(out[0] < 100_000, "phase A {out:?}");
+        // Ten intervals of phase B, aged after each: A's weight falls to 1/1024 of it.
+        for _ in 0..10 {
+            for k in 0..3000u64 {
+                s.access(1_000_000 + k);
+            }
+            s.age();
+        }
+        s.check();
+        s.curve(&mut out);
+        assert!(out[0] > 900_000, "aged: phase B at 2000 {out:?}");
+        assert!(out[1] < 200_000, "aged: phase B at 4000 {out:?}");
     }
 
     #[test]

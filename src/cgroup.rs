@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A held cgroup v2 and its memory limits, through a thin C shim (`shim/cgroup.c`): 6.12's
+//! Rust has no cgroup abstraction.
+
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::str::CString;
+
+/// `struct cgroup`, opaque here.
+#[repr(C)]
+pub(crate) struct RawCgroup {
+    _private: [u8; 0],
+}
+
+extern "C" {
+    fn lo_cgroup_get(
+        path: *const kernel::ffi::c_char,
+        out: *mut *mut RawCgroup,
+    ) -> kernel::ffi::c_int;
+    fn lo_cgroup_put(cgrp: *mut RawCgroup);
+    fn lo_cgroup_dying(cgrp: *mut RawCgroup) -> bool;
+    fn lo_cgroup_has_current(cgrp: *mut RawCgroup) -> bool;
+    fn lo_memcg_limits(
+        cgrp: *mut RawCgroup,
+        high: *mut u64,
+        max: *mut u64,
+        usage: *mut u64,
+    ) -> kernel::ffi::c_int;
+    fn lo_memcg_set_high(cgrp: *mut RawCgroup, pages: u64) -> kernel::ffi::c_int;
+    fn lo_pages_max() -> u64;
+}
+
+/// The longest cgroup path the sizer takes.
+pub(crate) const MAX_PATH: usize = 255;
+
+/// A cgroup's memory limits and usage, in pages.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// `memory.high` ([`pages_max`] for "max").
+    pub(crate) high: u64,
+    /// `memory.max` (likewise).
+    pub(crate) max: u64,
+    /// Memory charged now.
+    pub(crate) usage: u64,
+}
+
+/// The page count that means "max" (no limit).
+pub(crate) fn pages_max() -> u64 {
+    // SAFETY: no arguments, no state.
+    unsafe { lo_pages_max() }
+}
+
+/// A cgroup v2, held: it may be removed (rmdir) but its memory stays valid until dropped.
+///
+/// INVARIANT: `ptr` is a cgroup this value holds a reference on.
+pub(crate) struct Cgroup {
+    ptr: *mut RawCgroup,
+    path: CString,
+}
+
+// SAFETY: a held cgroup may be used and released from any task; the shim's functions take
+// their own locks (RCU) where they need them.
+unsafe impl Send for Cgroup {}
+// SAFETY: every method takes `&self` and calls functions safe to call concurrently.
+unsafe impl Sync for Cgroup {}
+
+impl Cgroup {
+    /// The cgroup at `path` in the v2 hierarchy (as `/proc/PID/cgroup` shows it, e.g.
+    /// `/bench`): `ENOENT` if there is none. Process context.
+    pub(crate) fn lookup(path: &str) -> Result<Self> {
+        let path = CString::try_from_fmt(format_args!("{path}"))?;
+        let mut ptr = core::ptr::null_mut();
+        // SAFETY: `path` is a NUL-terminated string that outlives the call; `ptr` is written
+        // only on success.
+        to_result(unsafe { lo_cgroup_get(path.as_char_ptr(), &mut ptr) })?;
+        // INVARIANT: `lo_cgroup_get` returned a held cgroup.
+        Ok(Self { ptr, path })
+    }
+
+    /// The path it was looked up by.
+    pub(crate) fn path(&self) -> &str {
+        self.path.to_str().unwrap_or("?")
+    }
+
+    /// Whether it is being removed.
+    pub(crate) fn dying(&self) -> bool {
+        // SAFETY: `ptr` is held (type invariant).
+        unsafe { lo_cgroup_dying(self.ptr) }
+    }
+
+    /// Whether the current task is in it or below it. Any context.
+    pub(crate) fn has_current(&self) -> bool {
+        // SAFETY: `ptr` is held (type invariant).
+        unsafe { lo_cgroup_has_current(self.ptr) }
+    }
+
+    /// Its memory limits: `EOPNOTSUPP` if the memory controller is off for it.
+    pub(crate) fn limits(&self) -> Result<Limits> {
+        let (mut high, mut max, mut usage) = (0, 0, 0);
+        // SAFETY: `ptr` is held (type invariant); the out pointers are valid for writes.
+        to_result(unsafe { lo_memcg_limits(self.ptr, &mut high, &mut max, &mut usage) })?;
+        Ok(Limits { high, max, usage })
+    }
+
+    /// Sets its `memory.high` to `pages`.
+    pub(crate) fn set_high(&self, pages: u64) -> Result {
+        // SAFETY: `ptr` is held (type invariant).
+        to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is held (type invariant) and not used after this.
+        unsafe { lo_cgroup_put(self.ptr) };
+    }
+}

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The buffer-cache sizer in the kernel: a miss-ratio curve of one cgroup's page-cache
+//! accesses, a size decision every interval, and the cgroup's `memory.high` set to it.
+//!
+//! The logic is the shared crate's: SHARDS (`learned_core::mrc::shards`) builds the curve,
+//! `learned_core::sizer` proposes a size (the model's when one is loaded, the exact rules'
+//! otherwise), and `learned_core::mrc::decide::Limiter` applies it without oscillating. This
+//! file gives them memory, a cgroup and a clock:
+//!
+//! - the page cache's access events ([`crate::filemap`]) of tasks in the target cgroup feed
+//!   the curve, under a spinlock, with bounded work per event;
+//! - a delayed work item decides every `interval_ms` and sets `memory.high` (process
+//!   context, under [`Control`]'s mutex);
+//! - the original `memory.high` comes back when the sizer is disabled, retargeted or
+//!   unloaded (unless someone else changed it meanwhile), and a removed cgroup is let go.
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::{new_mutex, new_spinlock};
+
+use crate::cgroup::{pages_max, Cgroup, MAX_PATH};
+use crate::knobs::Knobs;
+use crate::learned_core::cache::pagehist::page_key;
+use crate::learned_core::knob;
+use crate::learned_core::mrc::decide::{Curve, Limiter, LimiterConfig};
+use crate::learned_core::mrc::shards::{Config, Sample, Shards, ShardsState};
+use crate::learned_core::sizer::{
+    candidate_sizes, features, model_class, propose, Goal, Reason, Source, MIN_ACCESSES, POINTS,
+};
+use crate::learned_core::text::TextBuf;
+use crate::model_slot::ModelSlot;
+use crate::policy::PolicyId;
+use crate::rcu::{RcuArc, ReadGuard};
+use crate::warn::warn_ratelimited;
+
+extern "C" {
+    fn lo_sizer_work_init(ctx: *const c_void, f: unsafe extern "C" fn(*const c_void));
+    fn lo_sizer_work_schedule(ms: kernel::ffi::c_uint);
+    fn lo_sizer_work_cancel();
+}
+
+/// Sample slots of the curve: 8192 (512 KiB), as `lrn mrc` and its accuracy table use.
+const SAMPLES: u32 = 8192;
+/// The most pages one access event feeds; a longer read feeds its first pages only.
+const MAX_PAGES_PER_EVENT: u64 = 512;
+/// Bytes per page.
+const PAGE: u64 = kernel::page::PAGE_SIZE as u64;
+/// Knob bounds: sizes between 1 MiB and 1 TiB, intervals between 100 ms and a minute.
+const MIN_BYTES: u64 = 1 << 20;
+const MAX_BYTES: u64 = 1 << 40;
+const MIN_INTERVAL_MS: u64 = 100;
+const MAX_INTERVAL_MS: u64 = 60_000;
+/// The limiter: changes under 5% are ignored, a change needs 2 intervals in a row pointing
+/// the same way, and a step at most halves or doubles the limit.
+const LIMITER_DEAD_BAND_PPM: u32 = 50_000;
+const LIMITER_HOLD: u32 = 2;
+const LIMITER_STEP_SHIFT: u32 = 1;
+
+/// A knob only `sizer` has.
+#[derive(Clone, Copy)]
+pub(crate) enum SizerKnob {
+    /// Target hit ratio, per mille (0: the knee rule).
+    Goal,
+    /// Shortfall from the goal that still meets it, per mille.
+    Margin,
+    /// The knee rule's memory price, per mille of miss ratio for `max`.
+    CostWeight,
+    /// The smallest size, bytes.
+    Min,
+    /// The largest size, bytes.
+    Max,
+    /// Decision period, milliseconds.
+    IntervalMs,
+}
+
+impl SizerKnob {
+    /// Name, smallest and largest value.
+    fn spec(self) -> (&'static str, u64, u64) {
+        match self {
+            Self::Goal => ("goal", 0, 1000),
+            Self::Margin => ("margin", 0, 1000),
+            Self::CostWeight => ("cost_weight", 0, 1000),
+            Self::Min => ("min", MIN_BYTES, MAX_BYTES),
+            Self::Max => ("max", MIN_BYTES, MAX_BYTES),
+            Self::IntervalMs => ("interval_ms", MIN_INTERVAL_MS, MAX_INTERVAL_MS),
+        }
+    }
+}
+
+/// The curve's memory and state.
+struct Engine {
+    samples: KVVec<Sample>,
+    words: KVVec<u32>,
+    hist: KVVec<u64>,
+    sizes: [u32; POINTS],
+    /// `None` while the sizer is not running.
+    state: Option<ShardsState>,
+}
+
+impl Engine {
+    /// The estimator, if running; put its state back with [`Self::save`].
+    fn with<R>(&mut self, f: impl FnOnce(&mut Shards<'_>) -> R) -> Option<R> {
+        let state = self.state?;
+        let mut s = Shards::resume(
+            &mut self.samples,
+            &mut self.words,
+            &self.sizes,
+            &mut self.hist,
+            state,
+        )
+        .ok()?;
+        let r = f(&mut s);
+        self.state = Some(s.state());
+        Some(r)
+    }
+
+    /// Starts over on `sizes`.
+    fn start(&mut self, sizes: [u32; POINTS]) -> Result {
+        self.sizes = sizes;
+        let s = Shards::new(
+            &mut self.samples,
+            &mut self.words,
+            &self.sizes,
+            &mut self.hist,
+            Config::new(SAMPLES),
+        )
+        .map_err(|_| EINVAL)?;
+        self.state = Some(s.state());
+        Ok(())
+    }
+}
+
+/// The sizer's memory, allocated before its state is built.
+pub(crate) struct SizerMem(Engine);
+
+impl SizerMem {
+    /// Allocates the curve's memory ([`SAMPLES`] slots).
+    pub(crate) fn alloc() -> Result<Self> {
+        Ok(Self(Engine {
+            samples: KVVec::from_elem(Sample::EMPTY, SAMPLES as usize, GFP_KERNEL)?,
+            words: KVVec::from_elem(0u32, Shards::words_for(SAMPLES), GFP_KERNEL)?,
+            hist: KVVec::from_elem(0u64, POINTS + 1, GFP_KERNEL)?,
+            sizes: [0; POINTS],
+            state: None,
+        }))
+    }
+}
+
+/// What the periodic decision works on, under a mutex (it sleeps).
+struct Control {
+    /// The sizer acts (`sizer/enabled` and a target).
+    running: bool,
+    limiter: Option<Limiter>,
+    /// `memory.high` when the sizer took the cgroup, and the value it last set.
+    original_high: u64,
+    applied: Option<u64>,
+}
+
+/// Counters and the last decision, lock-free for `stats`.
+struct Stats {
+    accesses: AtomicU64,
+    pages_truncated: AtomicU64,
+    decisions: [AtomicU64; 2],
+    reasons: [AtomicU64; Reason::ALL.len()],
+    no_data: AtomicU64,
+    changes: AtomicU64,
+    errors: AtomicU64,
+    cgroups_removed: AtomicU64,
+    last_source: AtomicU32,
+    last_reason: AtomicU32,
+    last_proposal: AtomicU64,
+    last_limit: AtomicU64,
+    curve: [AtomicU32; POINTS],
+    sizes: [AtomicU32; POINTS],
+}
+
+/// The sizer's state (see the module docs).
+#[pin_data]
+pub(crate) struct Sizer {
+    #[pin]
+    engine: SpinLock<Engine>,
+    #[pin]
+    control: Mutex<Control>,
+    /// The cgroup whose accesses count, published to the access path.
+    target: RcuArc<Cgroup>,
+    /// Whether the access path feeds the curve.
+    active: AtomicBool,
+    knobs: [AtomicU64; 6],
+    stats: Stats,
+}
+
+impl Sizer {
+    /// The sizer over `mem`, with no target and the default knobs.
+    pub(crate) fn new(mem: SizerMem) -> impl PinInit<Self> {
+        pin_init!(Self {
+            engine <- new_spinlock!(mem.0, "learned_os_sizer_engine"),
+            control <- new_mutex!(
+                Control {
+                    running: false,
+                    limiter: None,
+                    original_high: 0,
+                    applied: None,
+                },
+                "learned_os_sizer_control"
+            ),
+            target: RcuArc::new(),
+            active: AtomicBool::new(false),
+            // goal 900, margin 20, cost_weight 100, min 8 MiB, max 256 MiB, 1000 ms.
+            knobs: [
+                AtomicU64::new(900),
+                AtomicU64::new(20),
+                AtomicU64::new(100),
+                AtomicU64::new(8 << 20),
+                AtomicU64::new(256 << 20),
+                AtomicU64::new(1000),
+            ],
+            stats: Stats {
+                accesses: AtomicU64::new(0),
+                pages_truncated: AtomicU64::new(0),
+                decisions: [const { AtomicU64::new(0) }; 2],
+                reasons: [const { AtomicU64::new(0) }; Reason::ALL.len()],
+                no_data: AtomicU64::new(0),
+                changes: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+                cgroups_removed: AtomicU64::new(0),
+                last_source: AtomicU32::new(u32::MAX),
+                last_reason: AtomicU32::new(u32::MAX),
+                last_proposal: AtomicU64::new(0),
+                last_limit: AtomicU64::new(0),
+                curve: [const { AtomicU32::new(0) }; POINTS],
+                sizes: [const { AtomicU32::new(0) }; POINTS],
+            },
+        })
+    }
+
+    fn knob_slot(&self, k: SizerKnob) -> &AtomicU64 {
+        // The enum has exactly as many variants as the array has entries.
+        &self.knobs[k as usize]
+    }
+
+    /// The value of knob `k`.
+    pub(crate) fn knob(&self, k: SizerKnob) -> u64 {
+        self.knob_slot(k).load(Relaxed)
+    }
+
+    /// A page-cache access to pages `[index, index + nr)` of mapping `owner`, by the current
+    /// task. Atomic context: a lock-free check, then the curve's spinlock for bounded work.
+    pub(crate) fn on_access(&self, owner: u64, index: u64, nr: u64) {
+        if !self.active.load(Relaxed) {
+            return;
+        }
+        {
+            let rcu = ReadGuard::new();
+            match self.target.read(&rcu) {
+                Some(cg) if cg.has_current() => (),
+                _ => return,
+            }
+        }
+        let counted = nr.min(MAX_PAGES_PER_EVENT);
+        if counted < nr {
+            self.stats.pages_truncated.fetch_add(nr - counted, Relaxed);
+        }
+        self.stats.accesses.fetch_add(counted, Relaxed);
+        self.engine.lock().with(|s| {
+            for i in 0..counted {
+                s.access(page_key(owner, index.wrapping_add(i)));
+            }
+        });
+    }
+
+    /// The target cgroup's path, or `none`.
+    pub(crate) fn show_cgroup(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        let rcu = ReadGuard::new();
+        match self.target.read(&rcu) {
+            Some(cg) => out.line(cg.path()),
+            None => out.line("none"),
+        }
+    }
+
+    /// Sets knob `k` from a sysfs write; a bad value is refused with `EINVAL` and one warning,
+    /// and the old value stays.
+    pub(crate) fn set_knob(&self, enabled: bool, k: SizerKnob, input: &[u8]) -> Result {
+        let (name, lo, hi) = k.spec();
+        let v = knob::parse_u64(input, lo, hi).map_err(|e| {
+            warn_ratelimited!(
+                "sizer/{}: write refused: {} (expected {}..={})\n",
+                name,
+                e.reason(),
+                lo,
+                hi
+            );
+            EINVAL
+        })?;
+        let mut ctl = self.control.lock();
+        let (min, max) = match k {
+            SizerKnob::Min => (v, self.knob(SizerKnob::Max)),
+            SizerKnob::Max => (self.knob(SizerKnob::Min), v),
+            _ => (self.knob(SizerKnob::Min), self.knob(SizerKnob::Max)),
+        };
+        if u64::try_from(POINTS)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(PAGE)
+            > max.saturating_sub(min)
+        {
+            warn_ratelimited!(
+                "sizer/{}: write refused: min ({}) must be at least {} pages below max ({})\n",
+                name,
+                min,
+                POINTS,
+                max
+            );
+            return Err(EINVAL);
+        }
+        self.knob_slot(k).store(v, Relaxed);
+        if matches!(k, SizerKnob::Min | SizerKnob::Max) && ctl.running {
+            // New bounds: a new curve over them.
+            self.stop(&mut ctl);
+            self.start(&mut ctl, enabled);
+        }
+        Ok(())
+    }
+
+    /// Sets the target cgroup from a sysfs write: a path like `/bench`, or `none`.
+    pub(crate) fn set_cgroup(&self, enabled: bool, input: &[u8]) -> Result {
+        let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
+        let path = text.strip_suffix('\n').unwrap_or(text);
+        let new = if path == "none" {
+            None
+        } else {
+            if !path.starts_with('/')
+                || path.len() > MAX_PATH
+                || path.bytes().any(|b| b.is_ascii_whitespace() || b == 0)
+            {
+                warn_ratelimited!(
+                    "sizer/cgroup: write refused: expected a cgroup v2 path like /bench (at most {} bytes) or none\n",
+                    MAX_PATH
+                );
+                return Err(EINVAL);
+            }
+            let cg = Cgroup::lookup(path).inspect_err(|e| {
+                warn_ratelimited!(
+                    "sizer/cgroup: write refused: no cgroup {} ({:?})\n",
+                    path,
+                    e
+                );
+            })?;
+            if let Err(e) = cg.limits() {
+                warn_ratelimited!(
+                    "sizer/cgroup: write refused: {}: the memory controller is not enabled for it\n",
+                    path
+                );
+                return Err(e);
+            }
+            Some(Arc::new(cg, GFP_KERNEL)?)
+        };
+        let mut ctl = self.control.lock();
+        self.stop(&mut ctl);
+        // Waits for a grace period: no access path uses the old cgroup after this.
+        drop(self.target.replace(new));
+        self.start(&mut ctl, enabled);
+        Ok(())
+    }
+
+    /// `sizer/enabled` changed to `on`.
+    pub(crate) fn set_enabled(&self, on: bool) {
+        let mut ctl = self.control.lock();
+        if on {
+            self.start(&mut ctl, true);
+        } else {
+            self.stop(&mut ctl);
+        }
+    }
+
+    /// The target, if any (process context).
+    fn target(&self) -> Option<Arc<Cgroup>> {
+        let rcu = ReadGuard::new();
+        // An `Arc` clone takes a reference, so the cgroup outlives the read section.
+        self.target.read_arc(&rcu)
+    }
+
+    /// Starts sizing the target if `enabled`, there is one and it is not already sized.
+    fn start(&self, ctl: &mut Control, enabled: bool) {
+        if ctl.running || !enabled {
+            return;
+        }
+        let Some(cg) = self.target() else { return };
+        let Ok(limits) = cg.limits() else { return };
+        let (min, max) = (self.pages(SizerKnob::Min), self.pages(SizerKnob::Max));
+        let mut sizes = [0u32; POINTS];
+        if candidate_sizes(min, max, &mut sizes).is_err() {
+            return;
+        }
+        let cfg = LimiterConfig {
+            min,
+            max,
+            dead_band_ppm: LIMITER_DEAD_BAND_PPM,
+            hold: LIMITER_HOLD,
+            max_step_shift: LIMITER_STEP_SHIFT,
+        };
+        let initial = u32::try_from(limits.high.min(limits.max)).unwrap_or(max);
+        let Ok(limiter) = Limiter::new(cfg, initial) else {
+            return;
+        };
+        if self.engine.lock().start(sizes).is_err() {
+            return;
+        }
+        for (a, s) in self.stats.sizes.iter().zip(sizes) {
+            a.store(s, Relaxed);
+        }
+        ctl.limiter = Some(limiter);
+        ctl.original_high = limits.high;
+        ctl.applied = None;
+        ctl.running = true;
+        self.active.store(true, Relaxed);
+        self.schedule();
+    }
+
+    /// Stops sizing and gives the cgroup its `memory.high` back, if it still has ours.
+    fn stop(&self, ctl: &mut Control) {
+        if !ctl.running {
+            return;
+        }
+        ctl.running = false;
+        self.active.store(false, Relaxed);
+        self.engine.lock().state = None;
+        if let (Some(cg), Some(ours)) = (self.target(), ctl.applied.take()) {
+            match cg.limits() {
+                Ok(l) if l.high == ours => {
+                    if cg.set_high(ctl.original_high).is_err() {
+                        self.stats.errors.fetch_add(1, Relaxed);
+                    }
+                }
+                _ => (),
+            }
+        }
+    }
+
+    /// Knob `k` (bytes) in pages.
+    fn pages(&self, k: SizerKnob) -> u32 {
+        u32::try_from(self.knob(k) / PAGE).unwrap_or(u32::MAX)
+    }
+
+    fn schedule(&self) {
+        let ms = u32::try_from(self.knob(SizerKnob::IntervalMs)).unwrap_or(1000);
+        // SAFETY: the work was set up by `SizerWork::new` before any knob could start the
+        // sizer, and is cancelled before the sizer goes.
+        unsafe { lo_sizer_work_schedule(ms) };
+    }
+
+    /// One interval: read and age the curve, decide, apply. Process context.
+    fn tick(&self, slot: &ModelSlot) {
+        let mut ctl = self.control.lock();
+        if !ctl.running {
+            return;
+        }
+        let Some(cg) = self.target() else { return };
+        if cg.dying() {
+            pr_info!("sizer: cgroup {} was removed: sizer stopped\n", cg.path());
+            self.stats.cgroups_removed.fetch_add(1, Relaxed);
+            // Nothing to give back to a cgroup that is going away.
+            ctl.applied = None;
+            self.stop(&mut ctl);
+            drop(cg);
+            // Under the mutex, so that no new target set meanwhile is dropped.
+            drop(self.target.replace(None));
+            return;
+        }
+        self.decide(&mut ctl, &cg, slot);
+        drop(ctl);
+        self.schedule();
+    }
+
+    fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) {
+        let mut miss = [0u32; POINTS];
+        let mut sizes = [0u32; POINTS];
+        let Some(accesses) = self.engine.lock().with(|s| {
+            s.curve(&mut miss);
+            sizes.copy_from_slice(s.sizes());
+            let n = s.stats().accesses;
+            s.age();
+            n
+        }) else {
+            return;
+        };
+        for (a, m) in self.stats.curve.iter().zip(miss) {
+            a.store(m, Relaxed);
+        }
+        if accesses < MIN_ACCESSES {
+            self.stats.no_data.fetch_add(1, Relaxed);
+            return;
+        }
+        let Ok(curve) = Curve::new(&sizes, &miss) else {
+            return;
+        };
+        let class = {
+            let rcu = ReadGuard::new();
+            slot.current(&rcu).and_then(|m| {
+                let mlp = m.mlp()?;
+                m.count_inference();
+                Some(model_class(&mlp, &features(&miss)))
+            })
+        };
+        let goal = Goal {
+            hit_pm: self.knob(SizerKnob::Goal) as u32,
+            margin_pm: self.knob(SizerKnob::Margin) as u32,
+            cost_weight_pm: self.knob(SizerKnob::CostWeight) as u32,
+        };
+        let (min, max) = (sizes[0], sizes[POINTS - 1]);
+        // A model that cannot answer counts as an invalid class.
+        let p = propose(
+            &curve,
+            goal,
+            class.map(|c| c.unwrap_or(usize::MAX)),
+            min,
+            max,
+        );
+        let Some(limiter) = ctl.limiter.as_mut() else {
+            return;
+        };
+        let mut limit = u64::from(limiter.step(p.pages));
+        // Never above memory.max.
+        let current = cg.limits().ok().map(|l| {
+            limit = limit.min(l.max);
+            l.high
+        });
+        self.stats.decisions[p.source as usize].fetch_add(1, Relaxed);
+        self.stats.reasons[p.reason as usize].fetch_add(1, Relaxed);
+        self.stats.last_source.store(p.source as u32, Relaxed);
+        self.stats.last_reason.store(p.reason as u32, Relaxed);
+        self.stats
+            .last_proposal
+            .store(u64::from(p.pages) * PAGE, Relaxed);
+        self.stats.last_limit.store(limit * PAGE, Relaxed);
+        if current == Some(limit) {
+            // Already there (the first decisions, before the limiter moves): nothing to write.
+            ctl.applied = Some(limit);
+        } else if ctl.applied != Some(limit) {
+            match cg.set_high(limit) {
+                Ok(()) => {
+                    ctl.applied = Some(limit);
+                    self.stats.changes.fetch_add(1, Relaxed);
+                }
+                Err(_) => {
+                    self.stats.errors.fetch_add(1, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Writes the sizer's part of `sizer/stats`.
+    pub(crate) fn write_stats(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        let st = &self.stats;
+        let get = |a: &AtomicU64| a.load(Relaxed);
+        let target = self.target();
+        out.kv("target_set", u8::from(target.is_some()))?;
+        out.kv("running", u8::from(self.active.load(Relaxed)))?;
+        let limits = target.as_ref().and_then(|cg| cg.limits().ok());
+        let bytes = |p: u64| {
+            if p >= pages_max() {
+                u64::MAX
+            } else {
+                p * PAGE
+            }
+        };
+        out.kv("memory_high", limits.map_or(0, |l| bytes(l.high)))?;
+        out.kv("memory_max", limits.map_or(0, |l| bytes(l.max)))?;
+        out.kv("memory_current", limits.map_or(0, |l| l.usage * PAGE))?;
+        out.kv("accesses", get(&st.accesses))?;
+        out.kv("pages_truncated", get(&st.pages_truncated))?;
+        out.kv(
+            "decisions_model",
+            get(&st.decisions[Source::Model as usize]),
+        )?;
+        out.kv(
+            "decisions_fallback",
+            get(&st.decisions[Source::Fallback as usize]),
+        )?;
+        for r in Reason::ALL {
+            out.kv_prefixed("reason_", r.name(), get(&st.reasons[r as usize]))?;
+        }
+        out.kv("no_data", get(&st.no_data))?;
+        out.kv("changes", get(&st.changes))?;
+        out.kv("errors", get(&st.errors))?;
+        out.kv("cgroups_removed", get(&st.cgroups_removed))?;
+        // 0 before the first decision, else 1 + the `Source` / `Reason` code.
+        out.kv("last_source", st.last_source.load(Relaxed).wrapping_add(1))?;
+        out.kv("last_reason", st.last_reason.load(Relaxed).wrapping_add(1))?;
+        out.kv("last_proposal", get(&st.last_proposal))?;
+        out.kv("last_limit", get(&st.last_limit))?;
+        for (s, m) in st.sizes.iter().zip(st.curve.iter()) {
+            let kib = u64::from(s.load(Relaxed)) * PAGE / 1024;
+            out.kv_prefixed("curve_kib_", kib, m.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
+
+/// The sizer's periodic work, set up for the module's lifetime; dropping it stops the sizer,
+/// gives the cgroup back its `memory.high` and waits for the work.
+///
+/// INVARIANT: the work item calls [`run`] with a pointer to `*knobs` until dropped.
+pub(crate) struct SizerWork {
+    knobs: Arc<Knobs>,
+}
+
+impl SizerWork {
+    /// Sets up the work for `knobs`; it runs once something starts the sizer.
+    pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
+        let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
+        // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has cancelled
+        // the work; `run` is written for that type.
+        unsafe { lo_sizer_work_init(ctx, run) };
+        // INVARIANT: set up with `ctx` = `&*knobs`.
+        Self { knobs }
+    }
+}
+
+impl Drop for SizerWork {
+    fn drop(&mut self) {
+        let sizer = self.knobs.sizer();
+        sizer.stop(&mut sizer.control.lock());
+        // SAFETY: set up in `new`; after this no callback runs, and `stop` keeps the work
+        // from re-arming.
+        unsafe { lo_sizer_work_cancel() };
+        drop(sizer.target.replace(None));
+    }
+}
+
+/// The periodic work's callback. Process context.
+///
+/// # Safety
+///
+/// `ctx` must point to the live `Knobs` given to [`SizerWork::new`].
+unsafe extern "C" fn run(ctx: *const c_void) {
+    // SAFETY: by the function's safety requirements.
+    let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    knobs.sizer().tick(knobs.slot(PolicyId::Sizer));
+}
