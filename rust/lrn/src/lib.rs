@@ -483,27 +483,56 @@ pub const DEFAULT_EVICT_MODEL: &str = concat!(
 pub const DEFAULT_RECLAIM_MODEL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/evict.lmod");
 
+/// Command-line options, `--key value`, `--key=value` or a bare `--flag`, read in order.
+pub struct Opts<'a> {
+    it: core::slice::Iter<'a, String>,
+    usage: &'static str,
+}
+
+impl<'a> Opts<'a> {
+    /// The options in `args`; errors end with `usage`.
+    pub fn new(args: &'a [String], usage: &'static str) -> Self {
+        Self {
+            it: args.iter(),
+            usage,
+        }
+    }
+
+    /// The next argument: its key, and its value if given inline (`--key=value`).
+    pub fn next_key(&mut self) -> Option<(&'a str, Option<&'a str>)> {
+        let a = self.it.next()?;
+        Some(match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v)),
+            _ => (a.as_str(), None),
+        })
+    }
+
+    /// The value of `key`: the inline one, else the next argument.
+    pub fn value(&mut self, key: &str, inline: Option<&str>) -> Result<String, Error> {
+        inline
+            .map(str::to_string)
+            .or_else(|| self.it.next().cloned())
+            .ok_or_else(|| Error(format!("{key} needs a value\n{}", self.usage)))
+    }
+
+    /// The error for an argument no command takes.
+    pub fn unknown(&self, key: &str) -> Error {
+        Error(format!("unknown argument {key:?}\n{}", self.usage))
+    }
+}
+
 /// Parses the arguments after `sim`.
 pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
     let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
     let mut model = None;
     let mut max_keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let (key, inline) = match a.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
-            _ => (a.as_str(), None),
-        };
+    let mut opts = Opts::new(args, USAGE);
+    while let Some((key, inline)) = opts.next_key() {
         if key == "--json" {
             json = true;
             continue;
         }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| Error(format!("{key} needs a value\n{USAGE}")))
-        };
+        let mut value = || opts.value(key, inline);
         match key {
             "--trace" => trace = Some(value()?),
             "--format" => format = Some(Format::parse(&value()?)?),
@@ -516,7 +545,7 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
                     .parse()
                     .map_err(|_| Error(format!("bad --max-keeps {v:?}")))?;
             }
-            _ => return err(format!("unknown argument {a:?}\n{USAGE}")),
+            _ => return Err(opts.unknown(key)),
         }
     }
     let missing = |what: &str| Error(format!("missing {what}\n{USAGE}"));

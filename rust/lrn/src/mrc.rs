@@ -11,7 +11,7 @@ use learned_core::mrc::hist::Hist;
 use learned_core::mrc::shards::{Config, Sample, Shards, ShardsStats};
 use learned_core::mrc::{ratio_ppm, PPM};
 
-use crate::{distinct_objects, load_trace, Error, Format};
+use crate::{distinct_objects, load_trace, Error, Format, Opts};
 
 /// Usage of `mrc`.
 pub const USAGE: &str = "       lrn mrc --trace PATH --format oracleGeneral|csv|txt [--sizes N,N,...|--points N] [--smax S] [--rate-bits B] [--no-adjust] [--seed S]
@@ -67,22 +67,13 @@ pub fn parse_args(args: &[String]) -> Result<MrcArgs, Error> {
     let (mut trace, mut format, mut sizes) = (None, None, None);
     let mut points = DEFAULT_POINTS;
     let mut shards = Config::new(DEFAULT_SMAX);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let (key, inline) = match a.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_string())),
-            _ => (a.as_str(), None),
-        };
+    let mut opts = Opts::new(args, USAGE);
+    while let Some((key, inline)) = opts.next_key() {
         if key == "--no-adjust" {
             shards.adjust = false;
             continue;
         }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| Error(format!("{key} needs a value\n{USAGE}")))
-        };
+        let mut value = || opts.value(key, inline);
         match key {
             "--trace" => trace = Some(value()?),
             "--format" => format = Some(Format::parse(&value()?)?),
@@ -91,7 +82,7 @@ pub fn parse_args(args: &[String]) -> Result<MrcArgs, Error> {
             "--smax" => shards.s_max = number(key, &value()?)?,
             "--rate-bits" => shards.rate_bits = number(key, &value()?)?,
             "--seed" => shards.seed = number(key, &value()?)?,
-            _ => return Err(Error(format!("unknown argument {a:?}\n{USAGE}"))),
+            _ => return Err(opts.unknown(key)),
         }
     }
     if points == 0 {
