@@ -13,7 +13,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check demo bench-evict qemu clean distclean
+.PHONY: all module kernel setup check demo bench-evict bench-sizer qemu clean distclean
 
 all: module
 
@@ -35,6 +35,9 @@ demo:
 
 bench-evict:
 	@scripts/bench-evict.sh
+
+bench-sizer:
+	@scripts/bench-sizer.sh
 
 qemu:
 	@mapfile -t g < <(scripts/build-guest.sh $(VARIANT)) && \

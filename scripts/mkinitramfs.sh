@@ -40,6 +40,7 @@ trap 'rm -f "$spec"' EXIT
   echo "file /init $here/guest/init 0755 0 0"
   echo "file /learned_os/demo.sh $here/guest/demo.sh 0755 0 0"
   echo "file /learned_os/bench-evict.sh $here/guest/bench-evict.sh 0755 0 0"
+  echo "file /learned_os/bench-sizer.sh $here/guest/bench-sizer.sh 0755 0 0"
   [ -z "$lowork" ] || echo "file /learned_os/bin/lo-work $lowork 0755 0 0"
   echo "file /learned_os/learned_os.ko $ko 0644 0 0"
   for f in "$repo"/tests/kselftest/learned_os/*; do

@@ -28,6 +28,7 @@ extern "C" {
         usage: *mut u64,
     ) -> kernel::ffi::c_int;
     fn lo_memcg_set_high(cgrp: *mut RawCgroup, pages: u64) -> kernel::ffi::c_int;
+    fn lo_memcg_write_high(path: *const kernel::ffi::c_char, pages: u64) -> kernel::ffi::c_int;
     fn lo_pages_max() -> u64;
 }
 
@@ -43,6 +44,15 @@ pub(crate) struct Limits {
     pub(crate) max: u64,
     /// Memory charged now.
     pub(crate) usage: u64,
+}
+
+/// How a new `memory.high` took effect.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// Written through the cgroup's file: the kernel reclaimed down to it at once.
+    Now,
+    /// Set on the page counter: enforced from the next charges.
+    Lazily,
 }
 
 /// The page count that means "max" (no limit).
@@ -103,10 +113,18 @@ impl Cgroup {
         Ok(Limits { high, max, usage })
     }
 
-    /// Sets its `memory.high` to `pages`.
-    pub(crate) fn set_high(&self, pages: u64) -> Result {
+    /// Sets its `memory.high` to `pages`: through its `memory.high` file under
+    /// `/sys/fs/cgroup`, which reclaims down to it at once ([`Applied::Now`]), or, where that
+    /// file cannot be written, on the page counter, enforced from the cgroup's next charges
+    /// ([`Applied::Lazily`]). Process context: may reclaim, may sleep.
+    pub(crate) fn set_high(&self, pages: u64) -> Result<Applied> {
+        // SAFETY: `path` is NUL-terminated and outlives the call.
+        if unsafe { lo_memcg_write_high(self.path.as_char_ptr(), pages) } == 0 {
+            return Ok(Applied::Now);
+        }
         // SAFETY: `ptr` is held (type invariant).
-        to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })
+        to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })?;
+        Ok(Applied::Lazily)
     }
 }
 

@@ -22,7 +22,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::{new_mutex, new_spinlock};
 
-use crate::cgroup::{pages_max, Cgroup, MAX_PATH};
+use crate::cgroup::{pages_max, Applied, Cgroup, MAX_PATH};
 use crate::knobs::Knobs;
 use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
@@ -54,11 +54,14 @@ const MIN_BYTES: u64 = 1 << 20;
 const MAX_BYTES: u64 = 1 << 40;
 const MIN_INTERVAL_MS: u64 = 100;
 const MAX_INTERVAL_MS: u64 = 60_000;
-/// The limiter: changes under 5% are ignored, a change needs 2 intervals in a row pointing
-/// the same way, and a step at most halves or doubles the limit.
+/// The limiter: changes under 5% are ignored; a decrease needs 2 intervals in a row that
+/// agree and at most halves the limit; an increase (the limit costs misses) follows one
+/// interval and at most quadruples it.
 const LIMITER_DEAD_BAND_PPM: u32 = 50_000;
 const LIMITER_HOLD: u32 = 2;
 const LIMITER_STEP_SHIFT: u32 = 1;
+const LIMITER_GROW_HOLD: u32 = 1;
+const LIMITER_GROW_STEP_SHIFT: u32 = 2;
 
 /// A knob only `sizer` has.
 #[derive(Clone, Copy)]
@@ -168,6 +171,7 @@ struct Stats {
     reasons: [AtomicU64; Reason::ALL.len()],
     no_data: AtomicU64,
     changes: AtomicU64,
+    changes_lazy: AtomicU64,
     errors: AtomicU64,
     cgroups_removed: AtomicU64,
     last_source: AtomicU32,
@@ -225,6 +229,7 @@ impl Sizer {
                 reasons: [const { AtomicU64::new(0) }; Reason::ALL.len()],
                 no_data: AtomicU64::new(0),
                 changes: AtomicU64::new(0),
+                changes_lazy: AtomicU64::new(0),
                 errors: AtomicU64::new(0),
                 cgroups_removed: AtomicU64::new(0),
                 last_source: AtomicU32::new(u32::MAX),
@@ -400,6 +405,8 @@ impl Sizer {
             dead_band_ppm: LIMITER_DEAD_BAND_PPM,
             hold: LIMITER_HOLD,
             max_step_shift: LIMITER_STEP_SHIFT,
+            grow_hold: LIMITER_GROW_HOLD,
+            grow_step_shift: LIMITER_GROW_STEP_SHIFT,
         };
         let initial = u32::try_from(limits.high.min(limits.max)).unwrap_or(max);
         let Ok(limiter) = Limiter::new(cfg, initial) else {
@@ -540,9 +547,12 @@ impl Sizer {
             ctl.applied = Some(limit);
         } else if ctl.applied != Some(limit) {
             match cg.set_high(limit) {
-                Ok(()) => {
+                Ok(how) => {
                     ctl.applied = Some(limit);
                     self.stats.changes.fetch_add(1, Relaxed);
+                    if how == Applied::Lazily {
+                        self.stats.changes_lazy.fetch_add(1, Relaxed);
+                    }
                 }
                 Err(_) => {
                     self.stats.errors.fetch_add(1, Relaxed);
@@ -584,6 +594,7 @@ impl Sizer {
         }
         out.kv("no_data", get(&st.no_data))?;
         out.kv("changes", get(&st.changes))?;
+        out.kv("changes_lazy", get(&st.changes_lazy))?;
         out.kv("errors", get(&st.errors))?;
         out.kv("cgroups_removed", get(&st.cgroups_removed))?;
         // 0 before the first decision, else 1 + the `Source` / `Reason` code.

@@ -4,13 +4,17 @@
  * hold and release it, ask whether it is being removed and whether the current task is in
  * it, and read and set its memory limits. No policy here: Rust decides what to set.
  *
- * Limits are in pages. memory.high is set the way memory_high_write() sets it
- * (page_counter_set_high()), without that function's synchronous reclaim: a cgroup over its
- * new memory.high is reclaimed and throttled on its next charges, the limit's normal
- * enforcement (mem_cgroup_handle_over_high()).
+ * Limits are in pages. memory.high is written through the cgroup file system, as a user
+ * writes it, so that the kernel's own handler (memory_high_write()) sets it and reclaims
+ * down to it at once; where that file cannot be opened, lo_memcg_set_high() sets the page
+ * counter directly and the limit takes effect on the cgroup's next charges
+ * (mem_cgroup_handle_over_high()), without the immediate reclaim.
  */
 #include <linux/cgroup.h>
 #include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/slab.h>
 #include <linux/memcontrol.h>
 #include <linux/page_counter.h>
 #include <linux/rcupdate.h>
@@ -96,6 +100,42 @@ int lo_memcg_set_high(struct cgroup *cgrp, u64 pages)
 	page_counter_set_high(&memcg->memory, min_t(u64, pages, PAGE_COUNTER_MAX));
 	css_put(&memcg->css);
 	return 0;
+}
+
+/*
+ * Writes @pages to the memory.high file of the cgroup at @path in the hierarchy, through the
+ * cgroup2 file system mounted at /sys/fs/cgroup. Returns 0, or -errno with nothing set.
+ * Process context: the handler may reclaim.
+ */
+int lo_memcg_write_high(const char *path, u64 pages)
+{
+	struct file *f;
+	char val[24];
+	loff_t pos = 0;
+	ssize_t n;
+	char *name;
+	int len;
+
+	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/memory.high", path);
+	if (!name)
+		return -ENOMEM;
+	f = filp_open(name, O_WRONLY, 0);
+	kfree(name);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
+		filp_close(f, NULL);
+		return -ENOENT;
+	}
+	if (pages >= PAGE_COUNTER_MAX)
+		len = scnprintf(val, sizeof(val), "max\n");
+	else
+		len = scnprintf(val, sizeof(val), "%llu\n", pages << PAGE_SHIFT);
+	n = kernel_write(f, val, len, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	return n == len ? 0 : -EIO;
 }
 
 u64 lo_pages_max(void)

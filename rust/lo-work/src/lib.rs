@@ -11,7 +11,7 @@
 //! Sizes scale with the memory limit `M` in pages (`--mib N` gives `M = 256 * N`). The
 //! workload shapes are the named constants below; the read counts are tuned so that each run
 //! takes about 5 to 15 s in the TCG guest at `--mib 32`. All files of all workloads together
-//! take about `18.1 M` pages (579 MiB at `--mib 32`).
+//! take about `19.1 M` pages (611 MiB at `--mib 32`), `phases` (the sizer benchmark's) 1 M of them.
 //!
 //! This is a user-space tool, never compiled into the kernel: it uses `f64` for the Zipf
 //! table, hence the crate-level allowance of `clippy::float_arithmetic`.
@@ -83,6 +83,41 @@ pub const LRU_READS_PER_STEP: u64 = 4;
 /// while inside it, never after it leaves: all of its misses are compulsory.
 pub const LRU_READS: OfM = OfM(18, 1);
 
+/// `phases` (the sizer benchmark's workload): the file, M pages (`FADV_RANDOM`).
+pub const PHASES_FILE: OfM = OfM(1, 1);
+/// `phases`: uniform random reads inside a window of the file that changes size and place:
+/// per phase, the window's first page and length in sixteenths of M, and the reads per window
+/// page. The working set grows (M/8 to 3M/8), shrinks (M/16), then moves (3M/16 from M/2).
+/// Many reads per page: a phase lasts long enough (seconds under TCG) for a sizer deciding
+/// every 100 ms to settle, and its cold misses are a small part of its reads.
+pub const PHASES: [(u64, u64, u64); 4] = [(0, 2, 300), (0, 6, 300), (0, 1, 600), (8, 3, 300)];
+
+/// `phases`: each phase's window (first page, pages) and reads at `mib` MiB.
+pub fn phases(mib: u64) -> Vec<(u64, u64, u64)> {
+    let m = limit_pages(mib);
+    PHASES
+        .iter()
+        .map(|&(start, len, per_page)| {
+            let pages = (m * len / 16).max(1);
+            (m * start / 16, pages, pages * per_page)
+        })
+        .collect()
+}
+
+/// The read counts at which `w`'s phases end, in order (one phase for all but `phases`).
+pub fn phase_ends(w: Workload, mib: u64) -> Vec<u64> {
+    match w {
+        Workload::Phases => phases(mib)
+            .iter()
+            .scan(0, |end, p| {
+                *end += p.2;
+                Some(*end)
+            })
+            .collect(),
+        _ => vec![total_reads(w, mib)],
+    }
+}
+
 /// SplitMix64 (Steele, Lea, Flood 2014): the only source of randomness here.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -133,15 +168,18 @@ pub enum Workload {
     Zipf,
     /// A recency-friendly window sliding over a large file.
     Lru,
+    /// A working set that grows, shrinks and moves (the sizer's benchmark).
+    Phases,
 }
 
 impl Workload {
     /// Every workload, in the benchmark's order.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 5] = [
         Workload::Scan,
         Workload::Loop,
         Workload::Zipf,
         Workload::Lru,
+        Workload::Phases,
     ];
 
     /// The workload's name on the command line.
@@ -151,6 +189,7 @@ impl Workload {
             Workload::Loop => "loop",
             Workload::Zipf => "zipf",
             Workload::Lru => "lru",
+            Workload::Phases => "phases",
         }
     }
 
@@ -166,6 +205,7 @@ impl Workload {
             Workload::Loop => 0x100B,
             Workload::Zipf => 0x21BF,
             Workload::Lru => 0x0144,
+            Workload::Phases => 0x9A5E,
         }
     }
 }
@@ -205,6 +245,7 @@ pub fn files(w: Workload, mib: u64) -> Vec<FileSpec> {
         Workload::Loop => vec![f(3, "loop.dat", LOOP_FILE.of(m), false)],
         Workload::Zipf => vec![f(4, "zipf.dat", ZIPF_FILE.of(m), true)],
         Workload::Lru => vec![f(5, "lru.dat", LRU_FILE.of(m), true)],
+        Workload::Phases => vec![f(6, "phases.dat", PHASES_FILE.of(m), true)],
     }
 }
 
@@ -216,6 +257,7 @@ pub fn total_reads(w: Workload, mib: u64) -> u64 {
         Workload::Loop => LOOP_PASSES * LOOP_FILE.of(m),
         Workload::Zipf => ZIPF_READS.of(m),
         Workload::Lru => LRU_READS.of(m),
+        Workload::Phases => phases(mib).iter().map(|p| p.2).sum(),
     }
 }
 
@@ -253,6 +295,10 @@ enum State {
     Lru {
         file: u64,
         window: u64,
+    },
+    Phases {
+        /// Per phase: first page, pages, and the read count at which it ends.
+        phases: Vec<(u64, u64, u64)>,
     },
 }
 
@@ -322,6 +368,13 @@ impl Accesses {
                 file: fs[0].pages,
                 window: LRU_WINDOW.of(m).min(fs[0].pages),
             },
+            Workload::Phases => State::Phases {
+                phases: phases(mib)
+                    .iter()
+                    .zip(phase_ends(w, mib))
+                    .map(|(&(start, pages, _), end)| (start, pages, end))
+                    .collect(),
+            },
         };
         Accesses {
             state,
@@ -378,6 +431,13 @@ impl Iterator for Accesses {
                 Access {
                     file: 5,
                     page: (start + rng.below(*window)) % *file,
+                }
+            }
+            State::Phases { phases } => {
+                let &(start, pages, _) = phases.iter().find(|p| k < p.2)?;
+                Access {
+                    file: 6,
+                    page: start + rng.below(pages),
                 }
             }
         })
@@ -689,6 +749,19 @@ mod tests {
         for (k, a) in Accesses::new(Workload::Lru, 1, 3).enumerate() {
             let start = k as u64 / LRU_READS_PER_STEP;
             assert!(a.page >= start && a.page < start + window);
+        }
+        // phases: every read inside its phase's window, phases ending where phase_ends says.
+        let ends = phase_ends(Workload::Phases, 4);
+        let ph = phases(4);
+        assert_eq!(ends.len(), 4);
+        assert_eq!(*ends.last().unwrap(), total_reads(Workload::Phases, 4));
+        let m4 = limit_pages(4);
+        assert_eq!(ph[1], (0, 3 * m4 / 8, 300 * 3 * m4 / 8));
+        assert_eq!(ph[3].0, m4 / 2);
+        for (k, a) in Accesses::new(Workload::Phases, 4, 3).enumerate() {
+            let i = ends.iter().position(|&e| (k as u64) < e).unwrap();
+            let (start, pages, _) = ph[i];
+            assert!(a.page >= start && a.page < start + pages, "read {k}: {a:?}");
         }
     }
 

@@ -3,22 +3,29 @@
 //! `lo-work`: prepare, run and trace the learned-eviction benchmark's file-read workloads.
 //! See the library (`src/lib.rs`) for the workloads themselves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use lo_work::{
-    files_of, oracle_trace, prepare, run, Access, Accesses, RandomReads, Workload, DEFAULT_SEED,
+    files_of, oracle_trace, phase_ends, prepare, run, Access, Accesses, RandomReads, Workload,
+    DEFAULT_SEED, PAGES_PER_MIB,
 };
 
 const USAGE: &str = "\
 usage: lo-work prepare DIR --mib N [--work W[,W...]]
        lo-work run WORKLOAD DIR --mib N [--seed S] [--ra-knob READ_AHEAD_KB]
+                   [--disk-stat /sys/block/vda/stat] [--memcg CGROUP_DIR]
        lo-work trace WORKLOAD --mib N [--seed S] --out FILE
-  WORKLOAD: scan loop zipf lru; N: the memory limit in MiB the workloads are sized for
+  WORKLOAD: scan loop zipf lru phases; N: the memory limit in MiB the workloads are sized for
   prepare writes the data files (of every workload, or of --work), each fsynced
   run issues 4 KiB preads and prints `work: workload=W pages=P ms=T`; files read at random
     get POSIX_FADV_RANDOM, or, where the kernel lacks fadvise, are opened while the device's
-    read_ahead_kb (--ra-knob, e.g. /sys/block/vda/queue/read_ahead_kb) is 0
+    read_ahead_kb (--ra-knob, e.g. /sys/block/vda/queue/read_ahead_kb) is 0; with
+    --disk-stat and --memcg it also prints one line per phase: `phase: workload=W phase=K
+    reads=R disk_reads=D ms=T mem_mib_ms=X mean_mib=Y settle_ms=S` (disk reads from the
+    stat file, memory.current of the cgroup sampled every 256 reads: its integral in MiB*ms,
+    its mean, and when it last moved out of 10% of its value at the phase's end)
   trace writes the same page sequence as a libCacheSim oracleGeneral trace (no file I/O)";
 
 struct Args {
@@ -28,10 +35,13 @@ struct Args {
     out: Option<String>,
     ra_knob: Option<String>,
     work: Option<Vec<Workload>>,
+    disk_stat: Option<String>,
+    memcg: Option<String>,
 }
 
 fn parse_workload(s: &str) -> Result<Workload, String> {
-    Workload::parse(s).ok_or_else(|| format!("unknown workload {s:?} (scan, loop, zipf, lru)"))
+    Workload::parse(s)
+        .ok_or_else(|| format!("unknown workload {s:?} (scan, loop, zipf, lru, phases)"))
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -42,6 +52,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         out: None,
         ra_knob: None,
         work: None,
+        disk_stat: None,
+        memcg: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -65,6 +77,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--seed" => a.seed = number("--seed", value("--seed")?)?,
             "--out" => a.out = Some(value("--out")?),
             "--ra-knob" => a.ra_knob = Some(value("--ra-knob")?),
+            "--disk-stat" => a.disk_stat = Some(value("--disk-stat")?),
+            "--memcg" => a.memcg = Some(value("--memcg")?),
             "--work" => {
                 a.work = Some(
                     value("--work")?
@@ -80,6 +94,107 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         }
     }
     Ok(a)
+}
+
+/// Per-phase numbers of a run: disk reads and the cgroup's memory over time.
+struct PhaseMeter {
+    name: &'static str,
+    ends: Vec<u64>,
+    disk_stat: PathBuf,
+    memory_current: PathBuf,
+    reads: u64,
+    phase: usize,
+    start: Instant,
+    phase_start: Instant,
+    disk0: u64,
+    /// Samples of the phase: (ms since its start, memory.current in bytes).
+    samples: Vec<(u64, u64)>,
+}
+
+impl PhaseMeter {
+    /// Every this many reads, memory.current is sampled.
+    const SAMPLE: u64 = 256;
+
+    fn new(w: Workload, mib: u64, disk_stat: PathBuf, memcg: PathBuf) -> Self {
+        let now = Instant::now();
+        let mut m = PhaseMeter {
+            name: w.name(),
+            ends: phase_ends(w, mib),
+            disk_stat,
+            memory_current: memcg.join("memory.current"),
+            reads: 0,
+            phase: 0,
+            start: now,
+            phase_start: now,
+            disk0: 0,
+            samples: Vec::new(),
+        };
+        m.disk0 = m.disk_reads();
+        m
+    }
+
+    /// Reads completed on the disk (the first field of its stat file).
+    fn disk_reads(&self) -> u64 {
+        std::fs::read_to_string(&self.disk_stat)
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn sample(&mut self) {
+        let bytes = std::fs::read_to_string(&self.memory_current)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        let ms = self.phase_start.elapsed().as_millis() as u64;
+        self.samples.push((ms, bytes));
+    }
+
+    /// One read done.
+    fn read(&mut self) {
+        self.reads += 1;
+        if self.reads.is_multiple_of(Self::SAMPLE) {
+            self.sample();
+        }
+        if Some(&self.reads) == self.ends.get(self.phase) {
+            self.sample();
+            self.end_phase();
+        }
+    }
+
+    fn end_phase(&mut self) {
+        let disk = self.disk_reads();
+        let ms = self.phase_start.elapsed().as_millis() as u64;
+        // The integral of memory.current over the phase (step function between samples).
+        let mut mem_mib_ms = 0u64;
+        let mut prev = 0u64;
+        for &(t, b) in &self.samples {
+            mem_mib_ms += (t - prev) * b / (PAGES_PER_MIB * lo_work::PAGE);
+            prev = t;
+        }
+        let last = self.samples.last().map_or(0, |s| s.1);
+        // The last sample more than 10% away from the phase's final value.
+        let settle = self
+            .samples
+            .iter()
+            .rev()
+            .find(|s| s.1.abs_diff(last) * 10 > last)
+            .map_or(0, |s| s.0);
+        println!(
+            "phase: workload={} phase={} reads={} disk_reads={} ms={ms} mem_mib_ms={mem_mib_ms} \
+             mean_mib={} settle_ms={settle} at_ms={}",
+            self.name,
+            self.phase + 1,
+            self.ends[self.phase] - self.phase.checked_sub(1).map_or(0, |p| self.ends[p]),
+            disk - self.disk0,
+            mem_mib_ms.checked_div(ms).unwrap_or(0),
+            self.start.elapsed().as_millis()
+        );
+        self.phase += 1;
+        self.phase_start = Instant::now();
+        self.disk0 = disk;
+        self.samples.clear();
+    }
 }
 
 /// Why a command failed: its arguments (exit status 2, usage printed) or at run time (1).
@@ -133,8 +248,17 @@ fn main_inner(argv: &[String]) -> Result<(), Failure> {
             let w = parse_workload(&a.positional[0])?;
             let dir = Path::new(&a.positional[1]);
             let knob = a.ra_knob.as_deref().map(Path::new);
-            let st = run(dir, w, mib, a.seed, knob, |_| {})
-                .map_err(|e| Failure::Run(format!("run: {e}")))?;
+            let mut meter = match (&a.disk_stat, &a.memcg) {
+                (Some(d), Some(m)) => Some(PhaseMeter::new(w, mib, d.into(), m.into())),
+                (None, None) => None,
+                _ => return Err("--disk-stat and --memcg go together".to_string().into()),
+            };
+            let st = run(dir, w, mib, a.seed, knob, |_| {
+                if let Some(m) = meter.as_mut() {
+                    m.read();
+                }
+            })
+            .map_err(|e| Failure::Run(format!("run: {e}")))?;
             match st.random {
                 RandomReads::NotNeeded | RandomReads::Fadvise => {}
                 RandomReads::ReadaheadOff(e) => eprintln!(

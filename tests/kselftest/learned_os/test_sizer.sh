@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The buffer-cache sizer on a real cgroup: bad knob values are refused and change nothing; a
 # task reading an 8 MiB working set over and over in the target cgroup gets a miss-ratio
-# curve that falls to near 0 past 8 MiB, and a memory.high the exact rules set near it,
-# within the bounds and never above memory.max; a model decides once one is loaded;
+# curve that falls to near 0 past 8 MiB, and a memory.high the exact rules set near it
+# (written through the cgroup's file, so memory.current is reclaimed under it), within the
+# bounds and never above memory.max; a model decides once one is loaded;
 # disabling, and unloading, give the cgroup back its own memory.high; a removed cgroup is let
 # go.
 . "$(dirname "$0")/lib.sh"
@@ -110,9 +111,13 @@ follows() {
 	big=$(awk '/^curve_kib_/ { v = $2 } END { print v }' $Z/stats)
 	ktap_print_msg "memory.high $h; miss ratio (ppm) at 4 MiB $small, at 48 MiB $big;" \
 		"$(grep -E '^(accesses|decisions_fallback|changes|last_reason|reason_goal_met) ' $Z/stats | tr '\n' ' ')"
+	cur=$(cat $CG/memory.current)
+	ktap_print_msg "memory.current $cur; limits written through memory.high: $(stat_value sizer changes)," \
+		"on the page counter: $(stat_value sizer changes_lazy)"
 	[ "$h" -ge $((8 * MIB)) ] && [ "$h" -le $((16 * MIB)) ] && [ "$small" -gt 500000 ] &&
 		[ "$big" -lt 100000 ] && [ "$(stat_value sizer last_reason)" = 2 ] &&
-		[ "$(stat_value sizer last_limit)" = "$h" ]
+		[ "$(stat_value sizer last_limit)" = "$h" ] && [ "$cur" -le $((h + MIB)) ] &&
+		[ "$(stat_value sizer changes_lazy)" = 0 ]
 }
 ktap_check "an 8 MiB working set: the curve falls past 8 MiB and memory.high follows it" follows
 

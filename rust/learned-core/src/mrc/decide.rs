@@ -134,6 +134,11 @@ pub struct LimiterConfig {
     pub hold: u32,
     /// A change multiplies or divides the limit by at most `2^max_step_shift` (1..=16).
     pub max_step_shift: u32,
+    /// For an increase, `hold` and `max_step_shift` are these instead: a limit that costs
+    /// misses may grow faster (fewer intervals, bigger steps) than it shrinks.
+    pub grow_hold: u32,
+    /// See [`Self::grow_hold`] (1..=16).
+    pub grow_step_shift: u32,
 }
 
 /// Which way the recent proposals point.
@@ -161,6 +166,11 @@ enum Dir {
 /// proposals that alternate sides (or alternate with "stay") never move the limit: it does
 /// not oscillate on noise around it. It changes at most once every `hold` intervals, and it
 /// reverses direction only after `hold` proposals agree on the reversal.
+///
+/// Increases may use their own, smaller `grow_hold` and larger `grow_step_shift` (a limit
+/// that is too small costs misses now; one too large only memory): then proposals that
+/// alternate around the limit can raise it, up to `max`, but never lower it, so it still
+/// does not oscillate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limiter {
     cfg: LimiterConfig,
@@ -180,7 +190,9 @@ impl Limiter {
             || cfg.min > cfg.max
             || cfg.dead_band_ppm > PPM
             || cfg.hold == 0
+            || cfg.grow_hold == 0
             || !(1..=16).contains(&cfg.max_step_shift)
+            || !(1..=16).contains(&cfg.grow_step_shift)
         {
             return Err(Error::BadConfig);
         }
@@ -239,10 +251,13 @@ impl Limiter {
             self.streak = 1;
             self.bound = target;
         }
-        if self.streak < cfg.hold || self.since < cfg.hold {
+        let (hold, shift) = match dir {
+            Dir::Up => (cfg.grow_hold, cfg.grow_step_shift),
+            _ => (cfg.hold, cfg.max_step_shift),
+        };
+        if self.streak < hold || self.since < hold {
             return self.current;
         }
-        let shift = cfg.max_step_shift;
         let next = match dir {
             Dir::Up => {
                 let ceiling = self
@@ -327,13 +342,19 @@ mod tests {
             dead_band_ppm: 50_000,
             hold: 3,
             max_step_shift: 1,
+            grow_hold: 3,
+            grow_step_shift: 1,
         }
     }
 
     #[test]
     fn alternating_proposals_never_move_the_limit() {
         for hold in [2u32, 3, 8] {
-            let cfg = LimiterConfig { hold, ..cfg() };
+            let cfg = LimiterConfig {
+                hold,
+                grow_hold: hold,
+                ..cfg()
+            };
             for (lo, hi) in [(100u32, 100_000u32), (900, 1100), (1, u32::MAX)] {
                 let mut l = Limiter::new(cfg, 1000).unwrap();
                 for k in 0..10_000u32 {
@@ -421,6 +442,32 @@ mod tests {
     }
 
     #[test]
+    fn growth_can_be_faster_than_shrinking() {
+        let c = LimiterConfig {
+            hold: 3,
+            grow_hold: 1,
+            grow_step_shift: 2,
+            ..cfg()
+        };
+        let mut l = Limiter::new(c, 1000).unwrap();
+        // Up at once, by up to 4 times.
+        assert_eq!(l.step(10_000), 4000);
+        assert_eq!(l.step(10_000), 10_000);
+        // Down only after 3 agreeing intervals, by at most half.
+        assert_eq!(l.step(1000), 10_000);
+        assert_eq!(l.step(1000), 10_000);
+        assert_eq!(l.step(1000), 5000);
+        // Alternating around the limit only ever raises it: no oscillation.
+        let mut last = l.current();
+        for k in 0..1000u32 {
+            let now = l.step(if k % 2 == 0 { last / 2 } else { last * 2 });
+            assert!(now >= last, "step {k}: {last} -> {now}");
+            last = now;
+        }
+        assert_eq!(last, c.max);
+    }
+
+    #[test]
     fn rejects_bad_configs() {
         let c = cfg();
         for bad in [
@@ -431,6 +478,11 @@ mod tests {
                 ..c
             },
             LimiterConfig { hold: 0, ..c },
+            LimiterConfig { grow_hold: 0, ..c },
+            LimiterConfig {
+                grow_step_shift: 17,
+                ..c
+            },
             LimiterConfig {
                 dead_band_ppm: PPM + 1,
                 ..c
