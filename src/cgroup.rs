@@ -113,17 +113,24 @@ impl Cgroup {
         Ok(Limits { high, max, usage })
     }
 
+    /// Sets its `memory.high` to `pages` on the page counter, enforced from the cgroup's next
+    /// charges; takes no lock (callable under the sizer's mutex, inside a sysfs write).
+    pub(crate) fn set_high_counter(&self, pages: u64) -> Result {
+        // SAFETY: `ptr` is held (type invariant).
+        to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })
+    }
+
     /// Sets its `memory.high` to `pages`: through its `memory.high` file under
     /// `/sys/fs/cgroup`, which reclaims down to it at once ([`Applied::Now`]), or, where that
     /// file cannot be written, on the page counter, enforced from the cgroup's next charges
-    /// ([`Applied::Lazily`]). Process context: may reclaim, may sleep.
+    /// ([`Applied::Lazily`]). Process context: may reclaim, may sleep; call it holding no lock
+    /// that a sysfs or cgroup file write may take (kernfs's own locks come first there).
     pub(crate) fn set_high(&self, pages: u64) -> Result<Applied> {
         // SAFETY: `path` is NUL-terminated and outlives the call.
         if unsafe { lo_memcg_write_high(self.path.as_char_ptr(), pages) } == 0 {
             return Ok(Applied::Now);
         }
-        // SAFETY: `ptr` is held (type invariant).
-        to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })?;
+        self.set_high_counter(pages)?;
         Ok(Applied::Lazily)
     }
 }

@@ -161,6 +161,8 @@ struct Control {
     /// `memory.high` when the sizer took the cgroup, and the value it last set.
     original_high: u64,
     applied: Option<u64>,
+    /// Counts starts and stops: a limit decided in one run is applied only in that run.
+    generation: u64,
 }
 
 /// Counters and the last decision, lock-free for `stats`.
@@ -208,6 +210,7 @@ impl Sizer {
                     limiter: None,
                     original_high: 0,
                     applied: None,
+                    generation: 0,
                 },
                 "learned_os_sizer_control"
             ),
@@ -422,6 +425,7 @@ impl Sizer {
         ctl.original_high = limits.high;
         ctl.applied = None;
         ctl.running = true;
+        ctl.generation = ctl.generation.wrapping_add(1);
         self.active.store(true, Relaxed);
         self.schedule();
     }
@@ -432,17 +436,22 @@ impl Sizer {
             return;
         }
         ctl.running = false;
+        ctl.generation = ctl.generation.wrapping_add(1);
         self.active.store(false, Relaxed);
         self.engine.lock().state = None;
         if let (Some(cg), Some(ours)) = (self.target(), ctl.applied.take()) {
-            match cg.limits() {
-                Ok(l) if l.high == ours => {
-                    if cg.set_high(ctl.original_high).is_err() {
-                        self.stats.errors.fetch_add(1, Relaxed);
-                    }
-                }
-                _ => (),
-            }
+            self.give_back(&cg, ours, ctl.original_high);
+        }
+    }
+
+    /// Sets `cg`'s `memory.high` back to `original` if it still is `ours`. On the page counter:
+    /// this runs under [`Control`]'s mutex, often inside a sysfs write, where writing a cgroup
+    /// file would nest kernfs locks; a limit given back is usually higher, and a lower one
+    /// takes effect from the next charges.
+    fn give_back(&self, cg: &Cgroup, ours: u64, original: u64) {
+        if matches!(cg.limits(), Ok(l) if l.high == ours) && cg.set_high_counter(original).is_err()
+        {
+            self.stats.errors.fetch_add(1, Relaxed);
         }
     }
 
@@ -460,48 +469,73 @@ impl Sizer {
 
     /// One interval: read and age the curve, decide, apply. Process context.
     fn tick(&self, slot: &ModelSlot) {
-        let mut ctl = self.control.lock();
-        if !ctl.running {
-            return;
+        let plan = {
+            let mut ctl = self.control.lock();
+            if !ctl.running {
+                return;
+            }
+            let Some(cg) = self.target() else { return };
+            if cg.dying() {
+                pr_info!("sizer: cgroup {} was removed: sizer stopped\n", cg.path());
+                self.stats.cgroups_removed.fetch_add(1, Relaxed);
+                // Nothing to give back to a cgroup that is going away.
+                ctl.applied = None;
+                self.stop(&mut ctl);
+                drop(cg);
+                // Under the mutex, so that no new target set meanwhile is dropped.
+                drop(self.target.replace(None));
+                return;
+            }
+            self.decide(&mut ctl, &cg, slot)
+                .map(|limit| (cg, limit, ctl.generation, ctl.original_high))
+        };
+        if let Some((cg, limit, generation, original)) = plan {
+            // Without the mutex: the cgroup's file handler may reclaim for a while, and a sysfs
+            // write that stops the sizer holds kernfs locks and then the mutex.
+            let res = cg.set_high(limit);
+            let mut ctl = self.control.lock();
+            match res {
+                Ok(_) if ctl.running && ctl.generation != generation => (),
+                Ok(how) if ctl.running => {
+                    ctl.applied = Some(limit);
+                    self.stats.changes.fetch_add(1, Relaxed);
+                    if how == Applied::Lazily {
+                        self.stats.changes_lazy.fetch_add(1, Relaxed);
+                    }
+                }
+                // Stopped meanwhile: its give-back may have come before this write.
+                Ok(_) => self.give_back(&cg, limit, original),
+                Err(_) => {
+                    self.stats.errors.fetch_add(1, Relaxed);
+                }
+            }
+            if !ctl.running {
+                return;
+            }
         }
-        let Some(cg) = self.target() else { return };
-        if cg.dying() {
-            pr_info!("sizer: cgroup {} was removed: sizer stopped\n", cg.path());
-            self.stats.cgroups_removed.fetch_add(1, Relaxed);
-            // Nothing to give back to a cgroup that is going away.
-            ctl.applied = None;
-            self.stop(&mut ctl);
-            drop(cg);
-            // Under the mutex, so that no new target set meanwhile is dropped.
-            drop(self.target.replace(None));
-            return;
-        }
-        self.decide(&mut ctl, &cg, slot);
-        drop(ctl);
         self.schedule();
     }
 
-    fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) {
+    /// Reads and ages the curve and decides; the new limit, if it must be written.
+    fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) -> Option<u64> {
         let mut miss = [0u32; POINTS];
         let mut sizes = [0u32; POINTS];
-        let Some(accesses) = self.engine.lock().with(|s| {
+        let accesses = self.engine.lock().with(|s| {
             s.curve(&mut miss);
             sizes.copy_from_slice(s.sizes());
             let n = s.stats().accesses;
             s.age();
             n
-        }) else {
-            return;
-        };
+        })?;
         for (a, m) in self.stats.curve.iter().zip(miss) {
             a.store(m, Relaxed);
         }
         if accesses < MIN_ACCESSES {
             self.stats.no_data.fetch_add(1, Relaxed);
-            return;
+            return None;
         }
         let Ok(curve) = Curve::new(&sizes, &miss) else {
-            return;
+            return None;
         };
         let class = {
             let rcu = ReadGuard::new();
@@ -525,9 +559,7 @@ impl Sizer {
             min,
             max,
         );
-        let Some(limiter) = ctl.limiter.as_mut() else {
-            return;
-        };
+        let limiter = ctl.limiter.as_mut()?;
         let mut limit = u64::from(limiter.step(p.pages));
         // Never above memory.max.
         let current = cg.limits().ok().map(|l| {
@@ -545,20 +577,9 @@ impl Sizer {
         if current == Some(limit) {
             // Already there (the first decisions, before the limiter moves): nothing to write.
             ctl.applied = Some(limit);
-        } else if ctl.applied != Some(limit) {
-            match cg.set_high(limit) {
-                Ok(how) => {
-                    ctl.applied = Some(limit);
-                    self.stats.changes.fetch_add(1, Relaxed);
-                    if how == Applied::Lazily {
-                        self.stats.changes_lazy.fetch_add(1, Relaxed);
-                    }
-                }
-                Err(_) => {
-                    self.stats.errors.fetch_add(1, Relaxed);
-                }
-            }
+            return None;
         }
+        (ctl.applied != Some(limit)).then_some(limit)
     }
 
     /// Writes the sizer's part of `sizer/stats`.
