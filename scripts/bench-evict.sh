@@ -43,34 +43,17 @@ if [ "${1:-}" = --trace ]; then
 fi
 [ $# = 0 ] || { echo "usage: bench-evict.sh [--trace OUTDIR]" >&2; exit 2; }
 
-echo "bench-evict: building the plain guest"
-mapfile -t guest < <("$here/build-guest.sh" plain)
-[ "${#guest[@]}" = 2 ] || { echo "bench-evict: build-guest.sh failed" >&2; exit 1; }
-
-mkdir -p "$repo/build"
-img=$repo/build/bench-evict.img
-log=$repo/build/bench-evict.log
 md=$repo/build/bench-evict.md
-rm -f "$img" "$md"
-# Every workload's files come to about 18 * MIB MiB (lo-work prepare prints the exact size); the
-# rest is ext4 overhead and slack. Sparse; the inode tables and journal are initialized here
-# so that no lazy-init writes run in the guest during the measurements.
-truncate -s "$((32 * MIB + 64))M" "$img"
-mkfs=$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)
-"$mkfs" -F -q -E lazy_itable_init=0,lazy_journal_init=0 -L lo-bench "$img"
-
+log=$repo/build/bench-evict.log
+rm -f "$md"
 append="lo.mib=$MIB lo.work=$WORK lo.policies=$POLICIES lo.seed=$SEED lo.reps=$REPS"
 [ -z "$RA_KB" ] || append+=" lo.ra_kb=$RA_KB"
 [ -z "$BENCH_APPEND" ] || append+=" $BENCH_APPEND"
-echo "bench-evict: booting ${guest[0]} under QEMU (TCG): $append"
-start=$(date +%s)
-set +e
-"$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode bench-evict \
-  --disk "$img" --append "$append" --log "$log" --timeout "$BENCH_TIMEOUT"
-rc=$?
-set -e
-echo "bench-evict: guest finished with status $rc after $(($(date +%s) - start)) s (log: build/bench-evict.log)"
-rm -f "$img"
+# Every workload's files come to about 18 * MIB MiB (lo-work prepare prints the exact size); the
+# rest is ext4 overhead and slack.
+. "$here/bench-lib.sh"
+bench_boot bench-evict "$((32 * MIB + 64))" "$append" "$BENCH_TIMEOUT"
+rc=$bench_rc
 
 echo
 echo "learned_os eviction benchmark: memory.max ${MIB} MiB, seed $SEED, $REPS run(s) per cell, QEMU TCG guest"

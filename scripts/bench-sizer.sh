@@ -23,30 +23,14 @@ for v in MIB REPS; do
   case "${!v}" in '' | *[!0-9]* | 0) echo "bench-sizer: $v must be a positive integer" >&2; exit 2 ;; esac
 done
 
-echo "bench-sizer: building the plain guest"
-mapfile -t guest < <("$here/build-guest.sh" plain)
-[ "${#guest[@]}" = 2 ] || { echo "bench-sizer: build-guest.sh failed" >&2; exit 1; }
-
-mkdir -p "$repo/build"
-img=$repo/build/bench-sizer.img
-log=$repo/build/bench-sizer.log
 md=$repo/build/bench-sizer.md
-rm -f "$img" "$md"
-truncate -s "$((2 * MIB + 64))M" "$img"
-mkfs=$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)
-"$mkfs" -F -q -E lazy_itable_init=0,lazy_journal_init=0 -L lo-bench "$img"
-
+log=$repo/build/bench-sizer.log
+rm -f "$md"
 append="lo.mib=$MIB lo.reps=$REPS lo.configs=$CONFIGS"
 [ -z "$BENCH_APPEND" ] || append+=" $BENCH_APPEND"
-echo "bench-sizer: booting ${guest[0]} under QEMU (TCG): $append"
-start=$(date +%s)
-set +e
-"$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode bench-sizer \
-  --disk "$img" --append "$append" --log "$log" --timeout "$BENCH_TIMEOUT"
-rc=$?
-set -e
-echo "bench-sizer: guest finished with status $rc after $(($(date +%s) - start)) s (log: build/bench-sizer.log)"
-rm -f "$img"
+. "$here/bench-lib.sh"
+bench_boot bench-sizer "$((2 * MIB + 64))" "$append" "$BENCH_TIMEOUT"
+rc=$bench_rc
 echo
 python3 "$here/bench_sizer_table.py" "$log" --out "$md" || { [ "$rc" != 0 ] || rc=1; }
 echo
