@@ -79,10 +79,9 @@ impl<T> RcuArc<T> {
         if p.is_null() {
             return None;
         }
-        // SAFETY: `p` comes from `Arc::into_raw` (type invariant), and its reference is not
-        // released before a grace period that this read-side section (`_guard`) holds off:
-        // the count stays above zero while the borrow, used only to take a new reference here,
-        // lives.
+        // The reference `p` owns is released only after a grace period, which `_guard` holds
+        // off: the count stays above zero while the borrow below takes a new reference.
+        // SAFETY: `p` comes from `Arc::into_raw` (type invariant) and is alive (above).
         let borrow = unsafe { ArcBorrow::from_raw(p) };
         Some(borrow.into())
     }

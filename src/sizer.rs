@@ -105,7 +105,7 @@ struct Engine {
 }
 
 impl Engine {
-    /// The estimator, if running; put its state back with [`Self::save`].
+    /// Runs `f` on the estimator, if running, and keeps its state.
     fn with<R>(&mut self, f: impl FnOnce(&mut Shards<'_>) -> R) -> Option<R> {
         let state = self.state?;
         let mut s = Shards::resume(
@@ -495,15 +495,15 @@ impl Sizer {
             let res = cg.set_high(limit);
             let mut ctl = self.control.lock();
             match res {
-                Ok(_) if ctl.running && ctl.generation != generation => (),
-                Ok(how) if ctl.running => {
+                Ok(how) if ctl.running && ctl.generation == generation => {
                     ctl.applied = Some(limit);
                     self.stats.changes.fetch_add(1, Relaxed);
                     if how == Applied::Lazily {
                         self.stats.changes_lazy.fetch_add(1, Relaxed);
                     }
                 }
-                // Stopped meanwhile: its give-back may have come before this write.
+                // Stopped, restarted or retargeted meanwhile: its give-back may have come
+                // before this write, which must not outlive the run that decided it.
                 Ok(_) => self.give_back(&cg, limit, original),
                 Err(_) => {
                     self.stats.errors.fetch_add(1, Relaxed);
