@@ -14,6 +14,7 @@
 pub const VERSION: &str = "0.1.0";
 
 pub mod cache;
+pub mod hash;
 pub mod knob;
 pub mod model;
 pub mod mrc;

@@ -28,6 +28,7 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
+use super::super::hash::mix64;
 use super::history::History;
 
 /// Entries per set: a lookup or a replacement looks at this many entries.
@@ -47,10 +48,7 @@ pub const KEEPS_MASK: u32 = 0xff << KEEPS_SHIFT;
 /// pointer, a file number in a trace) and its page index. Distinct pages collide with
 /// probability about `2^-64` per pair; a collision only mixes two pages' histories.
 pub fn page_key(owner: u64, index: u64) -> u64 {
-    let mut z = owner ^ index.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) | 1
+    mix64(owner ^ index.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15) | 1
 }
 
 /// One table entry (40 bytes).

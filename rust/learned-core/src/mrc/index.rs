@@ -5,7 +5,7 @@
 //!
 //! The index stores only slot numbers; the keys live in the caller's slots and are read back
 //! through a `key_of` function passed to each call, so the index borrows nothing else. Keys
-//! are hashed with [`super::mix64`] after xoring in a salt derived from a seed; the bucket is
+//! are hashed with [`crate::hash::mix64`] after xoring in a salt derived from a seed; the bucket is
 //! chosen by the hash's high 32 bits (SHARDS samples on its low bits, so the sampled keys
 //! still spread evenly).
 //!

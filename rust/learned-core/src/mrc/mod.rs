@@ -27,6 +27,9 @@ pub mod index;
 pub mod recency;
 pub mod shards;
 
+// The estimators hash keys with it, after xoring in a per-instance salt (`Index::hash`).
+use super::hash::mix64;
+
 /// Parts per million: a miss ratio of 1 is `PPM`.
 pub const PPM: u32 = 1_000_000;
 
@@ -55,17 +58,6 @@ pub enum Error {
     CurveLength,
     /// A decision's configuration is inconsistent (for example `min > max`).
     BadConfig,
-}
-
-/// splitmix64's output function (Steele, Lea and Flood, "Fast splittable pseudorandom number
-/// generators", OOPSLA '14): a bijection on 64-bit words whose every output bit depends on
-/// every input bit. The estimators hash keys with it, after xoring in a per-instance salt
-/// ([`index::Index::hash`]).
-pub const fn mix64(x: u64) -> u64 {
-    let mut z = x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// `num / den` in parts per million, rounded to nearest; `num` is clamped to `den`, and a zero
@@ -108,13 +100,6 @@ fn carve<T>(mem: &mut [T], n: usize) -> Option<(&mut [T], &mut [T])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mix64_is_splitmix64() {
-        // splitmix64 seeded with 0: its first output is mix64(0x9e3779b97f4a7c15).
-        assert_eq!(mix64(0x9e37_79b9_7f4a_7c15), 0xe220_a839_7b1d_cdaf);
-        assert_eq!(mix64(0), 0);
-    }
 
     #[test]
     fn ratios_round_and_never_overflow() {

@@ -7,7 +7,7 @@
 //! # Sampling
 //!
 //! A key is sampled iff `hash(key) mod P < T`, with `P = 2^rate_bits` and the hash
-//! [`super::mix64`] of the key xored with a salt derived from a seed ([`Index::hash`]), so the
+//! [`crate::hash::mix64`] of the key xored with a salt derived from a seed ([`Index::hash`]), so the
 //! sampling rate is `R = T/P` and a key is either always or never sampled at a given `T`. `T`
 //! starts at `P` (every key sampled). The sample set holds at most `s_max` keys: when a new
 //! sampled key would make it larger, `T` is lowered to the largest hash among the set and the
