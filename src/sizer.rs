@@ -29,7 +29,8 @@ use crate::learned_core::knob;
 use crate::learned_core::mrc::decide::{Curve, Limiter, LimiterConfig};
 use crate::learned_core::mrc::shards::{Config, Sample, Shards, ShardsState};
 use crate::learned_core::sizer::{
-    candidate_sizes, features, model_class, propose, Goal, Reason, Source, MIN_ACCESSES, POINTS,
+    candidate_sizes, features, model_class, propose, stale, Goal, Reason, Source, MIN_SAMPLED,
+    POINTS,
 };
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
@@ -172,6 +173,7 @@ struct Stats {
     decisions: [AtomicU64; 2],
     reasons: [AtomicU64; Reason::ALL.len()],
     no_data: AtomicU64,
+    resets: AtomicU64,
     changes: AtomicU64,
     changes_lazy: AtomicU64,
     errors: AtomicU64,
@@ -231,6 +233,7 @@ impl Sizer {
                 decisions: [const { AtomicU64::new(0) }; 2],
                 reasons: [const { AtomicU64::new(0) }; Reason::ALL.len()],
                 no_data: AtomicU64::new(0),
+                resets: AtomicU64::new(0),
                 changes: AtomicU64::new(0),
                 changes_lazy: AtomicU64::new(0),
                 errors: AtomicU64::new(0),
@@ -519,18 +522,30 @@ impl Sizer {
     /// Reads and ages the curve and decides; the new limit, if it must be written.
     fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) -> Option<u64> {
         let mut miss = [0u32; POINTS];
-        let mut sizes = [0u32; POINTS];
-        let accesses = self.engine.lock().with(|s| {
-            s.curve(&mut miss);
-            sizes.copy_from_slice(s.sizes());
-            let n = s.stats().accesses;
-            s.age();
-            n
-        })?;
+        let (sizes, st) = {
+            let mut engine = self.engine.lock();
+            let sizes = engine.sizes;
+            let st = engine.with(|s| {
+                s.curve(&mut miss);
+                let st = s.stats();
+                s.age();
+                st
+            })?;
+            if stale(st.rate_ppm, sizes[POINTS - 1]) {
+                // Too few sampled keys left to see the largest size: no decision on this
+                // curve; start over at rate 1.
+                self.stats.resets.fetch_add(1, Relaxed);
+                if engine.start(sizes).is_err() {
+                    self.stats.errors.fetch_add(1, Relaxed);
+                }
+                return None;
+            }
+            (sizes, st)
+        };
         for (a, m) in self.stats.curve.iter().zip(miss) {
             a.store(m, Relaxed);
         }
-        if accesses < MIN_ACCESSES {
+        if st.sampled < MIN_SAMPLED {
             self.stats.no_data.fetch_add(1, Relaxed);
             return None;
         }
@@ -614,6 +629,7 @@ impl Sizer {
             out.kv_prefixed("reason_", r.name(), get(&st.reasons[r as usize]))?;
         }
         out.kv("no_data", get(&st.no_data))?;
+        out.kv("resets", get(&st.resets))?;
         out.kv("changes", get(&st.changes))?;
         out.kv("changes_lazy", get(&st.changes_lazy))?;
         out.kv("errors", get(&st.errors))?;

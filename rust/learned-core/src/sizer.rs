@@ -11,8 +11,9 @@
 //!
 //! # The model: schema `sizer` version 1
 //!
-//! - **Inputs** ([`FEATURES`] int8): the curve's miss ratio at the odd-numbered candidate
-//!   sizes (the 2nd, 4th, ..., 16th), each scaled from parts per million to `0..=127`
+//! - **Inputs** ([`FEATURES`] int8): the curve's miss ratio at every other candidate size,
+//!   the 2nd, 4th, ..., 16th (0-based indices 1, 3, ..., 15), each scaled from parts per
+//!   million to `0..=127`
 //!   ([`features`]). The sizes are relative to `[min, max]`, so one model serves any bounds.
 //! - **Outputs** ([`CLASSES`] logits): the argmax `c` picks the size
 //!   `min + (max - min) * (c + 1) / CLASSES` ([`class_size`]).
@@ -31,8 +32,20 @@ pub const POINTS: usize = 16;
 pub const FEATURES: usize = 8;
 /// Outputs of a `sizer` v1 model.
 pub const CLASSES: usize = 8;
-/// Fewer sampled accesses than this since the curve was last aged twice over: no decision.
-pub const MIN_ACCESSES: u64 = 256;
+/// Fewer sampled accesses than this in the aged counts ([`super::mrc::shards::Shards::age`]
+/// halves them every interval): no decision.
+pub const MIN_SAMPLED: u64 = 256;
+/// A curve is stale when fewer sampled keys than this would fit a cache of the largest
+/// candidate size: the sampling rate, which only falls as distinct keys accumulate, has
+/// fallen too far to see that size. The caller starts the estimator over.
+pub const MIN_KEYS_AT_MAX: u64 = 256;
+
+/// Whether a curve sampled at `rate_ppm` (parts per million) is too thin for candidate sizes
+/// up to `max` pages ([`MIN_KEYS_AT_MAX`]).
+pub fn stale(rate_ppm: u32, max: u32) -> bool {
+    // rate_ppm <= 10^6 < 2^20 and max < 2^32: the product fits in 64 bits.
+    u64::from(rate_ppm) * u64::from(max) / u64::from(PPM) < MIN_KEYS_AT_MAX
+}
 
 /// What the sizer aims at. Ratios are per mille.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -296,6 +309,16 @@ mod tests {
         };
         let p = propose(&c, goal, None, 1000, 16_000);
         assert_eq!((p.pages, p.reason), (sizes[4], Reason::Knee));
+    }
+
+    #[test]
+    fn a_thin_sample_is_stale() {
+        // 8192 pages at the full rate: fine; at 1/64 (128 sampled keys at 8192 pages): stale.
+        assert!(!stale(PPM, 8192));
+        assert!(stale(PPM / 64, 8192));
+        assert!(!stale(PPM / 32, 8192));
+        assert!(stale(0, u32::MAX));
+        assert!(!stale(PPM, u32::MAX));
     }
 
     #[test]

@@ -168,9 +168,13 @@ enum Dir {
 /// reverses direction only after `hold` proposals agree on the reversal.
 ///
 /// Increases may use their own, smaller `grow_hold` and larger `grow_step_shift` (a limit
-/// that is too small costs misses now; one too large only memory): then proposals that
-/// alternate around the limit can raise it, up to `max`, but never lower it, so it still
-/// does not oscillate.
+/// that is too small costs misses now; one too large only memory). Then proposals that
+/// alternate around the limit with period 2 can raise it, up to `max`, but never lower it;
+/// a longer pattern (down, down, up, ...) could make it flap, so every reversal (an increase
+/// right after a decrease) doubles the hold of the next decreases, up to
+/// [`MAX_FLAP_BACKOFF`] times `hold`, until no proposal has asked to go down for 8 such
+/// holds: a flapping pattern soon stops moving the limit down, while a lasting fall still
+/// lowers it, after at most `hold * MAX_FLAP_BACKOFF` agreeing intervals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limiter {
     cfg: LimiterConfig,
@@ -181,7 +185,17 @@ pub struct Limiter {
     bound: u32,
     since: u32,
     changes: u64,
+    /// The hold a decrease needs now: `hold`, doubled by every reversal (see [`Limiter`]).
+    down_hold: u32,
+    /// The direction of the last change.
+    last: Dir,
+    /// Intervals since the last proposal below the dead band.
+    since_down: u32,
 }
+
+/// A reversal (an increase right after a decrease) at most multiplies the hold of decreases
+/// by this.
+pub const MAX_FLAP_BACKOFF: u32 = 32;
 
 impl Limiter {
     /// A limiter starting at `initial` (clamped to `[min, max]`).
@@ -206,6 +220,9 @@ impl Limiter {
             // The first change needs only the streak.
             since: cfg.hold,
             changes: 0,
+            down_hold: cfg.hold,
+            last: Dir::None,
+            since_down: 0,
         })
     }
 
@@ -235,6 +252,15 @@ impl Limiter {
         } else {
             Dir::None
         };
+        if dir == Dir::Down {
+            self.since_down = 0;
+        } else {
+            self.since_down = self.since_down.saturating_add(1);
+            // Nothing asked to go down for a long while: forget the flapping.
+            if self.since_down >= self.down_hold.saturating_mul(8) {
+                self.down_hold = cfg.hold;
+            }
+        }
         if dir == Dir::None {
             self.dir = Dir::None;
             self.streak = 0;
@@ -253,7 +279,7 @@ impl Limiter {
         }
         let (hold, shift) = match dir {
             Dir::Up => (cfg.grow_hold, cfg.grow_step_shift),
-            _ => (cfg.hold, cfg.max_step_shift),
+            _ => (self.down_hold, cfg.max_step_shift),
         };
         if self.streak < hold || self.since < hold {
             return self.current;
@@ -272,6 +298,11 @@ impl Limiter {
         self.dir = Dir::None;
         self.streak = 0;
         if next != self.current {
+            if dir == Dir::Up && self.last == Dir::Down {
+                let cap = cfg.hold.saturating_mul(MAX_FLAP_BACKOFF);
+                self.down_hold = self.down_hold.saturating_mul(2).min(cap);
+            }
+            self.last = dir;
             self.current = next;
             self.since = 0;
             self.changes = self.changes.saturating_add(1);
@@ -465,6 +496,51 @@ mod tests {
             last = now;
         }
         assert_eq!(last, c.max);
+    }
+
+    #[test]
+    fn flapping_backs_off() {
+        // The kernel's constants, and a pattern that asks down, down, up forever.
+        let c = LimiterConfig {
+            min: 64,
+            max: 1 << 20,
+            dead_band_ppm: 50_000,
+            hold: 2,
+            max_step_shift: 1,
+            grow_hold: 1,
+            grow_step_shift: 2,
+        };
+        let mut l = Limiter::new(c, 8000).unwrap();
+        let (mut last_change, mut late_gap) = (0u32, u32::MAX);
+        for k in 0..3000u32 {
+            let before = l.current();
+            l.step([4000, 4000, 16_000][(k % 3) as usize]);
+            if l.current() != before {
+                if k >= 1500 {
+                    late_gap = late_gap.min(k - last_change);
+                }
+                last_change = k;
+            }
+        }
+        // Without the backoff it changed twice every 3 intervals (2000 changes); with it, the
+        // decreases stop after the first reversal, and so do the increases.
+        assert!(l.changes() <= 4, "{} changes", l.changes());
+        assert_eq!(late_gap, u32::MAX, "a change after interval 1500");
+        // A lasting fall still lowers it, after the backed-off hold.
+        let cur = l.current();
+        let mut k = 0;
+        while l.current() == cur && k < 100 {
+            l.step(cur / 4);
+            k += 1;
+        }
+        assert!((2..=64).contains(&k), "lowered after {k} intervals");
+        // A quiet stretch (nothing asking down) resets it: 2 agreeing intervals again.
+        for _ in 0..1000 {
+            l.step(l.current());
+        }
+        let cur = l.current();
+        assert_eq!(l.step(cur / 4), cur);
+        assert_eq!(l.step(cur / 4), cur / 2);
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! per access: `O(log keys)` worst case, plus the index probe (expected `O(1)`).
 //!
 //! Give it a slot per distinct key of the trace. If it runs out, accesses to the keys it
-//! could not store are counted as misses at every size and in [`ExactStats::untracked`]:
-//! the curve is then an upper bound, no longer exact.
+//! could not store are counted as misses at every size and in [`ExactStats::untracked`], and
+//! the keys it holds get distances too short (the untracked keys are missing from the
+//! stack): the curve is then neither exact nor a bound on the true one.
 
 use super::hist::{Correction, Hist};
 use super::index::Index;
@@ -114,11 +115,6 @@ impl<'a> Exact<'a> {
     /// The counters.
     pub fn stats(&self) -> ExactStats {
         self.stats
-    }
-
-    /// The candidate sizes.
-    pub fn sizes(&self) -> &[u32] {
-        self.hist.sizes()
     }
 
     /// Writes the number of misses of an LRU cache of each candidate size into `out`; returns

@@ -23,8 +23,8 @@ pub mod exact;
 mod fenwick;
 mod heap;
 pub mod hist;
-pub mod index;
-pub mod recency;
+mod index;
+mod recency;
 pub mod shards;
 
 // The estimators hash keys with it, after xoring in a per-instance salt (`Index::hash`).

@@ -150,22 +150,20 @@ impl<'a> Recency<'a> {
         self.st = RecencyState::fresh(self.st.cap);
     }
 
-    /// The capacity: slots are `0..capacity()`.
-    pub fn capacity(&self) -> u32 {
-        self.st.cap
-    }
-
     /// The number of slots held.
+    #[cfg(test)]
     pub fn len(&self) -> u32 {
         self.st.live[0].wrapping_add(self.st.live[1])
     }
 
     /// Whether no slot is held.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether `slot` is held.
+    #[cfg(test)]
     pub fn contains(&self, slot: u32) -> bool {
         self.pos.get(slot as usize).is_some_and(|&e| e != NIL)
     }
@@ -193,6 +191,7 @@ impl<'a> Recency<'a> {
     }
 
     /// The stack distance of `slot` (see [`Self::touch`]) without touching it.
+    #[cfg(test)]
     pub fn distance_of(&self, slot: u32) -> Option<u32> {
         let e = *self.pos.get(slot as usize)?;
         (e != NIL).then(|| self.distance(e))

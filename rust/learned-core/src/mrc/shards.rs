@@ -141,7 +141,7 @@ impl Default for Sample {
 /// Counters and parameters of a [`Shards`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShardsStats {
-    /// Accesses seen.
+    /// Accesses seen (halved by [`Shards::age`], like the next two).
     pub accesses: u64,
     /// Accesses to sampled keys.
     pub sampled: u64,
@@ -321,23 +321,17 @@ impl<'a> Shards<'a> {
         };
     }
 
-    /// Ages the curve: the histogram and the access count are halved, so the accesses seen
-    /// so far weigh half as much as the ones to come (a curve that follows a workload's
-    /// phases when aged once per interval). The sample set and its recency are kept.
+    /// Ages the curve: the histogram and the access counts (`accesses`, `sampled`, `cold`)
+    /// are halved, so the accesses seen so far weigh half as much as the ones to come (a curve
+    /// that follows a workload's phases when aged once per interval). The sample set, its
+    /// recency and the sampling rate are kept: the rate only falls until [`Self::reset`].
     /// `O(sizes)`.
     pub fn age(&mut self) {
         self.hist.halve();
-        self.stats.accesses >>= 1;
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> Config {
-        self.cfg
-    }
-
-    /// The candidate sizes.
-    pub fn sizes(&self) -> &[u32] {
-        self.hist.sizes()
+        let st = &mut self.stats;
+        st.accesses >>= 1;
+        st.sampled >>= 1;
+        st.cold >>= 1;
     }
 
     /// The counters.
@@ -479,13 +473,6 @@ impl<'a> Shards<'a> {
     pub fn curve(&self, out: &mut [u32]) -> usize {
         let (total, fix) = self.totals();
         self.hist.curve(total, fix, out)
-    }
-
-    /// Writes the estimated misses at each candidate size, in units of `2^-`[`WEIGHT_SHIFT`]
-    /// accesses, into `out`; returns how many it wrote.
-    pub fn weighted_misses(&self, out: &mut [u64]) -> usize {
-        let (total, fix) = self.totals();
-        self.hist.misses(total, fix, out)
     }
 
     /// Checks the structure's invariants (tests only): the set is exactly the slots in the
