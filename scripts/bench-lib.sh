@@ -18,6 +18,8 @@ bench_boot() {
   img=$repo/build/$name.img
   log=$repo/build/$name.log
   rm -f "$img"
+  # Gone however this ends (a failed mkfs, Ctrl-C): it is hundreds of MiB.
+  trap 'rm -f "'"$img"'"' EXIT
   truncate -s "${size}M" "$img"
   mkfs=$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)
   "$mkfs" -F -q -E lazy_itable_init=0,lazy_journal_init=0 -L lo-bench "$img"
@@ -30,4 +32,5 @@ bench_boot() {
   set -e
   echo "$name: guest finished with status $bench_rc after $(($(date +%s) - start)) s (log: build/$name.log)"
   rm -f "$img"
+  trap - EXIT
 }

@@ -22,6 +22,7 @@ BENCH_APPEND=${BENCH_APPEND:-}
 for v in MIB REPS; do
   case "${!v}" in '' | *[!0-9]* | 0) echo "bench-sizer: $v must be a positive integer" >&2; exit 2 ;; esac
 done
+[ "$MIB" -ge 32 ] || { echo "bench-sizer: MIB must be at least 32" >&2; exit 2; }
 
 md=$repo/build/bench-sizer.md
 log=$repo/build/bench-sizer.log

@@ -6,12 +6,14 @@ Usage: bench_sizer_table.py LOG [--out FILE.md]
 
 The guest (scripts/guest/bench-sizer.sh) prints one line per phase and run:
     bench-sizer: config=C rep=K phase=P reads=R disk_reads=D ms=T mem_mib_ms=X mean_mib=Y
-        settle_ms=S at_ms=A
+        settle_ms=S
 The first table has one row per phase and configuration: medians over the runs (the lower
 median for an even count) of disk reads, memory-time (MiB*s, the integral of the cgroup's
 memory.current), mean memory and settle time. The second has one row per configuration:
-total disk reads and memory-time (medians of the runs' totals), and both against the
-`generous` configuration, with the worst phase's disk-read ratio against `generous`.
+total disk reads and memory-time (medians of the runs' totals, so not the sums of the rows
+above), and both against the `generous` configuration, with the worst phase's disk-read ratio
+against `generous` (`inf` where generous read nothing and the configuration did). Only runs
+that finished every phase count.
 Exits 1 when the log holds no bench-sizer: phase line.
 """
 
@@ -30,6 +32,13 @@ def median(xs):
     return statistics.median_low(xs) if xs else None
 
 
+def ratio(a, b):
+    """a / b, with 0 / 0 = 1 and a / 0 = inf: a phase generous read nothing in still counts."""
+    if b:
+        return a / b
+    return 1.0 if a == 0 else float("inf")
+
+
 def parse(text):
     runs = {}  # (config, rep) -> {phase: {key: value}}
     for m in LINE.finditer(text):
@@ -44,6 +53,8 @@ def tables(runs):
         if c not in configs:
             configs.append(c)
     phases = sorted({p for r in runs.values() for p in r})
+    # Only runs that finished every phase count, in the rows as in the totals.
+    runs = {k: r for k, r in runs.items() if set(r) == set(phases)}
     out = []
     out.append("| phase | config | disk reads | memory-time (MiB*s) | mean memory (MiB) | settle (ms) | runs |")
     out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
@@ -66,7 +77,7 @@ def tables(runs):
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     totals = {}
     for c in configs:
-        rs = [r for (cc, _), r in runs.items() if cc == c and set(r) == set(phases)]
+        rs = [r for (cc, _), r in runs.items() if cc == c]
         if not rs:
             continue
         totals[c] = (
@@ -80,11 +91,11 @@ def tables(runs):
         dr, mt = totals[c]
         if base:
             worst = max(
-                (per[(c, p)] / per[("generous", p)] for p in phases
-                 if (c, p) in per and per.get(("generous", p))),
+                (ratio(per[(c, p)], per[("generous", p)]) for p in phases
+                 if (c, p) in per and ("generous", p) in per),
                 default=float("nan"),
             )
-            rel = "%.3f | %.3f | %.3f" % (dr / base[0], mt / base[1], worst)
+            rel = "%.3f | %.3f | %.3f" % (ratio(dr, base[0]), ratio(mt, base[1]), worst)
         else:
             rel = "- | - | -"
         out.append("| %s | %d | %.1f | %s |" % (c, dr, mt / 1000, rel))

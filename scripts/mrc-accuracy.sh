@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The accuracy of the sizer's SHARDS miss-ratio curves (rust/learned-core/src/mrc/) against the
-# exact LRU curve, on the shared CloudPhysics trace and on lo-work's four workloads (64 MiB,
+# exact LRU curve, on the shared CloudPhysics trace and on lo-work's five workloads (64 MiB,
 # seed 1): one Markdown row per trace (distinct objects, MAE and maximum absolute error of
 # the miss ratio over 20 sizes evenly spaced up to the distinct objects, SHARDS memory).
 # The table in the README's "Miss-ratio curves" section is this script's output.
@@ -18,7 +18,7 @@ dir=$repo/build/mrc
 mkdir -p "$dir"
 traces=()
 [ -f "$shared" ] && traces+=("cloudPhysics:$shared")
-for w in scan loop zipf lru; do
+for w in scan loop zipf lru phases; do
   "$work" trace $w --mib 64 --seed 1 --out "$dir/$w.bin" >/dev/null
   traces+=("lo-work $w:$dir/$w.bin")
 done

@@ -35,11 +35,14 @@ fail() {
 }
 
 echo "bench-sizer: kernel $(uname -r), $(nproc) CPUs; mib=$MIB reps=$REPS configs=$CONFIGS"
+[ "$MIB" -ge 32 ] 2>/dev/null || fail "lo.mib=$MIB: at least 32 (the sizer's bounds start at M/32, at least 1 MiB)"
+[ -b /dev/vda ] || fail "no /dev/vda: boot with --disk IMAGE (an ext4 image)"
 [ -x $LOWORK ] || fail "$LOWORK missing from the initramfs"
 mount -t ext4 -o noatime /dev/vda /mnt || fail "mount /dev/vda (ext4) on /mnt"
 $LOWORK prepare /mnt --mib "$MIB" --work phases || fail "lo-work prepare"
 sync
 insmod /learned_os/learned_os.ko || fail "insmod learned_os.ko"
+grep -qw memory $CGROOT/cgroup.controllers || fail "no memory controller in $CGROOT"
 echo +memory >$CGROOT/cgroup.subtree_control || fail "+memory"
 
 # The sizer for this benchmark: bounds M/32..M, a decision every 100 ms, and a goal of
@@ -53,47 +56,59 @@ for kv in $KNOBS; do
 done
 echo "bench-sizer: sizer $(for k in goal margin cost_weight min max interval_ms; do printf '%s=%s ' $k "$(cat $Z/$k)"; done)"
 
-# run_one CONFIG REP
+# run_one CONFIG REP: one measured run; prints its phase lines. Fails (leaving no cgroup or
+# sizer target behind) if the run did not finish every phase.
 run_one() {
 	c=$1 k=$2
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	cg=$CGROOT/bench-sizer-$c-$k
+	rmdir $cg 2>/dev/null
 	mkdir $cg || return 1
-	echo ${MIB}M >$cg/memory.max
+	rc=0
+	echo ${MIB}M >$cg/memory.max || rc=1
 	echo none >$Z/model
 	case "$c" in
-	tight) echo $((MIB / 4))M >$cg/memory.high ;;
-	fallback | learned)
-		if [ $c = learned ]; then
-			dd if=/learned_os/models/sizer.lmod of=$Z/model bs=64k 2>/dev/null || return 1
-		fi
-		echo "/$(basename $cg)" >$Z/cgroup && echo 1 >$Z/enabled || return 1 ;;
+	tight) echo $((MIB / 4))M >$cg/memory.high || rc=1 ;;
+	learned) dd if=/learned_os/models/sizer.lmod of=$Z/model bs=64k 2>/dev/null || rc=1 ;;
 	esac
-	sh -c "echo \$\$ >$cg/cgroup.procs &&
-		exec $LOWORK run phases /mnt --mib $MIB --disk-stat /sys/block/vda/stat --memcg $cg" >/tmp/out
-	rc=$?
-	sed -n "s/^phase: workload=phases /bench-sizer: config=$c rep=$k /p" /tmp/out
+	case "$c" in
+	fallback | learned) { echo "/$(basename $cg)" >$Z/cgroup && echo 1 >$Z/enabled; } || rc=1 ;;
+	esac
+	if [ $rc = 0 ]; then
+		sh -c "echo \$\$ >$cg/cgroup.procs && exec $LOWORK run phases /mnt --mib $MIB \
+			--ra-knob /sys/block/vda/queue/read_ahead_kb --disk-stat /sys/block/vda/stat --memcg $cg" >/tmp/out
+		rc=$?
+		sed -n "s/^phase: workload=phases /bench-sizer: config=$c rep=$k /p" /tmp/out
+		[ "$(grep -c '^phase: ' /tmp/out)" = 4 ] || rc=1
+	fi
 	case "$c" in
 	fallback | learned)
-		echo "bench-sizer-stats: config=$c rep=$k $(grep -E '^(decisions_model|decisions_fallback|changes|no_data|reason_goal_met|reason_goal_unreached|reason_model) ' $Z/stats | tr '\n' ' ')"
-		echo 0 >$Z/enabled
-		echo none >$Z/cgroup ;;
+		echo "bench-sizer-stats: config=$c rep=$k $(grep -E '^(decisions_model|decisions_fallback|changes|no_data|reason_goal_met|reason_goal_unreached|reason_model) ' $Z/stats | tr '\n' ' ')" ;;
 	esac
+	echo 0 >$Z/enabled
+	echo none >$Z/cgroup
 	rmdir $cg
 	return $rc
 }
 
+CONFIGS=$(echo "$CONFIGS" | tr , ' ')
+for c in $CONFIGS; do
+	case "$c" in
+	generous | tight | fallback | learned) ;;
+	*) fail "unknown configuration '$c' (generous, tight, fallback, learned)" ;;
+	esac
+done
+if echo " $CONFIGS " | grep -q ' learned ' && [ ! -f /learned_os/models/sizer.lmod ]; then
+	echo "bench-sizer: learned: skipped, no models/sizer.lmod"
+	CONFIGS=$(echo " $CONFIGS " | sed 's/ learned / /')
+fi
 status=0
 for k in $(seq 1 "$REPS"); do
-	for c in $(echo "$CONFIGS" | tr , ' '); do
-		if [ $c = learned ] && [ ! -f /learned_os/models/sizer.lmod ]; then
-			echo "bench-sizer: learned: skipped, no models/sizer.lmod"
-			continue
-		fi
+	for c in $CONFIGS; do
 		run_one $c $k || { echo "bench-sizer: FAIL: $c rep $k"; status=1; }
 	done
 done
-rmmod learned_os
+rmmod learned_os || status=1
 umount /mnt
 exit $status

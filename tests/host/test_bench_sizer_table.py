@@ -18,7 +18,7 @@ spec.loader.exec_module(bst)
 def line(config, rep, phase, disk, mem, mean=5, settle=100):
     return (
         "bench-sizer: config=%s rep=%d phase=%d reads=1000 disk_reads=%d ms=500 "
-        "mem_mib_ms=%d mean_mib=%d settle_ms=%d at_ms=900" % (config, rep, phase, disk, mem, mean, settle)
+        "mem_mib_ms=%d mean_mib=%d settle_ms=%d" % (config, rep, phase, disk, mem, mean, settle)
     )
 
 
@@ -47,13 +47,17 @@ class Tables(unittest.TestCase):
 
     def test_medians_and_ratios(self):
         text = bst.tables(bst.parse(LOG))
-        # Phase 1, fallback: the lower median of 110, 130, 999.
-        self.assertIn("| 1 | fallback | 130 |", text)
+        # Phase 1, fallback: the lower median of 110 and 130; run 3 never finished phase 2.
+        self.assertIn("| 1 | fallback | 110 |", text)
         # Totals: generous runs 300 and 320 reads (lower median 300), 4000 MiB*ms each;
         # fallback's complete runs 410 and 390 (390), memory 1500 and 1800 (1500).
         self.assertIn("| generous | 300 | 4.0 | 1.000 | 1.000 |", text)
-        # Worst phase: medians 130 vs 100 and 260 vs 200, both 1.3.
+        # Worst phase: medians 110 vs 100 and 260 vs 200: 1.3.
         self.assertIn("| fallback | 390 | 1.5 | 1.300 | 0.375 | 1.300 |", text)
+
+    def test_a_phase_generous_read_nothing_in_still_counts(self):
+        log = "\n".join([line("generous", 1, 1, 0, 100), line("fallback", 1, 1, 5, 100)])
+        self.assertIn("| fallback | 5 | 0.1 | inf | 1.000 | inf |", bst.tables(bst.parse(log)))
 
     def test_no_lines_is_an_error(self):
         import tempfile

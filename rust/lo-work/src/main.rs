@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `lo-work`: prepare, run and trace the learned-eviction benchmark's file-read workloads.
+//! `lo-work`: prepare, run and trace the benchmarks' file-read workloads.
 //! See the library (`src/lib.rs`) for the workloads themselves.
 
 use std::path::{Path, PathBuf};
@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use lo_work::{
-    files_of, oracle_trace, phase_ends, prepare, run, Access, Accesses, RandomReads, Workload,
-    DEFAULT_SEED, PAGES_PER_MIB,
+    files_of, memory_over_time, oracle_trace, phase_ends, prepare, run, Access, Accesses,
+    RandomReads, Workload, DEFAULT_SEED,
 };
 
 const USAGE: &str = "\
@@ -25,7 +25,8 @@ usage: lo-work prepare DIR --mib N [--work W[,W...]]
     --disk-stat and --memcg it also prints one line per phase: `phase: workload=W phase=K
     reads=R disk_reads=D ms=T mem_mib_ms=X mean_mib=Y settle_ms=S` (disk reads from the
     stat file, memory.current of the cgroup sampled every 256 reads: its integral in MiB*ms,
-    its mean, and when it last moved out of 10% of its value at the phase's end)
+    its mean, and when it last moved out of 10% of its value at the phase's end); a stat
+    file that cannot be read fails the run
   trace writes the same page sequence as a libCacheSim oracleGeneral trace (no file I/O)";
 
 struct Args {
@@ -104,19 +105,19 @@ struct PhaseMeter {
     memory_current: PathBuf,
     reads: u64,
     phase: usize,
-    start: Instant,
     phase_start: Instant,
     disk0: u64,
-    /// Samples of the phase: (ms since its start, memory.current in bytes).
+    /// Samples of the phase: (µs since its start, memory.current in bytes).
     samples: Vec<(u64, u64)>,
+    /// The first failed read of a stat file: the run fails with it.
+    error: Option<String>,
 }
 
 impl PhaseMeter {
     /// Every this many reads, memory.current is sampled.
     const SAMPLE: u64 = 256;
 
-    fn new(w: Workload, mib: u64, disk_stat: PathBuf, memcg: PathBuf) -> Self {
-        let now = Instant::now();
+    fn new(w: Workload, mib: u64, disk_stat: PathBuf, memcg: PathBuf) -> Result<Self, String> {
         let mut m = PhaseMeter {
             name: w.name(),
             ends: phase_ends(w, mib),
@@ -124,30 +125,36 @@ impl PhaseMeter {
             memory_current: memcg.join("memory.current"),
             reads: 0,
             phase: 0,
-            start: now,
-            phase_start: now,
+            phase_start: Instant::now(),
             disk0: 0,
             samples: Vec::new(),
+            error: None,
         };
-        m.disk0 = m.disk_reads();
-        m
+        m.disk0 = m.number(&m.disk_stat.clone())?;
+        m.number(&m.memory_current.clone())?;
+        Ok(m)
     }
 
-    /// Reads completed on the disk (the first field of its stat file).
-    fn disk_reads(&self) -> u64 {
-        std::fs::read_to_string(&self.disk_stat)
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
+    /// The first number in the file at `path`.
+    fn number(&self, path: &Path) -> Result<u64, String> {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("{}: no number", path.display()))
     }
 
     fn sample(&mut self) {
-        let bytes = std::fs::read_to_string(&self.memory_current)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
-        let ms = self.phase_start.elapsed().as_millis() as u64;
-        self.samples.push((ms, bytes));
+        match self.number(&self.memory_current) {
+            Ok(bytes) => {
+                let us = self.phase_start.elapsed().as_micros() as u64;
+                self.samples.push((us, bytes));
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
     }
 
     /// One read done.
@@ -163,32 +170,25 @@ impl PhaseMeter {
     }
 
     fn end_phase(&mut self) {
-        let disk = self.disk_reads();
-        let ms = self.phase_start.elapsed().as_millis() as u64;
-        // The integral of memory.current over the phase (step function between samples).
-        let mut mem_mib_ms = 0u64;
-        let mut prev = 0u64;
-        for &(t, b) in &self.samples {
-            mem_mib_ms += (t - prev) * b / (PAGES_PER_MIB * lo_work::PAGE);
-            prev = t;
-        }
-        let last = self.samples.last().map_or(0, |s| s.1);
-        // The last sample more than 10% away from the phase's final value.
-        let settle = self
-            .samples
-            .iter()
-            .rev()
-            .find(|s| s.1.abs_diff(last) * 10 > last)
-            .map_or(0, |s| s.0);
+        let disk = match self.number(&self.disk_stat) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                self.disk0
+            }
+        };
+        let ms = self.phase_start.elapsed().as_millis();
+        let m = memory_over_time(&self.samples);
         println!(
-            "phase: workload={} phase={} reads={} disk_reads={} ms={ms} mem_mib_ms={mem_mib_ms} \
-             mean_mib={} settle_ms={settle} at_ms={}",
+            "phase: workload={} phase={} reads={} disk_reads={} ms={ms} mem_mib_ms={} \
+             mean_mib={} settle_ms={}",
             self.name,
             self.phase + 1,
             self.ends[self.phase] - self.phase.checked_sub(1).map_or(0, |p| self.ends[p]),
-            disk - self.disk0,
-            mem_mib_ms.checked_div(ms).unwrap_or(0),
-            self.start.elapsed().as_millis()
+            disk.saturating_sub(self.disk0),
+            m.mib_ms,
+            m.mean_mib,
+            m.settle_ms,
         );
         self.phase += 1;
         self.phase_start = Instant::now();
@@ -249,7 +249,10 @@ fn main_inner(argv: &[String]) -> Result<(), Failure> {
             let dir = Path::new(&a.positional[1]);
             let knob = a.ra_knob.as_deref().map(Path::new);
             let mut meter = match (&a.disk_stat, &a.memcg) {
-                (Some(d), Some(m)) => Some(PhaseMeter::new(w, mib, d.into(), m.into())),
+                (Some(d), Some(m)) => Some(
+                    PhaseMeter::new(w, mib, d.into(), m.into())
+                        .map_err(|e| Failure::Run(format!("run: {e}")))?,
+                ),
                 (None, None) => None,
                 _ => return Err("--disk-stat and --memcg go together".to_string().into()),
             };
@@ -259,6 +262,9 @@ fn main_inner(argv: &[String]) -> Result<(), Failure> {
                 }
             })
             .map_err(|e| Failure::Run(format!("run: {e}")))?;
+            if let Some(e) = meter.and_then(|m| m.error) {
+                return Err(Failure::Run(format!("run: {e}")));
+            }
             match st.random {
                 RandomReads::NotNeeded | RandomReads::Fadvise => {}
                 RandomReads::ReadaheadOff(e) => eprintln!(
