@@ -38,3 +38,16 @@ stat_value() {
 stats_well_formed() {
 	[ -s "$1" ] && ! grep -vqE '^[a-z][a-z0-9_]* [0-9]+$' "$1"
 }
+
+# wait_for SECONDS CMD...: runs CMD (a command or a function) every 0.2 s until it succeeds;
+# fails when SECONDS have passed.
+wait_for() {
+	wf_n=$(($1 * 5))
+	shift
+	while [ $wf_n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		wf_n=$((wf_n - 1))
+	done
+	return 1
+}

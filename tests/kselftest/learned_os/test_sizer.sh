@@ -28,23 +28,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# reader MIB: reads the first MIB MiB of the disk over and over, inside the cgroup.
+# reader MIB: reads the first MIB MiB of the disk over and over, inside the cgroup, until
+# stop_reader, or until this test is gone (killed at its timeout, its trap never runs).
 reader() {
 	sh -c "echo \$\$ > $CG/cgroup.procs &&
-		while [ ! -e $TMP/stop ]; do dd if=/dev/vda of=/dev/null bs=64k count=$(($1 * 16)) 2>/dev/null; done" &
-}
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
-wait_for() {
-	n=$(($1 * 5))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
+		while [ ! -e $TMP/stop ] && kill -0 $$ 2>/dev/null; do
+			dd if=/dev/vda of=/dev/null bs=64k count=$(($1 * 16)) 2>/dev/null
+		done" &
 }
 high() { cat $CG/memory.high; }
+high_at_most() { [ "$(high)" -le "$1" ]; }
+high_is() { [ "$(high)" = "$1" ]; }
+high_is_not() { [ "$(high)" != "$1" ]; }
+stat_at_least() { [ "$(stat_value sizer "$1")" -ge "$2" ]; }
+settled() { high_at_most $((16 * MIB)) && [ "$(stat_value sizer last_limit)" = "$(high)" ]; }
 
 ktap_print_header
 ktap_set_plan 9
@@ -105,7 +102,9 @@ reader 8
 decided() { [ "$(stat_value sizer decisions_fallback)" -ge 5 ] && [ "$(high)" != 62914560 ]; }
 follows() {
 	wait_for 60 decided || { ktap_print_msg "no decision: $(tr '\n' ' ' <$Z/stats)"; return 1; }
-	sleep 2
+	# From 60 MiB down to the working set: at most halving every 2 intervals; then the
+	# written limit is the last one decided.
+	wait_for 30 settled
 	h=$(high)
 	small=$(awk '$1 == "curve_kib_4096" { print $2 }' $Z/stats)
 	big=$(awk '/^curve_kib_/ { v = $2 } END { print v }' $Z/stats)
@@ -140,7 +139,7 @@ ktap_check "memory.high stays within min..max and under memory.max" bounded
 with_model() {
 	dd if=$M/sizer.lmod of=$Z/model bs=64k 2>/dev/null || return 1
 	m0=$(stat_value sizer decisions_model)
-	wait_for 20 sh -c "[ \$(awk '\$1 == \"decisions_model\" { print \$2 }' $Z/stats) -gt $m0 ]"
+	wait_for 20 stat_at_least decisions_model $((m0 + 1))
 	m=$(stat_value sizer decisions_model)
 	src=$(stat_value sizer last_source)
 	h=$(high)
@@ -153,6 +152,8 @@ ktap_check "a loaded sizer model decides" with_model
 
 restored_on_disable() {
 	echo 0 >$Z/enabled
+	# A limit the worker was writing as this returned is given back right after it.
+	wait_for 5 high_is 62914560
 	ktap_print_msg "disabled: memory.high $(high), running $(stat_value sizer running)"
 	[ "$(high)" = 62914560 ] && [ "$(stat_value sizer running)" = 0 ]
 }
@@ -160,7 +161,7 @@ ktap_check "disabling gives the cgroup its own memory.high back" restored_on_dis
 
 restored_on_rmmod() {
 	echo 1 >$Z/enabled
-	wait_for 30 sh -c "[ \$(cat $CG/memory.high) != 62914560 ]" || return 1
+	wait_for 30 high_is_not 62914560 || return 1
 	changed=$(high)
 	mod_unload || return 1
 	ktap_print_msg "sized to $changed, then rmmod: memory.high $(high)"
@@ -177,7 +178,7 @@ removed() {
 	echo 8M >$GONE/memory.high
 	echo /lo_sizer_gone >$Z/cgroup || return 1
 	rmdir $GONE || return 1
-	wait_for 10 sh -c "[ \$(awk '\$1 == \"cgroups_removed\" { print \$2 }' $Z/stats) = 1 ]"
+	wait_for 10 stat_at_least cgroups_removed 1
 	ktap_print_msg "after rmdir: cgroup $(cat $Z/cgroup);" \
 		"$(grep -E '^(enabled|target_set|running|cgroups_removed|no_data|decisions_fallback) ' $Z/stats | tr '\n' ' ')"
 	[ "$(stat_value sizer cgroups_removed)" = 1 ] && [ "$(cat $Z/cgroup)" = none ] &&
@@ -191,7 +192,7 @@ again() {
 	echo /lo_sizer >$Z/cgroup || return 1
 	reader 8
 	# From a cold curve (all misses: the largest size) down to the working set.
-	wait_for 60 sh -c "[ \$(cat $CG/memory.high) -le $((16 * MIB)) ]"
+	wait_for 60 high_at_most $((16 * MIB))
 	ktap_print_msg "new target: changes $(stat_value sizer changes), memory.high $(high);" \
 		"$(grep -E '^(running|accesses|decisions_fallback|no_data|errors) ' $Z/stats | tr '\n' ' ')"
 	stop_reader
