@@ -20,8 +20,8 @@ key=123456
 # A wrong eviction model for the guard to catch: keeps pages used once, reclaims the others.
 "$lrn" model synth --kind mlp --schema 1 --seed 5 --adversarial --out "$out/evict-adversarial.lmod"
 "$lrn" model synth --kind pla --schema 3 --seed 4 --out "$out/vindex.lmod"
-# A sizer v1 shape (8 inputs, 8 classes): the kernel's sizer runs it.
-"$lrn" model synth --kind mlp --schema 2 --seed 6 --outputs 8 --out "$out/sizer.lmod"
+# A sizer v1 shape (20 inputs, 16 classes): the kernel's sizer runs it.
+"$lrn" model synth --kind mlp --schema 2 --seed 6 --inputs 20 --outputs 16 --out "$out/sizer.lmod"
 echo "$features" >"$out/features"
 echo "$key" >"$out/key"
 for m in evict-a evict-b; do

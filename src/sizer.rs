@@ -9,9 +9,11 @@
 //! file gives them memory, a cgroup and a clock:
 //!
 //! - the page cache's access events ([`crate::filemap`]) of tasks in the target cgroup feed
-//!   the curve, under a spinlock, with bounded work per event;
+//!   the curve, with bounded work per event: the pages are hashed first, and only the few the
+//!   curve samples take its spinlock;
 //! - a delayed work item decides every `interval_ms` and sets `memory.high` (process
-//!   context, under [`Control`]'s mutex);
+//!   context, under [`Control`]'s mutex); when first accesses pile up faster than the limit
+//!   has room for, the access path runs it early, at most once per interval;
 //! - the original `memory.high` comes back when the sizer is disabled, retargeted or
 //!   unloaded (unless someone else changed it meanwhile), and a removed cgroup is let go.
 
@@ -26,11 +28,11 @@ use crate::cgroup::{pages_max, Applied, Cgroup, MAX_PATH};
 use crate::knobs::Knobs;
 use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
-use crate::learned_core::mrc::decide::{Curve, Limiter, LimiterConfig};
-use crate::learned_core::mrc::shards::{Config, Sample, Shards, ShardsState};
+use crate::learned_core::mrc::decide::{Curve, Limiter};
+use crate::learned_core::mrc::shards::{Config, Filter, Sample, Shards, ShardsState};
 use crate::learned_core::sizer::{
-    candidate_sizes, features, model_class, propose, stale, Goal, Reason, Source, MIN_SAMPLED,
-    POINTS,
+    candidate_sizes, features, limiter_config, model_class, propose, shards_config, stale, Goal,
+    Reason, Signals, Source, Window, MIN_SAMPLED, POINTS, SAMPLES,
 };
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
@@ -41,13 +43,14 @@ use crate::warn::warn_ratelimited;
 extern "C" {
     fn lo_sizer_work_init(ctx: *const c_void, f: unsafe extern "C" fn(*const c_void));
     fn lo_sizer_work_schedule(ms: kernel::ffi::c_uint);
+    fn lo_sizer_work_kick();
     fn lo_sizer_work_cancel();
 }
 
-/// Sample slots of the curve: 8192 (512 KiB), as `lrn mrc` and its accuracy table use.
-const SAMPLES: u32 = 8192;
 /// The most pages one access event feeds; a longer read feeds its first pages only.
 const MAX_PAGES_PER_EVENT: u64 = 512;
+/// Sampled pages fed to the curve per hold of its spinlock.
+const FEED_BATCH: usize = 16;
 /// Bytes per page.
 const PAGE: u64 = kernel::page::PAGE_SIZE as u64;
 /// Knob bounds: sizes between 1 MiB and 1 TiB, intervals between 100 ms and a minute.
@@ -55,15 +58,6 @@ const MIN_BYTES: u64 = 1 << 20;
 const MAX_BYTES: u64 = 1 << 40;
 const MIN_INTERVAL_MS: u64 = 100;
 const MAX_INTERVAL_MS: u64 = 60_000;
-/// The limiter: changes under 5% are ignored; a decrease needs 2 intervals in a row that
-/// agree and at most halves the limit; an increase (the limit costs misses) follows one
-/// interval and at most quadruples it.
-const LIMITER_DEAD_BAND_PPM: u32 = 50_000;
-const LIMITER_HOLD: u32 = 2;
-const LIMITER_STEP_SHIFT: u32 = 1;
-const LIMITER_GROW_HOLD: u32 = 1;
-const LIMITER_GROW_STEP_SHIFT: u32 = 2;
-
 /// A knob only `sizer` has.
 #[derive(Clone, Copy)]
 pub(crate) enum SizerKnob {
@@ -103,6 +97,8 @@ struct Engine {
     sizes: [u32; POINTS],
     /// `None` while the sizer is not running.
     state: Option<ShardsState>,
+    /// The interval so far.
+    window: Window,
 }
 
 impl Engine {
@@ -130,10 +126,11 @@ impl Engine {
             &mut self.words,
             &self.sizes,
             &mut self.hist,
-            Config::new(SAMPLES),
+            shards_config(sizes[POINTS - 1]),
         )
         .map_err(|_| EINVAL)?;
         self.state = Some(s.state());
+        self.window = Window::new();
         Ok(())
     }
 }
@@ -150,6 +147,7 @@ impl SizerMem {
             hist: KVVec::from_elem(0u64, POINTS + 1, GFP_KERNEL)?,
             sizes: [0; POINTS],
             state: None,
+            window: Window::new(),
         }))
     }
 }
@@ -170,6 +168,12 @@ struct Control {
 struct Stats {
     accesses: AtomicU64,
     pages_truncated: AtomicU64,
+    /// Pages whose keys took the curve's lock.
+    pages_sampled: AtomicU64,
+    /// Early decisions.
+    kicks: AtomicU64,
+    sample_rate_ppm: AtomicU32,
+    last_fresh_ppm: AtomicU32,
     decisions: [AtomicU64; 2],
     reasons: [AtomicU64; Reason::ALL.len()],
     no_data: AtomicU64,
@@ -197,6 +201,14 @@ pub(crate) struct Sizer {
     target: RcuArc<Cgroup>,
     /// Whether the access path feeds the curve.
     active: AtomicBool,
+    /// The curve's sampling filter, whose threshold [`Self::threshold`] publishes.
+    filter: Filter,
+    /// The curve's current threshold (only falls between starts; see [`Filter`]).
+    threshold: AtomicU64,
+    /// Accesses the filter rejected, not yet counted by the curve.
+    rejected: AtomicU64,
+    /// The access path ran the decision early since the last tick.
+    kicked: AtomicBool,
     knobs: [AtomicU64; 6],
     stats: Stats,
 }
@@ -218,6 +230,11 @@ impl Sizer {
             ),
             target: RcuArc::new(),
             active: AtomicBool::new(false),
+            // Every start uses the same seed and modulus: only the threshold changes.
+            filter: Filter::new(&Config::new(SAMPLES)),
+            threshold: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            kicked: AtomicBool::new(false),
             // goal 900, margin 20, cost_weight 100, min 8 MiB, max 256 MiB, 1000 ms.
             knobs: [
                 AtomicU64::new(900),
@@ -230,6 +247,10 @@ impl Sizer {
             stats: Stats {
                 accesses: AtomicU64::new(0),
                 pages_truncated: AtomicU64::new(0),
+                pages_sampled: AtomicU64::new(0),
+                kicks: AtomicU64::new(0),
+                sample_rate_ppm: AtomicU32::new(0),
+                last_fresh_ppm: AtomicU32::new(0),
                 decisions: [const { AtomicU64::new(0) }; 2],
                 reasons: [const { AtomicU64::new(0) }; Reason::ALL.len()],
                 no_data: AtomicU64::new(0),
@@ -276,11 +297,59 @@ impl Sizer {
             self.stats.pages_truncated.fetch_add(nr - counted, Relaxed);
         }
         self.stats.accesses.fetch_add(counted, Relaxed);
-        self.engine.lock().with(|s| {
-            for i in 0..counted {
-                s.access(page_key(owner, index.wrapping_add(i)));
+        let filter = self.filter.with_threshold(self.threshold.load(Relaxed));
+        let mut batch = [0u64; FEED_BATCH];
+        let mut n = 0;
+        let mut rejected = 0;
+        for i in 0..counted {
+            let key = page_key(owner, index.wrapping_add(i));
+            if !filter.admits(key) {
+                rejected += 1;
+                continue;
             }
-        });
+            if let Some(slot) = batch.get_mut(n) {
+                *slot = key;
+                n += 1;
+            }
+            if n == FEED_BATCH {
+                self.feed(&batch);
+                n = 0;
+            }
+        }
+        if let Some(keys) = batch.get(..n).filter(|k| !k.is_empty()) {
+            self.feed(keys);
+        }
+        if rejected > 0 {
+            self.rejected.fetch_add(rejected, Relaxed);
+        }
+    }
+
+    /// Feeds sampled `keys` to the curve; decides early if its first accesses call for it.
+    fn feed(&self, keys: &[u64]) {
+        self.stats
+            .pages_sampled
+            .fetch_add(keys.len() as u64, Relaxed);
+        let kick = {
+            let mut engine = self.engine.lock();
+            let Some(st) = engine.with(|s| {
+                for &k in keys {
+                    s.access(k);
+                }
+                s.stats()
+            }) else {
+                return;
+            };
+            self.threshold.store(st.threshold, Relaxed);
+            engine.window.kick(&st)
+        };
+        if kick {
+            self.kicked.store(true, Relaxed);
+            self.stats.kicks.fetch_add(1, Relaxed);
+            // SAFETY: the work was set up by `SizerWork::new` before any knob could start
+            // the sizer; the access path stops (`FilemapProbes` goes) before `SizerWork`
+            // cancels the work.
+            unsafe { lo_sizer_work_kick() };
+        }
     }
 
     /// The target cgroup's path, or `none`.
@@ -405,20 +474,11 @@ impl Sizer {
         if candidate_sizes(min, max, &mut sizes).is_err() {
             return;
         }
-        let cfg = LimiterConfig {
-            min,
-            max,
-            dead_band_ppm: LIMITER_DEAD_BAND_PPM,
-            hold: LIMITER_HOLD,
-            max_step_shift: LIMITER_STEP_SHIFT,
-            grow_hold: LIMITER_GROW_HOLD,
-            grow_step_shift: LIMITER_GROW_STEP_SHIFT,
-        };
         let initial = u32::try_from(limits.high.min(limits.max)).unwrap_or(max);
-        let Ok(limiter) = Limiter::new(cfg, initial) else {
+        let Ok(limiter) = Limiter::new(limiter_config(min, max), initial) else {
             return;
         };
-        if self.engine.lock().start(sizes).is_err() {
+        if !self.restart_curve(&mut self.engine.lock(), sizes) {
             return;
         }
         for (a, s) in self.stats.sizes.iter().zip(sizes) {
@@ -431,6 +491,17 @@ impl Sizer {
         ctl.generation = ctl.generation.wrapping_add(1);
         self.active.store(true, Relaxed);
         self.schedule();
+    }
+
+    /// Starts the curve over on `sizes` and publishes its filter; false if it cannot.
+    fn restart_curve(&self, engine: &mut Engine, sizes: [u32; POINTS]) -> bool {
+        if engine.start(sizes).is_err() {
+            return false;
+        }
+        let t = engine.with(|s| s.filter().threshold()).unwrap_or(u64::MAX);
+        self.threshold.store(t, Relaxed);
+        self.rejected.store(0, Relaxed);
+        true
     }
 
     /// Stops sizing and gives the cgroup its `memory.high` back, if it still has ours.
@@ -521,27 +592,34 @@ impl Sizer {
 
     /// Reads and ages the curve and decides; the new limit, if it must be written.
     fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) -> Option<u64> {
+        let early = self.kicked.swap(false, Relaxed);
         let mut miss = [0u32; POINTS];
-        let (sizes, st) = {
+        let (sizes, st, fresh_ppm, prev_fresh_ppm) = {
             let mut engine = self.engine.lock();
             let sizes = engine.sizes;
-            let st = engine.with(|s| {
+            let rejected = self.rejected.swap(0, Relaxed);
+            let (st, aged) = engine.with(|s| {
+                s.skip(rejected);
                 s.curve(&mut miss);
                 let st = s.stats();
                 s.age();
-                st
+                (st, s.stats())
             })?;
             if stale(st.rate_ppm, sizes[POINTS - 1]) {
                 // Too few sampled keys left to see the largest size: no decision on this
-                // curve; start over at rate 1.
+                // curve; start over at the start rate.
                 self.stats.resets.fetch_add(1, Relaxed);
-                if engine.start(sizes).is_err() {
+                if !self.restart_curve(&mut engine, sizes) {
                     self.stats.errors.fetch_add(1, Relaxed);
                 }
                 return None;
             }
-            (sizes, st)
+            // An early decision does not re-arm the next: at most one per interval.
+            let (fresh, prev) = engine.window.close(&st, &aged, early);
+            (sizes, st, fresh, prev)
         };
+        self.stats.sample_rate_ppm.store(st.rate_ppm, Relaxed);
+        self.stats.last_fresh_ppm.store(fresh_ppm, Relaxed);
         for (a, m) in self.stats.curve.iter().zip(miss) {
             a.store(m, Relaxed);
         }
@@ -552,12 +630,21 @@ impl Sizer {
         let Ok(curve) = Curve::new(&sizes, &miss) else {
             return None;
         };
+        let limiter = ctl.limiter.as_mut()?;
+        let limits = cg.limits().ok();
+        let signals = Signals {
+            fresh_ppm,
+            prev_fresh_ppm,
+            usage: limits.map_or(0, |l| u32::try_from(l.usage).unwrap_or(u32::MAX)),
+            limit: limiter.current(),
+        };
+        let (min, max) = (sizes[0], sizes[POINTS - 1]);
         let class = {
             let rcu = ReadGuard::new();
             slot.current(&rcu).and_then(|m| {
                 let mlp = m.mlp()?;
                 m.count_inference();
-                Some(model_class(&mlp, &features(&miss)))
+                Some(model_class(&mlp, &features(&miss, &signals, min, max)))
             })
         };
         let goal = Goal {
@@ -565,22 +652,18 @@ impl Sizer {
             margin_pm: self.knob(SizerKnob::Margin) as u32,
             cost_weight_pm: self.knob(SizerKnob::CostWeight) as u32,
         };
-        let (min, max) = (sizes[0], sizes[POINTS - 1]);
         // A model that cannot answer counts as an invalid class.
         let p = propose(
             &curve,
+            &sizes,
             goal,
+            &signals,
             class.map(|c| c.unwrap_or(usize::MAX)),
-            min,
-            max,
         );
-        let limiter = ctl.limiter.as_mut()?;
-        let mut limit = u64::from(limiter.step(p.pages));
+        let step = limiter.step(p.pages);
+        self.engine.lock().window.set_limit(step, st.rate_ppm);
         // Never above memory.max.
-        let current = cg.limits().ok().map(|l| {
-            limit = limit.min(l.max);
-            l.high
-        });
+        let limit = u64::from(step).min(limits.map_or(u64::MAX, |l| l.max));
         self.stats.decisions[p.source as usize].fetch_add(1, Relaxed);
         self.stats.reasons[p.reason as usize].fetch_add(1, Relaxed);
         self.stats.last_source.store(p.source as u32, Relaxed);
@@ -589,7 +672,7 @@ impl Sizer {
             .last_proposal
             .store(u64::from(p.pages) * PAGE, Relaxed);
         self.stats.last_limit.store(limit * PAGE, Relaxed);
-        if current == Some(limit) {
+        if limits.map(|l| l.high) == Some(limit) {
             // Already there (the first decisions, before the limiter moves): nothing to write.
             ctl.applied = Some(limit);
             return None;
@@ -617,6 +700,10 @@ impl Sizer {
         out.kv("memory_current", limits.map_or(0, |l| l.usage * PAGE))?;
         out.kv("accesses", get(&st.accesses))?;
         out.kv("pages_truncated", get(&st.pages_truncated))?;
+        out.kv("pages_sampled", get(&st.pages_sampled))?;
+        out.kv("sample_rate_ppm", st.sample_rate_ppm.load(Relaxed))?;
+        out.kv("last_fresh_ppm", st.last_fresh_ppm.load(Relaxed))?;
+        out.kv("kicks", get(&st.kicks))?;
         out.kv(
             "decisions_model",
             get(&st.decisions[Source::Model as usize]),

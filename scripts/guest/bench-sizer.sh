@@ -84,7 +84,7 @@ run_one() {
 	fi
 	case "$c" in
 	fallback | learned)
-		echo "bench-sizer-stats: config=$c rep=$k $(grep -E '^(decisions_model|decisions_fallback|changes|no_data|reason_goal_met|reason_goal_unreached|reason_model) ' $Z/stats | tr '\n' ' ')" ;;
+		echo "bench-sizer-stats: config=$c rep=$k $(grep -E '^(decisions_model|decisions_fallback|changes|no_data|reason_[a-z_]+|kicks|pages_sampled|accesses|sample_rate_ppm) ' $Z/stats | tr '\n' ' ')" ;;
 	esac
 	echo 0 >$Z/enabled
 	echo none >$Z/cgroup

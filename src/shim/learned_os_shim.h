@@ -77,6 +77,7 @@ u64 lo_pages_max(void);
 typedef void (*lo_work_fn_t)(const void *ctx);
 void lo_sizer_work_init(const void *ctx, lo_work_fn_t fn);
 void lo_sizer_work_schedule(unsigned int ms);
+void lo_sizer_work_kick(void);
 void lo_sizer_work_cancel(void);
 
 #endif /* LEARNED_OS_SHIM_H */

@@ -32,6 +32,15 @@ void lo_sizer_work_schedule(unsigned int ms)
 	queue_delayed_work(system_wq, &lo_sizer_work, msecs_to_jiffies(ms));
 }
 
+/*
+ * Runs the callback as soon as possible, pending or not: an early decision. Any context,
+ * irqs included (mod_delayed_work() is irq-safe).
+ */
+void lo_sizer_work_kick(void)
+{
+	mod_delayed_work(system_wq, &lo_sizer_work, 0);
+}
+
 /* Cancels the work and waits for a running callback; works even if it re-arms itself. */
 void lo_sizer_work_cancel(void)
 {

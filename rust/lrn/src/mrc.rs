@@ -15,10 +15,11 @@ use crate::{distinct_objects, load_trace, Error, Format, Opts};
 
 /// Usage of `mrc`.
 pub const USAGE: &str = "       lrn mrc --trace PATH --format oracleGeneral|csv|txt [--sizes N,N,...|--points N] [--smax S] [--rate-bits B] [--no-adjust] [--seed S]
+           [--start-shift K]
          (LRU miss ratios at cache sizes in objects (every request counts as size 1): exact
           (Mattson's stack algorithm) and SHARDS with a fixed-size sample set of S keys
-          (default 8192), sampling modulus 2^B (default 24), SHARDS_adj on unless
-          --no-adjust; sizes: the list, or N points evenly up to the distinct objects
+          (default 8192), sampling modulus 2^B (default 24), starting rate 2^-K (default
+          0: every key), SHARDS_adj on unless --no-adjust; sizes: the list, or N points evenly up to the distinct objects
           (default 20); prints both curves, the absolute errors, MAE, max error and the
           SHARDS memory)";
 
@@ -82,6 +83,7 @@ pub fn parse_args(args: &[String]) -> Result<MrcArgs, Error> {
             "--smax" => shards.s_max = number(key, &value()?)?,
             "--rate-bits" => shards.rate_bits = number(key, &value()?)?,
             "--seed" => shards.seed = number(key, &value()?)?,
+            "--start-shift" => shards.start_shift = number(key, &value()?)?,
             _ => return Err(opts.unknown(key)),
         }
     }

@@ -4,7 +4,8 @@
 # task reading an 8 MiB working set over and over in the target cgroup gets a miss-ratio
 # curve that falls to near 0 past 8 MiB, and a memory.high the exact rules set near it
 # (written through the cgroup's file, so memory.current is reclaimed under it), within the
-# bounds and never above memory.max; a model decides once one is loaded;
+# bounds and never above memory.max; a working set that triples gets a memory.high above it
+# from an early decision; a model decides once one is loaded;
 # disabling, and unloading, give the cgroup back its own memory.high; a removed cgroup is let
 # go.
 . "$(dirname "$0")/lib.sh"
@@ -38,13 +39,21 @@ reader() {
 }
 high() { cat $CG/memory.high; }
 high_at_most() { [ "$(high)" -le "$1" ]; }
+high_at_least() { [ "$(high)" -ge "$1" ]; }
 high_is() { [ "$(high)" = "$1" ]; }
 high_is_not() { [ "$(high)" != "$1" ]; }
 stat_at_least() { [ "$(stat_value sizer "$1")" -ge "$2" ]; }
-settled() { high_at_most $((16 * MIB)) && [ "$(stat_value sizer last_limit)" = "$(high)" ]; }
+# The limit written is the last decided, and within the limiter's 5% dead band of the
+# rules' proposal: no step left to take.
+settled() {
+	h=$(high)
+	p=$(stat_value sizer last_proposal)
+	[ "$(stat_value sizer last_limit)" = "$h" ] && [ $((h * 20)) -le $((p * 21)) ] &&
+		[ $((h * 20)) -ge $((p * 19)) ]
+}
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -77,6 +86,7 @@ ktap_check "bad values refused (range, garbage, min too close to max, bad or mis
 
 if ! grep -q 'lo.disk=1' /proc/cmdline; then
 	for t in "an 8 MiB working set: the curve falls past 8 MiB and memory.high follows it" \
+		"a growing working set: first accesses raise memory.high early" \
 		"memory.high stays within min..max and under memory.max" \
 		"a loaded sizer model decides" \
 		"disabling gives the cgroup its own memory.high back" \
@@ -102,8 +112,7 @@ reader 8
 decided() { [ "$(stat_value sizer decisions_fallback)" -ge 5 ] && [ "$(high)" != 62914560 ]; }
 follows() {
 	wait_for 60 decided || { ktap_print_msg "no decision: $(tr '\n' ' ' <$Z/stats)"; return 1; }
-	# From 60 MiB down to the working set: at most halving every 2 intervals; then the
-	# written limit is the last one decided.
+	# From 60 MiB down to the working set: at most a quarter less every 2 intervals.
 	wait_for 30 settled
 	h=$(high)
 	small=$(awk '$1 == "curve_kib_4096" { print $2 }' $Z/stats)
@@ -119,6 +128,26 @@ follows() {
 		[ "$(stat_value sizer changes_lazy)" = 0 ]
 }
 ktap_check "an 8 MiB working set: the curve falls past 8 MiB and memory.high follows it" follows
+
+grows() {
+	# The working set triples: its first accesses alone miss the goal, the access path
+	# decides early, and the rule's growth raises memory.high (at most 4 times per step)
+	# past the new working set without waiting for the aged curve.
+	k0=$(stat_value sizer kicks)
+	g0=$(stat_value sizer reason_growth)
+	stop_reader
+	reader 24
+	wait_for 20 high_at_least $((24 * MIB))
+	ktap_print_msg "working set 8 -> 24 MiB: memory.high $(high);" \
+		"$(grep -E '^(kicks|reason_growth|last_fresh_ppm|sample_rate_ppm|pages_sampled|accesses) ' $Z/stats | tr '\n' ' ')"
+	ok=0
+	[ "$(high)" -ge $((24 * MIB)) ] && [ "$(stat_value sizer kicks)" -gt "$k0" ] &&
+		[ "$(stat_value sizer reason_growth)" -gt "$g0" ] && ok=1
+	stop_reader
+	reader 8
+	[ $ok = 1 ]
+}
+ktap_check "a growing working set: first accesses raise memory.high early" grows
 
 bounded() {
 	# The rules still ask for about 8 MiB: memory.max (6 MiB) caps it at once.

@@ -55,8 +55,8 @@ impl<'a> Curve<'a> {
             .map(|(i, (&s, &m))| (i, s, m.min(PPM)))
     }
 
-    /// The largest candidate, with its ratio.
-    fn last(&self) -> Choice {
+    /// The largest candidate, with its ratio (`reached` false).
+    pub fn last(&self) -> Choice {
         let (index, size, miss_ppm) = self.points().last().unwrap_or((0, 0, PPM));
         Choice {
             index,
@@ -132,12 +132,15 @@ pub struct LimiterConfig {
     /// Intervals (at least 1): a change needs this many consecutive proposals beyond the dead
     /// band on the same side, and this many intervals since the last change.
     pub hold: u32,
-    /// A change multiplies or divides the limit by at most `2^max_step_shift` (1..=16).
-    pub max_step_shift: u32,
-    /// For an increase, `hold` and `max_step_shift` are these instead: a limit that costs
-    /// misses may grow faster (fewer intervals, bigger steps) than it shrinks.
+    /// A decrease takes at most this share of the limit away (parts per million,
+    /// `1..PPM`: `500_000` at most halves it). Small steps let a cache that shrinks keep its
+    /// hot pages: each step's reclaim is short, and a hot page it deactivates is used again
+    /// before the next one.
+    pub shrink_step_ppm: u32,
+    /// An increase needs `grow_hold` intervals (instead of `hold`): a limit that costs
+    /// misses may grow sooner than it shrinks.
     pub grow_hold: u32,
-    /// See [`Self::grow_hold`] (1..=16).
+    /// An increase multiplies the limit by at most `2^grow_step_shift` (1..=16).
     pub grow_step_shift: u32,
 }
 
@@ -160,15 +163,16 @@ enum Dir {
 ///    vote, else starts over at 1;
 /// 4. changes the limit once the streak is `hold` long and the last change is `hold`
 ///    intervals ago: towards the least far-reaching proposal of the streak (the smallest for
-///    up, the largest for down), by at most a factor `2^max_step_shift`.
+///    up, the largest for down), by at most a factor `2^grow_step_shift` up, and by at most
+///    `shrink_step_ppm` of the limit down.
 ///
 /// So a change follows `hold` consecutive proposals on its side, and with `hold >= 2`
 /// proposals that alternate sides (or alternate with "stay") never move the limit: it does
 /// not oscillate on noise around it. It changes at most once every `hold` intervals, and it
 /// reverses direction only after `hold` proposals agree on the reversal.
 ///
-/// Increases may use their own, smaller `grow_hold` and larger `grow_step_shift` (a limit
-/// that is too small costs misses now; one too large only memory). Then proposals that
+/// Increases may use their own, smaller `grow_hold` (a limit that is too small costs misses
+/// now; one too large only memory). Then proposals that
 /// alternate around the limit with period 2 can raise it, up to `max`, but never lower it;
 /// a longer pattern (down, down, up, ...) could make it flap, so every reversal (an increase
 /// right after a decrease) doubles the hold of the next decreases, up to
@@ -205,7 +209,7 @@ impl Limiter {
             || cfg.dead_band_ppm > PPM
             || cfg.hold == 0
             || cfg.grow_hold == 0
-            || !(1..=16).contains(&cfg.max_step_shift)
+            || !(1..PPM).contains(&cfg.shrink_step_ppm)
             || !(1..=16).contains(&cfg.grow_step_shift)
         {
             return Err(Error::BadConfig);
@@ -277,22 +281,28 @@ impl Limiter {
             self.streak = 1;
             self.bound = target;
         }
-        let (hold, shift) = match dir {
-            Dir::Up => (cfg.grow_hold, cfg.grow_step_shift),
-            _ => (self.down_hold, cfg.max_step_shift),
+        let hold = match dir {
+            Dir::Up => cfg.grow_hold,
+            _ => self.down_hold,
         };
         if self.streak < hold || self.since < hold {
             return self.current;
         }
         let next = match dir {
             Dir::Up => {
+                let shift = cfg.grow_step_shift;
                 let ceiling = self
                     .current
                     .checked_shl(shift)
                     .filter(|c| c >> shift == self.current);
                 self.bound.min(ceiling.unwrap_or(u32::MAX))
             }
-            _ => self.bound.max(self.current >> shift),
+            _ => {
+                // current < 2^32 and shrink_step_ppm < 10^6 < 2^20: no overflow; the cut is
+                // below current.
+                let cut = u64::from(self.current) * u64::from(cfg.shrink_step_ppm) / u64::from(PPM);
+                self.bound.max(self.current - cut as u32)
+            }
         }
         .clamp(cfg.min, cfg.max);
         self.dir = Dir::None;
@@ -372,7 +382,7 @@ mod tests {
             max: 1 << 20,
             dead_band_ppm: 50_000,
             hold: 3,
-            max_step_shift: 1,
+            shrink_step_ppm: 500_000,
             grow_hold: 3,
             grow_step_shift: 1,
         }
@@ -499,6 +509,24 @@ mod tests {
     }
 
     #[test]
+    fn small_shrink_steps() {
+        let c = LimiterConfig {
+            hold: 1,
+            shrink_step_ppm: 250_000,
+            ..cfg()
+        };
+        let mut l = Limiter::new(c, 10_000).unwrap();
+        // A quarter at most per step, down to the proposal and no further.
+        let seen: [u32; 6] = core::array::from_fn(|_| l.step(3000));
+        assert_eq!(seen, [7500, 5625, 4219, 3165, 3000, 3000]);
+        // Never below min, and a proposal clamped to within the dead band is no change.
+        let mut l = Limiter::new(c, 65).unwrap();
+        assert_eq!(l.step(1), 65);
+        let mut l = Limiter::new(c, 100).unwrap();
+        assert_eq!((l.step(1), l.step(1), l.step(1)), (75, 64, 64));
+    }
+
+    #[test]
     fn flapping_backs_off() {
         // The kernel's constants, and a pattern that asks down, down, up forever.
         let c = LimiterConfig {
@@ -506,7 +534,7 @@ mod tests {
             max: 1 << 20,
             dead_band_ppm: 50_000,
             hold: 2,
-            max_step_shift: 1,
+            shrink_step_ppm: 500_000,
             grow_hold: 1,
             grow_step_shift: 2,
         };
@@ -564,11 +592,11 @@ mod tests {
                 ..c
             },
             LimiterConfig {
-                max_step_shift: 0,
+                shrink_step_ppm: 0,
                 ..c
             },
             LimiterConfig {
-                max_step_shift: 17,
+                shrink_step_ppm: PPM,
                 ..c
             },
         ] {

@@ -59,7 +59,7 @@ impl<'a> Index<'a> {
         }
         Ok(Self {
             buckets,
-            salt: mix64(seed.wrapping_add(0x9e37_79b9_7f4a_7c15)),
+            salt: Self::salt_for(seed),
         })
     }
 
@@ -74,6 +74,11 @@ impl<'a> Index<'a> {
     /// `mix64(key ^ mix64(seed + 0x9e3779b97f4a7c15))`.
     pub fn hash(&self, key: u64) -> u64 {
         mix64(key ^ self.salt)
+    }
+
+    /// The salt [`Self::hash`] xors into keys, for an index made with `seed`.
+    pub fn salt_for(seed: u64) -> u64 {
+        mix64(seed.wrapping_add(0x9e37_79b9_7f4a_7c15))
     }
 
     /// The home bucket of a key with hash `h`: its high 32 bits scaled to the bucket count.

@@ -9,11 +9,18 @@
 //! A key is sampled iff `hash(key) mod P < T`, with `P = 2^rate_bits` and the hash
 //! [`crate::hash::mix64`] of the key xored with a salt derived from a seed ([`Index::hash`]), so the
 //! sampling rate is `R = T/P` and a key is either always or never sampled at a given `T`. `T`
-//! starts at `P` (every key sampled). The sample set holds at most `s_max` keys: when a new
+//! starts at `P >> start_shift` (with the default shift 0, every key is sampled: a caller who
+//! knows the cache sizes of interest are large starts lower, for less work per access). The
+//! sample set holds at most `s_max` keys: when a new
 //! sampled key would make it larger, `T` is lowered to the largest hash among the set and the
 //! new key, and every key with that hash leaves the set (a binary max-heap of the set's
 //! hashes finds them; the new key is not inserted if it is one of them). So the set is always
 //! exactly the keys seen so far whose hash is below the current `T`.
+//!
+//! Most accesses are not sampled. A caller that must take a lock around the estimator can
+//! test keys before taking it with a [`Filter`] ([`Shards::filter`]) and count the rejected
+//! ones with [`Shards::skip`]: `T` only falls until [`Shards::reset`], so a filter taken
+//! earlier rejects only keys the estimator would not sample either.
 //!
 //! # Distances and weights
 //!
@@ -56,7 +63,7 @@ use super::heap::MaxHeap;
 use super::hist::{Correction, Hist};
 use super::index::{Index, NIL};
 use super::recency::{Recency, RecencyState};
-use super::{carve, ratio_ppm, Error};
+use super::{carve, mix64, ratio_ppm, Error};
 
 /// The largest sample set.
 pub const MAX_SAMPLES: u32 = 1 << 24;
@@ -81,6 +88,9 @@ pub struct Config {
     /// Xored into every key before hashing: pick it at random where keys can be chosen
     /// against it.
     pub seed: u64,
+    /// `T` starts (and restarts, [`Shards::reset`]) at `P >> start_shift`: the sampling rate
+    /// starts at `2^-start_shift` (`0..rate_bits`).
+    pub start_shift: u32,
 }
 
 impl Config {
@@ -91,6 +101,7 @@ impl Config {
             rate_bits: DEFAULT_RATE_BITS,
             adjust: true,
             seed: 0,
+            start_shift: 0,
         }
     }
 
@@ -102,6 +113,9 @@ impl Config {
             return Err(Error::CapacityTooLarge);
         }
         if !(MIN_RATE_BITS..=MAX_RATE_BITS).contains(&self.rate_bits) {
+            return Err(Error::RateBits);
+        }
+        if self.start_shift >= self.rate_bits {
             return Err(Error::RateBits);
         }
         Ok(())
@@ -138,6 +152,45 @@ impl Default for Sample {
     }
 }
 
+/// Which keys a [`Shards`] samples, to test keys before taking a lock around it
+/// ([`Shards::filter`]). `Copy`, so a caller can publish it (or its threshold alone, which is
+/// all that changes between resets) for lock-free readers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filter {
+    salt: u64,
+    /// `P - 1`.
+    mask: u64,
+    threshold: u64,
+}
+
+impl Filter {
+    /// The filter of a [`Shards`] made with `cfg`, when it starts (or restarts).
+    pub fn new(cfg: &Config) -> Self {
+        let p = cfg.modulus();
+        Self {
+            salt: Index::salt_for(cfg.seed),
+            mask: p.saturating_sub(1),
+            threshold: p.checked_shr(cfg.start_shift).unwrap_or(0),
+        }
+    }
+
+    /// Whether the estimator samples `key`: `false` only for keys [`Shards::access`] would
+    /// only count.
+    pub fn admits(&self, key: u64) -> bool {
+        mix64(key ^ self.salt) & self.mask < self.threshold
+    }
+
+    /// The threshold `T`.
+    pub fn threshold(&self) -> u64 {
+        self.threshold
+    }
+
+    /// This filter with threshold `threshold` (a later one of the same estimator).
+    pub fn with_threshold(self, threshold: u64) -> Self {
+        Self { threshold, ..self }
+    }
+}
+
 /// Counters and parameters of a [`Shards`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShardsStats {
@@ -171,6 +224,13 @@ pub struct ShardsState {
     heap_len: u32,
     recency: RecencyState,
     stats: ShardsStats,
+}
+
+impl ShardsState {
+    /// The counters of the estimator this is the state of.
+    pub fn stats(&self) -> ShardsStats {
+        self.stats
+    }
 }
 
 /// The SHARDS_max estimator of an LRU miss-ratio curve (see the module documentation).
@@ -313,10 +373,12 @@ impl<'a> Shards<'a> {
         }
         self.free = 0;
         let p = self.cfg.modulus();
+        // start_shift < rate_bits (checked): T >= 1.
+        let t = p >> self.cfg.start_shift;
         self.stats = ShardsStats {
-            threshold: p,
+            threshold: t,
             modulus: p,
-            rate_ppm: ratio_ppm(p, p),
+            rate_ppm: ratio_ppm(t, p),
             ..ShardsStats::default()
         };
     }
@@ -339,8 +401,21 @@ impl<'a> Shards<'a> {
         self.stats
     }
 
-    /// Processes one access to `key`.
-    pub fn access(&mut self, key: u64) {
+    /// A [`Filter`] rejecting the keys this estimator does not sample now (and, since `T`
+    /// only falls until [`Self::reset`], until then).
+    pub fn filter(&self) -> Filter {
+        Filter::new(&self.cfg).with_threshold(self.stats.threshold)
+    }
+
+    /// Counts `n` accesses to keys a [`Filter`] rejected: the same as calling
+    /// [`Self::access`] on them.
+    pub fn skip(&mut self, n: u64) {
+        self.stats.accesses = self.stats.accesses.saturating_add(n);
+    }
+
+    /// Processes one access to `key`; returns whether it was a sampled first access (a key
+    /// new to the sample set).
+    pub fn access(&mut self, key: u64) -> bool {
         let st = &mut self.stats;
         st.accesses = st.accesses.saturating_add(1);
         let h64 = self.index.hash(key);
@@ -348,7 +423,7 @@ impl<'a> Shards<'a> {
         let h = (h64 & st.modulus.saturating_sub(1)) as u32;
         let t = st.threshold;
         if u64::from(h) >= t {
-            return;
+            return false;
         }
         st.sampled = st.sampled.saturating_add(1);
         let rb = self.cfg.rate_bits;
@@ -367,14 +442,15 @@ impl<'a> Shards<'a> {
                 }
                 None => self.hist.add_miss(weight),
             }
-            return;
+            return false;
         }
         self.hist.add_miss(weight);
         st.cold = st.cold.saturating_add(1);
         if self.stats.samples >= self.cfg.s_max && !self.make_room(h) {
-            return;
+            return true;
         }
         self.insert(key, h, h64);
+        true
     }
 
     /// The set is full and a key with hash `h` wants in: lowers `T` to the largest hash among
@@ -728,6 +804,72 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_before_the_lock_changes_nothing() {
+        // Feeding only the keys a filter admits, and counting the rest with `skip`, gives
+        // exactly the curve and counters of feeding every key, at every start rate. The
+        // filter is refreshed only every 1000 accesses: an older one must do as well.
+        let trace = skewed(100_000, 20_000, 8);
+        let sizes: Vec<u32> = (1..=20).map(|k| k * 1000).collect();
+        for start_shift in [0u32, 3, 6] {
+            let cfg = Config {
+                start_shift,
+                ..Config::new(1024)
+            };
+            let (want, want_st) = shards_curve(&trace, &sizes, cfg);
+            let mut m = Mem::new(cfg.s_max, sizes.len());
+            let mut s =
+                Shards::new(&mut m.samples, &mut m.words, &sizes, &mut m.hist, cfg).unwrap();
+            let mut f = s.filter();
+            assert_eq!(f, Filter::new(&cfg));
+            let mut rejected = 0u64;
+            for (i, &k) in trace.iter().enumerate() {
+                if i % 1000 == 0 {
+                    s.skip(core::mem::take(&mut rejected));
+                    f = f.with_threshold(s.filter().threshold());
+                }
+                if f.admits(k) {
+                    s.access(k);
+                } else {
+                    rejected += 1;
+                }
+            }
+            s.skip(rejected);
+            let mut got = vec![0u32; sizes.len()];
+            s.curve(&mut got);
+            assert_eq!(got, want, "start_shift {start_shift}");
+            assert_eq!(s.stats(), want_st, "start_shift {start_shift}");
+            assert!(want_st.sampled < want_st.accesses || start_shift == 0);
+        }
+    }
+
+    #[test]
+    fn a_lower_start_rate_samples_less_and_stays_close() {
+        // 20,000 keys never fill 8192 slots at rate 1/4: the rate stays there, a quarter of
+        // the accesses are sampled, and the curve stays within 2% of the exact one.
+        let trace = skewed(200_000, 20_000, 9);
+        let sizes: Vec<u32> = (1..=20).map(|k| k * 1000).collect();
+        let want = exact_curve(&trace, &sizes);
+        let cfg = Config {
+            start_shift: 2,
+            ..Config::new(8192)
+        };
+        let (got, st) = shards_curve(&trace, &sizes, cfg);
+        assert_eq!((st.rate_ppm, st.lowered), (250_000, 0));
+        assert!(
+            st.sampled > 40_000 && st.sampled < 60_000,
+            "{} sampled",
+            st.sampled
+        );
+        let mae = want
+            .iter()
+            .zip(&got)
+            .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+            .sum::<u64>()
+            / sizes.len() as u64;
+        assert!(mae < 20_000, "MAE {mae} ppm, want {want:?} got {got:?}");
+    }
+
+    #[test]
     fn rejects_bad_arguments() {
         let mut m = Mem::new(8, 3);
         let cfg = Config::new(8);
@@ -747,6 +889,12 @@ mod tests {
         for rate_bits in [0, 33, u32::MAX] {
             assert_eq!(
                 new(&[1], Config { rate_bits, ..cfg }),
+                Some(Error::RateBits)
+            );
+        }
+        for start_shift in [24, 25, u32::MAX] {
+            assert_eq!(
+                new(&[1], Config { start_shift, ..cfg }),
                 Some(Error::RateBits)
             );
         }
