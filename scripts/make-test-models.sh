@@ -31,11 +31,15 @@ done
 for m in evict-a evict-b sched vindex; do
   "$lrn" inspect "$out/$m.lmod" | awk '$1 == "crc32:" { print $2 }' >"$out/$m.crc32"
 done
-# The shipped models (models/<policy>.lmod): the host's answer and checksum for each.
+# The shipped models (models/<policy>.lmod): inputs as many as the model takes (the first of
+# a fixed 32), and the host's answer and checksum for each.
+wide="$features 90 -45 3 0 127 -1 33 -100 8 64 -64 12 -7 99 1 -20 55 -128 0 42 77 -9 6 -33"
 for m in "$repo"/models/*.lmod; do
   [ -f "$m" ] || continue
   name=$(basename "$m" .lmod)
-  "$lrn" model infer --model "$m" --input "$features" >"$out/shipped-$name.answer"
+  n=$("$lrn" inspect "$m" | awk '$1 == "mlp:" { print $2 }')
+  echo "$wide" | tr ' ' '\n' | head -n "${n:-8}" | paste -sd ' ' >"$out/shipped-$name.features"
+  "$lrn" model infer --model "$m" --input "$(cat "$out/shipped-$name.features")" >"$out/shipped-$name.answer"
   "$lrn" inspect "$m" | awk '$1 == "crc32:" { print $2 }' >"$out/shipped-$name.crc32"
 done
 # A file whose header declares more than the format allows (65536 bytes in all).

@@ -7,6 +7,8 @@ use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::str::CString;
 
+use crate::learned_core::knob;
+
 /// `struct cgroup`, opaque here.
 #[repr(C)]
 pub(crate) struct RawCgroup {
@@ -29,6 +31,11 @@ extern "C" {
     ) -> kernel::ffi::c_int;
     fn lo_memcg_set_high(cgrp: *mut RawCgroup, pages: u64) -> kernel::ffi::c_int;
     fn lo_memcg_write_high(path: *const kernel::ffi::c_char, pages: u64) -> kernel::ffi::c_int;
+    fn lo_memcg_read_stat(
+        path: *const kernel::ffi::c_char,
+        buf: *mut u8,
+        len: usize,
+    ) -> kernel::ffi::c_long;
     fn lo_pages_max() -> u64;
 }
 
@@ -134,6 +141,25 @@ impl Cgroup {
         Ok(Applied::Lazily)
     }
 }
+
+impl Cgroup {
+    /// Its page cache, in pages (`file` of its `memory.stat`). Process context: may sleep;
+    /// call it holding no lock that a sysfs or cgroup file access may take.
+    pub(crate) fn file_pages(&self) -> Result<u64> {
+        let mut buf = KVec::from_elem(0u8, STAT_BYTES, GFP_KERNEL)?;
+        // SAFETY: `path` is NUL-terminated and outlives the call; `buf` is valid for writes of
+        // its length.
+        let n = unsafe { lo_memcg_read_stat(self.path.as_char_ptr(), buf.as_mut_ptr(), buf.len()) };
+        let n = usize::try_from(n).map_err(|_| Error::from_errno(n as i32))?;
+        let text = buf.get(..n).ok_or(EIO)?;
+        knob::stat_value(text, b"file")
+            .map(|bytes| bytes / kernel::page::PAGE_SIZE as u64)
+            .ok_or(EIO)
+    }
+}
+
+/// Bytes of `memory.stat` read: its `file` line is among the first.
+const STAT_BYTES: usize = 4096;
 
 impl Drop for Cgroup {
     fn drop(&mut self) {

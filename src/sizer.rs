@@ -30,9 +30,10 @@ use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
 use crate::learned_core::mrc::decide::{Curve, Limiter};
 use crate::learned_core::mrc::shards::{Config, Filter, Sample, Shards, ShardsState};
+use crate::learned_core::mrc::PPM;
 use crate::learned_core::sizer::{
     candidate_sizes, features, limiter_config, model_class, propose, shards_config, stale, Goal,
-    Reason, Signals, Source, Window, MIN_SAMPLED, POINTS, SAMPLES,
+    Reason, Signals, Source, Window, AGE_SHIFT, DEAD_BAND_PPM, MIN_SAMPLED, POINTS, SAMPLES,
 };
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
@@ -186,6 +187,8 @@ struct Stats {
     last_reason: AtomicU32,
     last_proposal: AtomicU64,
     last_limit: AtomicU64,
+    /// The cgroup's memory beyond its page cache at the last decision, bytes.
+    last_other: AtomicU64,
     curve: [AtomicU32; POINTS],
     sizes: [AtomicU32; POINTS],
 }
@@ -263,6 +266,7 @@ impl Sizer {
                 last_reason: AtomicU32::new(u32::MAX),
                 last_proposal: AtomicU64::new(0),
                 last_limit: AtomicU64::new(0),
+                last_other: AtomicU64::new(0),
                 curve: [const { AtomicU32::new(0) }; POINTS],
                 sizes: [const { AtomicU32::new(0) }; POINTS],
             },
@@ -543,12 +547,17 @@ impl Sizer {
 
     /// One interval: read and age the curve, decide, apply. Process context.
     fn tick(&self, slot: &ModelSlot) {
+        // Before the mutex, like any cgroup file access (see `Cgroup::file_pages`).
+        let before = self.target();
+        let file = before.as_ref().and_then(|cg| cg.file_pages().ok());
         let plan = {
             let mut ctl = self.control.lock();
             if !ctl.running {
                 return;
             }
             let Some(cg) = self.target() else { return };
+            // The page cache of this target, not of one retargeted away meanwhile.
+            let file = file.filter(|_| before.as_ref().is_some_and(|b| Arc::ptr_eq(b, &cg)));
             if cg.dying() {
                 pr_info!("sizer: cgroup {} was removed: sizer stopped\n", cg.path());
                 self.stats.cgroups_removed.fetch_add(1, Relaxed);
@@ -560,7 +569,7 @@ impl Sizer {
                 drop(self.target.replace(None));
                 return;
             }
-            self.decide(&mut ctl, &cg, slot)
+            self.decide(&mut ctl, &cg, file, slot)
                 .map(|limit| (cg, limit, ctl.generation, ctl.original_high))
         };
         if let Some((cg, limit, generation, original)) = plan {
@@ -590,8 +599,17 @@ impl Sizer {
         self.schedule();
     }
 
-    /// Reads and ages the curve and decides; the new limit, if it must be written.
-    fn decide(&self, ctl: &mut Control, cg: &Cgroup, slot: &ModelSlot) -> Option<u64> {
+    /// Reads and ages the curve and decides; the new limit, if it must be written. The curve,
+    /// the model and the limiter count page-cache pages; `memory.high` also covers the rest of
+    /// the cgroup's memory, which the limit written adds: its usage beyond `file` page-cache
+    /// pages (when known).
+    fn decide(
+        &self,
+        ctl: &mut Control,
+        cg: &Cgroup,
+        file: Option<u64>,
+        slot: &ModelSlot,
+    ) -> Option<u64> {
         let early = self.kicked.swap(false, Relaxed);
         let mut miss = [0u32; POINTS];
         let (sizes, st, fresh_ppm, prev_fresh_ppm) = {
@@ -602,9 +620,17 @@ impl Sizer {
                 s.skip(rejected);
                 s.curve(&mut miss);
                 let st = s.stats();
-                s.age();
+                // Too little seen: no decision, and no aging, so that a slow workload still
+                // gathers enough over a few intervals.
+                if st.sampled >= MIN_SAMPLED {
+                    s.age_by(AGE_SHIFT);
+                }
                 (st, s.stats())
             })?;
+            for (a, m) in self.stats.curve.iter().zip(miss) {
+                a.store(m, Relaxed);
+            }
+            self.stats.sample_rate_ppm.store(st.rate_ppm, Relaxed);
             if stale(st.rate_ppm, sizes[POINTS - 1]) {
                 // Too few sampled keys left to see the largest size: no decision on this
                 // curve; start over at the start rate.
@@ -614,28 +640,26 @@ impl Sizer {
                 }
                 return None;
             }
+            if st.sampled < MIN_SAMPLED {
+                self.stats.no_data.fetch_add(1, Relaxed);
+                return None;
+            }
             // An early decision does not re-arm the next: at most one per interval.
             let (fresh, prev) = engine.window.close(&st, &aged, early);
             (sizes, st, fresh, prev)
         };
-        self.stats.sample_rate_ppm.store(st.rate_ppm, Relaxed);
         self.stats.last_fresh_ppm.store(fresh_ppm, Relaxed);
-        for (a, m) in self.stats.curve.iter().zip(miss) {
-            a.store(m, Relaxed);
-        }
-        if st.sampled < MIN_SAMPLED {
-            self.stats.no_data.fetch_add(1, Relaxed);
-            return None;
-        }
         let Ok(curve) = Curve::new(&sizes, &miss) else {
             return None;
         };
         let limiter = ctl.limiter.as_mut()?;
         let limits = cg.limits().ok();
+        let usage = limits.map_or(0, |l| l.usage);
+        let cache = file.map_or(usage, |f| f.min(usage));
         let signals = Signals {
             fresh_ppm,
             prev_fresh_ppm,
-            usage: limits.map_or(0, |l| u32::try_from(l.usage).unwrap_or(u32::MAX)),
+            usage: u32::try_from(cache).unwrap_or(u32::MAX),
             limit: limiter.current(),
         };
         let (min, max) = (sizes[0], sizes[POINTS - 1]);
@@ -662,8 +686,15 @@ impl Sizer {
         );
         let step = limiter.step(p.pages);
         self.engine.lock().window.set_limit(step, st.rate_ppm);
-        // Never above memory.max.
-        let limit = u64::from(step).min(limits.map_or(u64::MAX, |l| l.max));
+        // The rest of the cgroup's memory on top; never above memory.max.
+        let mut limit = (u64::from(step) + (usage - cache)).min(limits.map_or(u64::MAX, |l| l.max));
+        // The rest of the cgroup's memory moves a little every interval: a limit within the
+        // limiter's dead band of ours in force is no change.
+        if let Some(high) = limits.map(|l| l.high).filter(|&h| ctl.applied == Some(h)) {
+            if high.abs_diff(limit) * u64::from(PPM) <= high * u64::from(DEAD_BAND_PPM) {
+                limit = high;
+            }
+        }
         self.stats.decisions[p.source as usize].fetch_add(1, Relaxed);
         self.stats.reasons[p.reason as usize].fetch_add(1, Relaxed);
         self.stats.last_source.store(p.source as u32, Relaxed);
@@ -672,6 +703,7 @@ impl Sizer {
             .last_proposal
             .store(u64::from(p.pages) * PAGE, Relaxed);
         self.stats.last_limit.store(limit * PAGE, Relaxed);
+        self.stats.last_other.store((usage - cache) * PAGE, Relaxed);
         if limits.map(|l| l.high) == Some(limit) {
             // Already there (the first decisions, before the limiter moves): nothing to write.
             ctl.applied = Some(limit);
@@ -726,6 +758,7 @@ impl Sizer {
         out.kv("last_reason", st.last_reason.load(Relaxed).wrapping_add(1))?;
         out.kv("last_proposal", get(&st.last_proposal))?;
         out.kv("last_limit", get(&st.last_limit))?;
+        out.kv("last_other", get(&st.last_other))?;
         for (s, m) in st.sizes.iter().zip(st.curve.iter()) {
             let kib = u64::from(s.load(Relaxed)) * PAGE / 1024;
             out.kv_prefixed("curve_kib_", kib, m.load(Relaxed))?;

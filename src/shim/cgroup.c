@@ -138,6 +138,38 @@ int lo_memcg_write_high(const char *path, u64 pages)
 	return n == len ? 0 : -EIO;
 }
 
+/*
+ * Reads up to @len - 1 bytes of the cgroup's memory.stat (at @path under /sys/fs/cgroup) into
+ * @buf, NUL-terminated; returns the bytes read or -errno. Process context: may sleep; call it
+ * holding no lock a sysfs or cgroup file access may take.
+ */
+ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len)
+{
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	char *name;
+
+	if (!len)
+		return -EINVAL;
+	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/memory.stat", path);
+	if (!name)
+		return -ENOMEM;
+	f = filp_open(name, O_RDONLY, 0);
+	kfree(name);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
+		filp_close(f, NULL);
+		return -ENOENT;
+	}
+	n = kernel_read(f, buf, len - 1, &pos);
+	filp_close(f, NULL);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
 u64 lo_pages_max(void)
 {
 	return PAGE_COUNTER_MAX;

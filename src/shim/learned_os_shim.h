@@ -71,6 +71,7 @@ bool lo_cgroup_has_current(struct cgroup *cgrp);
 int lo_memcg_limits(struct cgroup *cgrp, u64 *high, u64 *max, u64 *usage);
 int lo_memcg_set_high(struct cgroup *cgrp, u64 pages);
 int lo_memcg_write_high(const char *path, u64 pages);
+ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len);
 u64 lo_pages_max(void);
 
 /* The sizer's periodic work (work.c): process context, may sleep. */

@@ -74,6 +74,20 @@ fn parse_digits(digits: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
     Ok(value)
 }
 
+/// The value of `key` in `text`, lines of `key value` (a cgroup's `memory.stat`): the first
+/// line whose first word is `key`; `None` if there is none or its value is not a `u64`.
+pub fn stat_value(text: &[u8], key: &[u8]) -> Option<u64> {
+    let line = text
+        .split(|&c| c == b'\n')
+        .find(|line| line.split(|&c| c == b' ').next() == Some(key))?;
+    let mut words = line.split(|&c| c == b' ').skip(1);
+    let value = words.next()?;
+    if words.next().is_some() {
+        return None;
+    }
+    parse_digits(value, 0, u64::MAX).ok()
+}
+
 /// Parses a list of space-separated signed decimal integers (an optional trailing newline)
 /// into `out`, returning how many there were. More values than `out` holds is
 /// [`KnobError::OutOfRange`]; anything but digits, one leading `-` and single spaces is
@@ -109,6 +123,29 @@ pub fn parse_i32_list(input: &[u8], out: &mut [i32]) -> Result<usize, KnobError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stat_values() {
+        let t = b"anon 1236992\nfile 8388608\nfile_mapped 0\nkernel 4096\n";
+        assert_eq!(stat_value(t, b"file"), Some(8_388_608));
+        assert_eq!(stat_value(t, b"anon"), Some(1_236_992));
+        assert_eq!(stat_value(t, b"kernel"), Some(4096));
+        assert_eq!(stat_value(t, b"fil"), None);
+        assert_eq!(stat_value(t, b"shmem"), None);
+        assert_eq!(
+            stat_value(b"file x\nfile 5", b"file"),
+            None,
+            "the first line decides"
+        );
+        assert_eq!(stat_value(b"file 99999999999999999999", b"file"), None);
+        assert_eq!(
+            stat_value(b"file 12", b"file"),
+            Some(12),
+            "no trailing newline"
+        );
+        assert_eq!(stat_value(b"", b"file"), None);
+        assert_eq!(stat_value(b"\xff\xfe file 3", b"file"), None);
+    }
 
     #[test]
     fn bool_accepts_exactly_zero_and_one() {

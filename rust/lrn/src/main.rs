@@ -27,13 +27,15 @@ fn main() -> ExitCode {
         Some("train") => return report(lrn::cli::train(rest)),
         Some("eval") => return report(lrn::cli::eval(rest)),
         Some("mrc") => return report(lrn::mrc::run(rest)),
+        Some("sizer") => return report(lrn::sizer::run(rest)),
         Some("-h" | "--help" | "help") => {
             println!(
-                "{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}",
                 lrn::USAGE,
                 lrn::model::USAGE,
                 lrn::cli::USAGE,
-                lrn::mrc::USAGE
+                lrn::mrc::USAGE,
+                lrn::sizer::USAGE
             );
             return ExitCode::SUCCESS;
         }

@@ -93,7 +93,7 @@ impl FloatMlp {
 /// A quantized model file and the scale of its integer logits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quantized {
-    /// The `.lmod` file (schema EVICT v1).
+    /// The `.lmod` file.
     pub bytes: Vec<u8>,
     /// A float logit is about `integer logit * logit_scale`.
     pub logit_scale: f64,
@@ -118,6 +118,20 @@ pub fn requant_params(ratio: f64) -> (i32, u8) {
 /// Quantizes `net` (the last layer without ReLU, at most [`MAX_OUTPUTS`] outputs), calibrating
 /// activation scales on `calib`, into a `.lmod` file of schema EVICT v1 with `model_id`.
 pub fn quantize(net: &FloatMlp, calib: &[[i8; 8]], model_id: u32) -> Result<Quantized, Error> {
+    let meta = ModelMeta {
+        schema_id: schema::EVICT,
+        schema_version: schema::EVICT_VERSION,
+        model_id,
+    };
+    quantize_as(net, calib, meta)
+}
+
+/// [`quantize`] for any input width, into a `.lmod` file with header `meta`.
+pub fn quantize_as<const N: usize>(
+    net: &FloatMlp,
+    calib: &[[i8; N]],
+    meta: ModelMeta,
+) -> Result<Quantized, Error> {
     let n = net.layers.len();
     if n == 0 || calib.is_empty() {
         return Err(Error(
@@ -187,11 +201,6 @@ pub fn quantize(net: &FloatMlp, calib: &[[i8; 8]], model_id: u32) -> Result<Quan
             bias: b,
         })
         .collect();
-    let meta = ModelMeta {
-        schema_id: schema::EVICT,
-        schema_version: schema::EVICT_VERSION,
-        model_id,
-    };
     let mut buf = vec![0u8; MAX_FILE_LEN];
     let len = encode_mlp(meta, &specs, &mut buf)
         .map_err(|e| Error(format!("quantize: cannot encode: {}", e.reason())))?;
@@ -216,7 +225,11 @@ pub struct Agreement {
 }
 
 /// Compares `net` with its quantization `q` on `samples`.
-pub fn agreement(net: &FloatMlp, q: &Quantized, samples: &[[i8; 8]]) -> Result<Agreement, Error> {
+pub fn agreement<const N: usize>(
+    net: &FloatMlp,
+    q: &Quantized,
+    samples: &[[i8; N]],
+) -> Result<Agreement, Error> {
     let model = parse(&q.bytes).map_err(|e| Error(format!("model: {}", e.reason())))?;
     let mlp = model
         .mlp()

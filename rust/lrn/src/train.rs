@@ -336,9 +336,9 @@ impl Adam {
     }
 }
 
-/// A float MLP `8 -> hidden[0] -> hidden[1] -> CLASSES` with He-uniform weights.
-fn init_net(hidden: [usize; 2], rng: &mut Rng) -> FloatMlp {
-    let dims = [FEATURES, hidden[0], hidden[1], CLASSES];
+/// A float MLP `dims[0] -> dims[1] -> ... -> dims[last]` (ReLU between layers) with
+/// He-uniform weights.
+pub fn init_net(dims: &[usize], rng: &mut Rng) -> FloatMlp {
     let layers = dims
         .windows(2)
         .enumerate()
@@ -357,14 +357,25 @@ fn init_net(hidden: [usize; 2], rng: &mut Rng) -> FloatMlp {
     FloatMlp { layers }
 }
 
-/// Trains on `(features, class)` pairs with class weights `cw`; returns the last epoch's
-/// mean loss.
+/// How [`fit`] trains.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitConfig {
+    /// Passes over the samples.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Adam learning rate (a tenth of it for the last third of the epochs).
+    pub lr: f64,
+}
+
+/// Trains `net` on `(features, class)` pairs with class weights `cw` (one per output), in an
+/// order drawn from `rng`; returns the last epoch's mean loss.
 #[allow(clippy::needless_range_loop)]
-fn fit(
+pub fn fit<const N: usize>(
     net: &mut FloatMlp,
-    data: &[([i8; FEATURES], usize)],
-    cw: &[f64; CLASSES],
-    cfg: &TrainConfig,
+    data: &[([i8; N], usize)],
+    cw: &[f64],
+    cfg: FitConfig,
     rng: &mut Rng,
 ) -> f64 {
     let nl = net.layers.len();
@@ -555,8 +566,14 @@ pub fn train_multi(traces: &[&[Request]], cfg: &TrainConfig) -> Result<TrainRepo
             0.0
         };
     }
-    let mut net = init_net(cfg.hidden, &mut rng);
-    let final_loss = fit(&mut net, &train_set, &cw, cfg, &mut rng);
+    let dims = [FEATURES, cfg.hidden[0], cfg.hidden[1], CLASSES];
+    let mut net = init_net(&dims, &mut rng);
+    let fc = FitConfig {
+        epochs: cfg.epochs,
+        batch: cfg.batch,
+        lr: cfg.lr,
+    };
+    let final_loss = fit(&mut net, &train_set, &cw, fc, &mut rng);
     // Calibrate on (a bounded subset of) the training samples.
     let calib: Vec<[i8; FEATURES]> = train_set.iter().take(50_000).map(|s| s.0).collect();
     let q = quantize::quantize(&net, &calib, cfg.model_id)?;

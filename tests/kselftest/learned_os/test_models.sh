@@ -63,7 +63,8 @@ shipped_models() { # every models/<policy>[-<name>].lmod loads into <policy> and
 		p=${m%%-*}
 		load "$f" "$p" || { ktap_print_msg "$m: $(cat "$TMP/err")"; return 1; }
 		[ "$(info "$p" crc32)" = "$(cat $M/shipped-$m.crc32)" ] || return 1
-		echo "$FEAT" >"$SYSFS/$p/infer" && [ "$(cat "$SYSFS/$p/infer")" = "$(cat $M/shipped-$m.answer)" ] ||
+		cat $M/shipped-$m.features >"$SYSFS/$p/infer" &&
+			[ "$(cat "$SYSFS/$p/infer")" = "$(cat $M/shipped-$m.answer)" ] ||
 			{ ktap_print_msg "$m: kernel $(cat "$SYSFS/$p/infer"), host $(cat $M/shipped-$m.answer)"; return 1; }
 		echo none >"$SYSFS/$p/model"
 		n=$((n + 1))

@@ -44,10 +44,10 @@ high_is() { [ "$(high)" = "$1" ]; }
 high_is_not() { [ "$(high)" != "$1" ]; }
 stat_at_least() { [ "$(stat_value sizer "$1")" -ge "$2" ]; }
 # The limit written is the last decided, and within the limiter's 5% dead band of the
-# rules' proposal: no step left to take.
+# rules' proposal (page cache) plus the rest of the cgroup's memory: no step left to take.
 settled() {
 	h=$(high)
-	p=$(stat_value sizer last_proposal)
+	p=$(($(stat_value sizer last_proposal) + $(stat_value sizer last_other)))
 	[ "$(stat_value sizer last_limit)" = "$h" ] && [ $((h * 20)) -le $((p * 21)) ] &&
 		[ $((h * 20)) -ge $((p * 19)) ]
 }

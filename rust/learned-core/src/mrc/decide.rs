@@ -133,9 +133,7 @@ pub struct LimiterConfig {
     /// band on the same side, and this many intervals since the last change.
     pub hold: u32,
     /// A decrease takes at most this share of the limit away (parts per million,
-    /// `1..PPM`: `500_000` at most halves it). Small steps let a cache that shrinks keep its
-    /// hot pages: each step's reclaim is short, and a hot page it deactivates is used again
-    /// before the next one.
+    /// `1..PPM`: `500_000` at most halves it).
     pub shrink_step_ppm: u32,
     /// An increase needs `grow_hold` intervals (instead of `hold`): a limit that costs
     /// misses may grow sooner than it shrinks.

@@ -389,11 +389,18 @@ impl<'a> Shards<'a> {
     /// recency and the sampling rate are kept: the rate only falls until [`Self::reset`].
     /// `O(sizes)`.
     pub fn age(&mut self) {
-        self.hist.halve();
+        self.age_by(1);
+    }
+
+    /// [`Self::age`], dividing by `2^shift` instead of 2: what was seen so far weighs
+    /// `2^-shift` of what comes next (0: no aging).
+    pub fn age_by(&mut self, shift: u32) {
+        self.hist.shift_down(shift);
         let st = &mut self.stats;
-        st.accesses >>= 1;
-        st.sampled >>= 1;
-        st.cold >>= 1;
+        let down = |v: u64| v.checked_shr(shift).unwrap_or(0);
+        st.accesses = down(st.accesses);
+        st.sampled = down(st.sampled);
+        st.cold = down(st.cold);
     }
 
     /// The counters.
