@@ -10,9 +10,9 @@ use kernel::sync::Arc;
 
 /// The shared algorithm crate, `rust/learned-core`: the very files the host tools and tests
 /// build, compiled here as a module. It is written as a library, so items the module does not
-/// use yet are neither dead nor meant to be reachable from here only, and its crate-level
-/// attributes (`#![no_std]`, ...) are inert in a module.
-#[allow(dead_code, unreachable_pub, unused_attributes)]
+/// use yet are neither dead nor meant to be reachable from here only (nor are its re-exports
+/// unused), and its crate-level attributes (`#![no_std]`, ...) are inert in a module.
+#[allow(dead_code, unreachable_pub, unused_attributes, unused_imports)]
 #[path = "../rust/learned-core/src/lib.rs"]
 mod learned_core;
 

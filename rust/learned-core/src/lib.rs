@@ -22,6 +22,7 @@ pub mod sizer;
 pub mod text;
 pub mod trace;
 pub mod upload;
+pub mod vindex;
 
 #[cfg(test)]
 mod tests {

@@ -71,8 +71,8 @@ pub fn mul_q32(slope: u64, dx: u64) -> u64 {
 }
 
 impl Segment {
-    /// The unclamped prediction for `key` (see the module docs).
-    fn eval(&self, key: u64) -> i64 {
+    /// The unclamped prediction for `key` (see the module docs): saturating, never panics.
+    pub fn eval(&self, key: u64) -> i64 {
         let dx = key.saturating_sub(self.start_key);
         self.intercept
             .saturating_add_unsigned(mul_q32(self.slope, dx))
@@ -284,11 +284,31 @@ fn slope_bounds(dx: u64, dy: u64, epsilon: u64) -> (u64, u64) {
 /// a point and extends while some slope keeps every covered point within `epsilon`. Writes
 /// into `out` and returns how many segments were used.
 pub fn fit(points: &[(u64, u64)], epsilon: u32, out: &mut [Segment]) -> Result<usize, FitError> {
+    fit_by(
+        |i| points.get(i).copied(),
+        epsilon,
+        |k, seg| {
+            *out.get_mut(k).ok_or(FitError::OutOfRoom)? = seg;
+            Ok(())
+        },
+    )
+}
+
+/// [`fit`] over points that need not sit in a slice: `point(i)` is the `i`-th point, `None`
+/// past the last (it is asked for `0, 1, 2, ...` in order, each at most twice), and every
+/// finished segment `k` (`0, 1, 2, ...`) goes to `emit(k, segment)`, whose error stops the
+/// fit. Returns the number of segments; emitting nothing counts them. Same segments, same
+/// errors as [`fit`] (which is this over a slice).
+pub fn fit_by<P, E>(point: P, epsilon: u32, mut emit: E) -> Result<usize, FitError>
+where
+    P: Fn(usize) -> Option<(u64, u64)>,
+    E: FnMut(usize, Segment) -> Result<(), FitError>,
+{
     let eps = u64::from(epsilon);
     let mut used = 0usize;
     let mut i = 0usize;
     let mut prev: Option<(u64, u64)> = None;
-    while let Some(&(k0, p0)) = points.get(i) {
+    while let Some((k0, p0)) = point(i) {
         let intercept = i64::try_from(p0).map_err(|_| FitError::PositionTooLarge)?;
         if prev.is_some_and(|(pk, pp)| pk >= k0 || pp > p0) {
             return Err(FitError::Unsorted);
@@ -296,7 +316,7 @@ pub fn fit(points: &[(u64, u64)], epsilon: u32, out: &mut [Segment]) -> Result<u
         prev = Some((k0, p0));
         let (mut lo, mut hi) = (0u64, u64::MAX);
         let mut j = i + 1;
-        while let Some(&(k, p)) = points.get(j) {
+        while let Some((k, p)) = point(j) {
             let (pk, pp) = prev.unwrap_or((k0, p0));
             if pk >= k || pp > p {
                 return Err(FitError::Unsorted);
@@ -312,14 +332,14 @@ pub fn fit(points: &[(u64, u64)], epsilon: u32, out: &mut [Segment]) -> Result<u
             prev = Some((k, p));
             j += 1;
         }
-        let slot = out.get_mut(used).ok_or(FitError::OutOfRoom)?;
-        *slot = Segment {
+        let seg = Segment {
             start_key: k0,
             // Any slope in [lo, hi] fits; the midpoint keeps keys between points central. A
             // one-point segment has no constraint: slope 0 (flat until the next segment).
             slope: if j == i + 1 { 0 } else { lo + (hi - lo) / 2 },
             intercept,
         };
+        emit(used, seg)?;
         used += 1;
         i = j;
     }
