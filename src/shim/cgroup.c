@@ -103,30 +103,40 @@ int lo_memcg_set_high(struct cgroup *cgrp, u64 pages)
 }
 
 /*
- * Writes @pages to the memory.high file of the cgroup at @path in the hierarchy, through the
- * cgroup2 file system mounted at /sys/fs/cgroup. Returns 0, or -errno with nothing set.
- * Process context: the handler may reclaim.
+ * Opens the file @file of the cgroup at @path in the hierarchy, on the cgroup2 file system
+ * mounted at /sys/fs/cgroup (anything else there is -ENOENT). Process context.
+ */
+static struct file *lo_cgroup_file_open(const char *path, const char *file, int flags)
+{
+	struct file *f;
+	char *name;
+
+	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/%s", path, file);
+	if (!name)
+		return ERR_PTR(-ENOMEM);
+	f = filp_open(name, flags, 0);
+	kfree(name);
+	if (!IS_ERR(f) && file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
+		filp_close(f, NULL);
+		return ERR_PTR(-ENOENT);
+	}
+	return f;
+}
+
+/*
+ * Writes @pages to the memory.high file of the cgroup at @path. Returns 0, or -errno with
+ * nothing set. Process context: the handler may reclaim.
  */
 int lo_memcg_write_high(const char *path, u64 pages)
 {
-	struct file *f;
+	struct file *f = lo_cgroup_file_open(path, "memory.high", O_WRONLY);
 	char val[24];
 	loff_t pos = 0;
 	ssize_t n;
-	char *name;
 	int len;
 
-	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/memory.high", path);
-	if (!name)
-		return -ENOMEM;
-	f = filp_open(name, O_WRONLY, 0);
-	kfree(name);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	if (file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
-		filp_close(f, NULL);
-		return -ENOENT;
-	}
 	if (pages >= PAGE_COUNTER_MAX)
 		len = scnprintf(val, sizeof(val), "max\n");
 	else
@@ -139,8 +149,8 @@ int lo_memcg_write_high(const char *path, u64 pages)
 }
 
 /*
- * Reads up to @len - 1 bytes of the cgroup's memory.stat (at @path under /sys/fs/cgroup) into
- * @buf, NUL-terminated; returns the bytes read or -errno. Process context: may sleep; call it
+ * Reads up to @len - 1 bytes of the memory.stat file of the cgroup at @path into @buf,
+ * NUL-terminated; returns the bytes read or -errno. Process context: may sleep; call it
  * holding no lock a sysfs or cgroup file access may take.
  */
 ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len)
@@ -148,21 +158,12 @@ ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len)
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
-	char *name;
 
 	if (!len)
 		return -EINVAL;
-	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/memory.stat", path);
-	if (!name)
-		return -ENOMEM;
-	f = filp_open(name, O_RDONLY, 0);
-	kfree(name);
+	f = lo_cgroup_file_open(path, "memory.stat", O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	if (file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
-		filp_close(f, NULL);
-		return -ENOENT;
-	}
 	n = kernel_read(f, buf, len - 1, &pos);
 	filp_close(f, NULL);
 	if (n >= 0)

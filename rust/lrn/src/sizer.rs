@@ -749,11 +749,11 @@ fn run_sim(args: &[String]) -> Result<String, Error> {
     };
     let mut runs: Vec<(String, SimResult)> = vec![
         (
-            format!("fixed {} MiB", cfg.max as u64 * PAGE >> 20),
+            format!("fixed {} MiB", (u64::from(cfg.max) * PAGE) >> 20),
             simulate(&keys, &ends, &cfg, Policy::Fixed(cfg.max))?,
         ),
         (
-            format!("fixed {} MiB", cfg.max as u64 * PAGE >> 22),
+            format!("fixed {} MiB", (u64::from(cfg.max) * PAGE) >> 22),
             simulate(&keys, &ends, &cfg, Policy::Fixed(cfg.max / 4))?,
         ),
         ("rules".into(), simulate(&keys, &ends, &cfg, Policy::Rules)?),
