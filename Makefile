@@ -13,7 +13,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check demo bench-evict bench-sizer qemu clean distclean
+.PHONY: all module kernel setup check demo bench-evict bench-sizer bench-vindex qemu clean distclean
 
 all: module
 
@@ -38,6 +38,9 @@ bench-evict:
 
 bench-sizer:
 	@scripts/bench-sizer.sh
+
+bench-vindex:
+	@scripts/bench-vindex.sh
 
 qemu:
 	@mapfile -t g < <(scripts/build-guest.sh $(VARIANT)) && \

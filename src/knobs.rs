@@ -20,6 +20,7 @@
 //! /sys/kernel/learned_os/sizer/min           rw  smallest memory.high, bytes
 //! /sys/kernel/learned_os/sizer/max           rw  largest memory.high, bytes
 //! /sys/kernel/learned_os/sizer/interval_ms   rw  decision period
+//! /sys/kernel/learned_os/vindex/epsilon      rw  the VA index's segment error bound
 //! ```
 
 use kernel::c_str;
@@ -35,6 +36,7 @@ use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
 use crate::sizer::{Sizer, SizerKnob, SizerMem};
 use crate::sysfs::{self, File, Handler, Kind};
+use crate::vindex::Vindex;
 use crate::warn::warn_ratelimited;
 
 /// Directory id of `/sys/kernel/learned_os` itself; a policy's is its index plus one.
@@ -61,6 +63,7 @@ enum FileId {
     Min = 14,
     Max = 15,
     IntervalMs = 16,
+    Epsilon = 17,
 }
 
 impl FileId {
@@ -83,6 +86,7 @@ impl FileId {
             Self::Min,
             Self::Max,
             Self::IntervalMs,
+            Self::Epsilon,
         ]
         .into_iter()
         .find(|f| *f as u32 == id)
@@ -162,6 +166,9 @@ const SIZER_FILES: &[File] = &[
     text(c_str!("interval_ms"), 0o644, FileId::IntervalMs),
 ];
 
+/// The files only `vindex` has.
+const VINDEX_FILES: &[File] = &[text(c_str!("epsilon"), 0o644, FileId::Epsilon)];
+
 /// Where a sysfs callback landed.
 enum Node {
     Root,
@@ -178,6 +185,7 @@ pub(crate) struct Knobs {
     evict: Evict,
     #[pin]
     sizer: Sizer,
+    vindex: Vindex,
 }
 
 impl Knobs {
@@ -193,6 +201,7 @@ impl Knobs {
             }),
             evict <- Evict::new(evict),
             sizer <- Sizer::new(sizer),
+            vindex: Vindex::new(),
         })
     }
 
@@ -210,6 +219,11 @@ impl Knobs {
     /// The sizer's state.
     pub(crate) fn sizer(&self) -> &Sizer {
         &self.sizer
+    }
+
+    /// The VA index's shared state.
+    pub(crate) fn vindex(&self) -> &Vindex {
+        &self.vindex
     }
 
     /// The model slot of `id`.
@@ -239,6 +253,7 @@ pub(crate) fn register(knobs: Arc<Knobs>) -> Result<sysfs::Tree<Knobs>> {
         let extra = match policy {
             PolicyId::Evict => EVICT_FILES,
             PolicyId::Sizer => SIZER_FILES,
+            PolicyId::Vindex => VINDEX_FILES,
             _ => &[],
         };
         tree.add_dir(policy.name(), dir_id(policy), &[POLICY_FILES, extra])?;
@@ -258,6 +273,7 @@ impl Handler for Knobs {
                 .and_then(|()| match p {
                     PolicyId::Evict => self.evict.write_stats(out),
                     PolicyId::Sizer => self.sizer.write_stats(out),
+                    PolicyId::Vindex => self.vindex.write_stats(out),
                     _ => Ok(()),
                 }),
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
@@ -271,6 +287,7 @@ impl Handler for Knobs {
                 Some(k) => out.line(self.sizer.knob(k)),
                 None => return Err(EINVAL),
             },
+            (Node::Policy(PolicyId::Vindex), FileId::Epsilon) => self.vindex.show_epsilon(out),
             _ => return Err(EINVAL),
         };
         written.map_err(|_| EFBIG)
@@ -298,6 +315,10 @@ impl Handler for Knobs {
                 }
                 .inspect_err(|_| self.policy(id).count_rejected_write())
             }
+            Some(FileId::Epsilon) if id == PolicyId::Vindex => self
+                .vindex
+                .set_epsilon(input)
+                .inspect_err(|_| self.policy(id).count_rejected_write()),
             _ => Err(EACCES),
         }
     }

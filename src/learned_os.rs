@@ -26,6 +26,7 @@ mod rcu;
 mod reclaim;
 mod sizer;
 mod sysfs;
+mod vindex;
 mod warn;
 
 module! {
@@ -37,8 +38,10 @@ module! {
 }
 
 struct LearnedOs {
-    // Dropped in order: reclaim stops calling in, then the page cache's events, then sysfs,
+    // Dropped in order: the VA index's device goes (no file is open: they hold the module),
+    // reclaim stops calling in, then the page cache's events, then sysfs,
     // then the sizer stops and gives its cgroup back its memory.high.
+    _vindex: vindex::device::Device,
     _reclaim: reclaim::ReclaimHook,
     _filemap: filemap::FilemapProbes,
     _sysfs: sysfs::Tree<knobs::Knobs>,
@@ -55,9 +58,11 @@ impl kernel::Module for LearnedOs {
         let sizer = sizer::SizerWork::new(knobs.clone());
         let sysfs = knobs::register(knobs.clone())?;
         let filemap = filemap::FilemapProbes::register(knobs.clone());
-        let reclaim = reclaim::ReclaimHook::register(knobs);
+        let reclaim = reclaim::ReclaimHook::register(knobs.clone());
+        let vindex = vindex::device::Device::register(knobs)?;
         pr_info!("loaded, version {}\n", learned_core::VERSION);
         Ok(Self {
+            _vindex: vindex,
             _reclaim: reclaim,
             _filemap: filemap,
             _sysfs: sysfs,

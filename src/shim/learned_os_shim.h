@@ -81,4 +81,40 @@ void lo_sizer_work_schedule(unsigned int ms);
 void lo_sizer_work_kick(void);
 void lo_sizer_work_cancel(void);
 
+/*
+ * The learned VA->PA index (vindex.c): /dev/learned_os_vindex, an MMU notifier per
+ * registration, and the exact page-table walk. The fops and the notifier call these Rust
+ * callbacks; @session is what open() stored. Return 0 or a negative errno.
+ */
+struct lo_vindex_mm;
+struct lo_vindex_register;
+struct lo_vindex_translate;
+struct lo_vindex_stats;
+struct lo_vindex_ops {
+	int (*open)(const void *ctx, void **session);
+	void (*close)(void *session);
+	int (*register_range)(const void *session, const struct lo_vindex_register *reg);
+	int (*translate)(const void *session, struct lo_vindex_translate *tr);
+	int (*stats)(const void *session, struct lo_vindex_stats *st);
+	int (*unregister)(const void *session);
+	int (*bad_ioctl)(const void *session, unsigned int cmd);
+	/* The notifier's: may be called in any process context, must not sleep. */
+	void (*invalidate_start)(const void *session, u64 start, u64 end);
+	void (*invalidate_end)(const void *session, u64 start, u64 end);
+	void (*release)(const void *session);
+};
+int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx);
+void lo_vindex_device_deregister(void);
+int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **out);
+void lo_vindex_mm_unregister(struct lo_vindex_mm *m);
+bool lo_vindex_mm_enter(struct lo_vindex_mm *m);
+void lo_vindex_mm_exit(struct lo_vindex_mm *m);
+int lo_vindex_mm_lock(struct lo_vindex_mm *m);
+void lo_vindex_mm_unlock(struct lo_vindex_mm *m);
+/* A present stretch: pages @vpn..@vpn+@nr map to frames @pfn..@pfn+@nr; nonzero stops. */
+typedef int (*lo_vindex_page_t)(void *ctx, u64 vpn, u64 pfn, u64 nr);
+int lo_vindex_walk(struct lo_vindex_mm *m, u64 start, u64 end, lo_vindex_page_t page,
+		   void *ctx);
+u64 lo_vindex_translate_one(struct lo_vindex_mm *m, u64 addr);
+
 #endif /* LEARNED_OS_SHIM_H */

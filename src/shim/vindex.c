@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Glue for the learned VA->PA index (src/vindex/): the misc device /dev/learned_os_vindex,
+ * an MMU notifier on a registered process's mm, and the exact page-table walk. 6.12's Rust
+ * has none of these. No policy lives here: the fops, the notifier and the walk hand
+ * everything to the Rust callbacks in struct lo_vindex_ops.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/pgtable.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "learned_os_shim.h"
+#include "vindex_uapi.h"
+
+struct lo_vindex_mm {
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	const void *session;
+};
+
+static const struct lo_vindex_ops *lo_vindex_ops;
+static const void *lo_vindex_ctx;
+
+/* ---- The MMU notifier: every callback goes to Rust with the session. ---- */
+
+static int lo_vindex_invalidate_start(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
+
+	/* Never fails, so the paired invalidate_range_end() always follows. */
+	lo_vindex_ops->invalidate_start(m->session, range->start, range->end);
+	return 0;
+}
+
+static void lo_vindex_invalidate_end(struct mmu_notifier *mn,
+				     const struct mmu_notifier_range *range)
+{
+	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
+
+	lo_vindex_ops->invalidate_end(m->session, range->start, range->end);
+}
+
+static void lo_vindex_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
+
+	lo_vindex_ops->release(m->session);
+}
+
+static const struct mmu_notifier_ops lo_vindex_mn_ops = {
+	.invalidate_range_start = lo_vindex_invalidate_start,
+	.invalidate_range_end = lo_vindex_invalidate_end,
+	.release = lo_vindex_release,
+};
+
+/*
+ * Registers a notifier for @session on the mm of process @pid (in the caller's pid
+ * namespace). The notifier's callbacks may run from the moment this returns until
+ * lo_vindex_mm_unregister() returns. -ESRCH: no such process or no mm (a kernel thread).
+ */
+int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **out)
+{
+	struct task_struct *task;
+	struct lo_vindex_mm *m;
+	struct mm_struct *mm;
+	struct pid *p;
+	int err;
+
+	p = find_get_pid(pid);
+	if (!p)
+		return -ESRCH;
+	task = get_pid_task(p, PIDTYPE_PID);
+	put_pid(p);
+	if (!task)
+		return -ESRCH;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!mm)
+		return -ESRCH;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	m->mn.ops = &lo_vindex_mn_ops;
+	m->mm = mm;
+	m->session = session;
+	err = mmu_notifier_register(&m->mn, mm);
+	if (err) {
+		kfree(m);
+		mmput(mm);
+		return err;
+	}
+	/* Keep the mm_struct (not the address space) until unregistering. */
+	mmgrab(mm);
+	mmput(mm);
+	*out = m;
+	return 0;
+}
+
+/* Unregisters: no callback runs once this returns (the release runs first if still due). */
+void lo_vindex_mm_unregister(struct lo_vindex_mm *m)
+{
+	struct mm_struct *mm = m->mm;
+
+	mmu_notifier_unregister(&m->mn, mm);
+	mmdrop(mm);
+	kfree(m);
+}
+
+/* Pins the address space for a walk; false once the process has exited. May not fail twice. */
+bool lo_vindex_mm_enter(struct lo_vindex_mm *m)
+{
+	return mmget_not_zero(m->mm);
+}
+
+/* Ends lo_vindex_mm_enter(). May sleep (it may be the last user). */
+void lo_vindex_mm_exit(struct lo_vindex_mm *m)
+{
+	mmput(m->mm);
+}
+
+/*
+ * Takes the mm's mmap lock for reading, for walks: page tables under a VMA are then not freed
+ * (munmap detaches the VMAs before it frees their tables). Needs lo_vindex_mm_enter(); -EINTR
+ * on a fatal signal. The caller must not fault on this mm while holding it.
+ */
+int lo_vindex_mm_lock(struct lo_vindex_mm *m)
+{
+	return mmap_read_lock_killable(m->mm);
+}
+
+void lo_vindex_mm_unlock(struct lo_vindex_mm *m)
+{
+	mmap_read_unlock(m->mm);
+}
+
+/* ---- The exact walk. ---- */
+
+static u64 lo_vindex_pte(struct mm_struct *mm, unsigned long addr, unsigned long *pages);
+
+/* The pages from @addr to the next @size boundary (a power of two), within user space. */
+static unsigned long lo_vindex_pages_to(unsigned long addr, unsigned long size)
+{
+	unsigned long next = (addr + size) & ~(size - 1);
+
+	return (min(next, TASK_SIZE_MAX) - addr) >> PAGE_SHIFT;
+}
+
+/*
+ * The frame of the page at @addr, as /proc/PID/pagemap reports it: none outside a VMA, else
+ * what the page tables map. Needs lo_vindex_mm_lock(), which keeps the tables of every VMA;
+ * the entries are read with interrupts off (an RCU read side, as GUP-fast does), which also
+ * covers PTE tables that khugepaged frees (RCU-deferred) under the read lock. Sets *@pages to
+ * the pages from @addr to the end of the leaf entry that maps it (or of the hole around it),
+ * at least 1. Returns the frame, or LO_VINDEX_NOT_PRESENT.
+ */
+static u64 lo_vindex_leaf(struct mm_struct *mm, unsigned long addr, unsigned long *pages)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	if (!vma) {
+		*pages = (TASK_SIZE_MAX - addr) >> PAGE_SHIFT;
+		return LO_VINDEX_NOT_PRESENT;
+	}
+	if (addr < vma->vm_start) {
+		*pages = (vma->vm_start - addr) >> PAGE_SHIFT;
+		return LO_VINDEX_NOT_PRESENT;
+	}
+	return lo_vindex_pte(mm, addr, pages);
+}
+
+static u64 lo_vindex_pte(struct mm_struct *mm, unsigned long addr, unsigned long *pages)
+{
+	unsigned long flags;
+	pgd_t *pgdp, pgd;
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t pte;
+	u64 pfn = LO_VINDEX_NOT_PRESENT;
+
+	*pages = 1;
+	local_irq_save(flags);
+	pgdp = pgd_offset(mm, addr);
+	pgd = READ_ONCE(*pgdp);
+	if (pgd_none(pgd) || pgd_bad(pgd)) {
+		*pages = lo_vindex_pages_to(addr, PGDIR_SIZE);
+		goto out;
+	}
+	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d = READ_ONCE(*p4dp);
+	if (!p4d_present(p4d) || p4d_bad(p4d)) {
+		*pages = lo_vindex_pages_to(addr, P4D_SIZE);
+		goto out;
+	}
+	pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud)) {
+		*pages = lo_vindex_pages_to(addr, PUD_SIZE);
+		goto out;
+	}
+	if (pud_leaf(pud)) {
+		*pages = lo_vindex_pages_to(addr, PUD_SIZE);
+		pfn = pud_pfn(pud) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
+		goto out;
+	}
+	if (pud_bad(pud))
+		goto out;
+	pmdp = pmd_offset_lockless(pudp, pud, addr);
+	pmd = pmdp_get_lockless(pmdp);
+	if (!pmd_present(pmd)) {
+		*pages = lo_vindex_pages_to(addr, PMD_SIZE);
+		goto out;
+	}
+	if (pmd_leaf(pmd)) {
+		*pages = lo_vindex_pages_to(addr, PMD_SIZE);
+		pfn = pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+		goto out;
+	}
+	if (pmd_bad(pmd))
+		goto out;
+	/* The PTE table of the PMD value read above (no HIGHPTE on x86-64). */
+	pte = ptep_get_lockless(pte_offset_kernel(&pmd, addr));
+	if (pte_present(pte))
+		pfn = pte_pfn(pte);
+out:
+	local_irq_restore(flags);
+	if (!*pages)
+		*pages = 1;
+	return pfn;
+}
+
+/*
+ * Calls @page(@ctx, vpn, pfn, nr) for every present stretch of [@start, @end) (page
+ * aligned), in address order: pages vpn..vpn+nr map to frames pfn..pfn+nr (nr > 1 only
+ * inside a huge mapping). Stops at the first nonzero return and returns it. Needs
+ * lo_vindex_mm_lock(). Process context: it reschedules between page tables, and returns
+ * -EINTR on a fatal signal.
+ */
+int lo_vindex_walk(struct lo_vindex_mm *m, u64 start, u64 end, lo_vindex_page_t page,
+		   void *ctx)
+{
+	unsigned long addr = start, pages;
+	int err;
+	u64 pfn;
+
+	end = min_t(u64, end, TASK_SIZE_MAX);
+	while (addr < end) {
+		pfn = lo_vindex_leaf(m->mm, addr, &pages);
+		pages = min_t(u64, pages, (end - addr) >> PAGE_SHIFT);
+		if (!pages)
+			break;	/* an unaligned end: its partial page is not walked */
+		if (pfn != LO_VINDEX_NOT_PRESENT) {
+			err = page(ctx, addr >> PAGE_SHIFT, pfn, pages);
+			if (err)
+				return err;
+		}
+		addr += pages << PAGE_SHIFT;
+		if (!(addr & ~PMD_MASK)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/* The frame of the page at @addr, or LO_VINDEX_NOT_PRESENT. Needs lo_vindex_mm_lock(). */
+u64 lo_vindex_translate_one(struct lo_vindex_mm *m, u64 addr)
+{
+	unsigned long pages;
+
+	if (addr >= TASK_SIZE_MAX)
+		return LO_VINDEX_NOT_PRESENT;
+	return lo_vindex_leaf(m->mm, addr, &pages);
+}
+
+/* ---- The misc device. ---- */
+
+static int lo_vindex_open(struct inode *inode, struct file *file)
+{
+	void *session;
+	int err;
+
+	/* Frame numbers are for CAP_SYS_ADMIN only, as in /proc/PID/pagemap. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	err = lo_vindex_ops->open(lo_vindex_ctx, &session);
+	if (err)
+		return err;
+	file->private_data = session;
+	return 0;
+}
+
+static int lo_vindex_file_release(struct inode *inode, struct file *file)
+{
+	lo_vindex_ops->close(file->private_data);
+	return 0;
+}
+
+static long lo_vindex_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	const void *s = file->private_data;
+	long err;
+
+	switch (cmd) {
+	case LO_VINDEX_REGISTER: {
+		struct lo_vindex_register reg;
+
+		if (copy_from_user(&reg, uarg, sizeof(reg)))
+			return -EFAULT;
+		return lo_vindex_ops->register_range(s, &reg);
+	}
+	case LO_VINDEX_TRANSLATE: {
+		struct lo_vindex_translate tr;
+
+		if (copy_from_user(&tr, uarg, sizeof(tr)))
+			return -EFAULT;
+		err = lo_vindex_ops->translate(s, &tr);
+		if (err)
+			return err;
+		return copy_to_user(uarg, &tr, sizeof(tr)) ? -EFAULT : 0;
+	}
+	case LO_VINDEX_STATS: {
+		struct lo_vindex_stats st = {};
+
+		err = lo_vindex_ops->stats(s, &st);
+		if (err)
+			return err;
+		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+	}
+	case LO_VINDEX_UNREGISTER:
+		return lo_vindex_ops->unregister(s);
+	default:
+		return lo_vindex_ops->bad_ioctl(s, cmd);
+	}
+}
+
+static const struct file_operations lo_vindex_fops = {
+	.owner = THIS_MODULE,
+	.open = lo_vindex_open,
+	.release = lo_vindex_file_release,
+	.unlocked_ioctl = lo_vindex_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice lo_vindex_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "learned_os_vindex",
+	.fops = &lo_vindex_fops,
+	.mode = 0600,
+};
+
+/* Creates /dev/learned_os_vindex, whose files call @ops with @ctx. */
+int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx)
+{
+	BUILD_BUG_ON(sizeof(struct lo_vindex_register) != 24);
+	BUILD_BUG_ON(sizeof(struct lo_vindex_translate) != 64);
+	BUILD_BUG_ON(sizeof(struct lo_vindex_stats) != 96);
+	lo_vindex_ops = ops;
+	lo_vindex_ctx = ctx;
+	return misc_register(&lo_vindex_misc);
+}
+
+/* Removes the device. Open files keep the module (fops.owner), so none is left. */
+void lo_vindex_device_deregister(void)
+{
+	misc_deregister(&lo_vindex_misc);
+}

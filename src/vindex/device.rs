@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/learned_os_vindex`: the misc device (`shim/vindex.c`) and its callbacks, which hand
+//! each open file's ioctls and MMU notifier events to its [`Session`].
+
+use core::ffi::c_void;
+
+use kernel::ffi::{c_int, c_uint};
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+
+use super::abi;
+use super::session::Session;
+use super::Count;
+use crate::knobs::Knobs;
+use crate::warn::warn_ratelimited;
+
+/// `struct lo_vindex_ops`.
+#[repr(C)]
+struct Ops {
+    open: unsafe extern "C" fn(ctx: *const c_void, session: *mut *mut c_void) -> c_int,
+    close: unsafe extern "C" fn(session: *mut c_void),
+    register_range: unsafe extern "C" fn(s: *const c_void, reg: *const abi::Register) -> c_int,
+    translate: unsafe extern "C" fn(s: *const c_void, tr: *mut abi::Translate) -> c_int,
+    stats: unsafe extern "C" fn(s: *const c_void, st: *mut abi::Stats) -> c_int,
+    unregister: unsafe extern "C" fn(s: *const c_void) -> c_int,
+    bad_ioctl: unsafe extern "C" fn(s: *const c_void, cmd: c_uint) -> c_int,
+    invalidate_start: unsafe extern "C" fn(s: *const c_void, start: u64, end: u64),
+    invalidate_end: unsafe extern "C" fn(s: *const c_void, start: u64, end: u64),
+    release: unsafe extern "C" fn(s: *const c_void),
+}
+
+extern "C" {
+    fn lo_vindex_device_register(ops: *const Ops, ctx: *const c_void) -> c_int;
+    fn lo_vindex_device_deregister();
+}
+
+static OPS: Ops = Ops {
+    open,
+    close,
+    register_range,
+    translate,
+    stats,
+    unregister,
+    bad_ioctl,
+    invalidate_start,
+    invalidate_end,
+    release,
+};
+
+/// The registered device; dropping it removes it.
+///
+/// INVARIANT: the device is registered with `OPS` and `ctx` = `_knobs`, which it keeps alive
+/// until `drop` has removed the device.
+pub(crate) struct Device {
+    /// The callbacks' context: only held, never read here.
+    _knobs: Arc<Knobs>,
+}
+
+impl Device {
+    /// Creates `/dev/learned_os_vindex`.
+    pub(crate) fn register(knobs: Arc<Knobs>) -> Result<Self> {
+        // SAFETY: `OPS` is static and its callbacks match the shim's; `ctx` is `knobs`, kept
+        // alive by the returned `Device` until the device is gone.
+        kernel::error::to_result(unsafe {
+            lo_vindex_device_register(&OPS, core::ptr::from_ref::<Knobs>(&knobs).cast())
+        })?;
+        Ok(Self { _knobs: knobs })
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        // SAFETY: registered (the type invariant). Open files hold the module, so none is
+        // left once it unloads, and no callback runs after this.
+        unsafe { lo_vindex_device_deregister() };
+    }
+}
+
+/// The session behind a callback's pointer.
+///
+/// # Safety
+///
+/// `s` must be a pointer `open` stored that `close` has not released yet.
+unsafe fn session<'a>(s: *const c_void) -> &'a Session {
+    // SAFETY: `open` stored an `Arc<Session>`'s pointer, live until `close`.
+    unsafe { &*s.cast::<Session>() }
+}
+
+/// Runs an ioctl, turning its result into an errno.
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// `ctx` is the device's `Knobs`; `out` is valid for a write.
+unsafe extern "C" fn open(ctx: *const c_void, out: *mut *mut c_void) -> c_int {
+    // SAFETY: `ctx` is the `Knobs` of an `Arc` the `Device` holds while the device exists.
+    let knobs: Arc<Knobs> = unsafe { ArcBorrow::from_raw(ctx.cast::<Knobs>()) }.into();
+    match Session::new(knobs) {
+        Ok(s) => {
+            // SAFETY: `out` is valid for a write (the function's safety requirements).
+            unsafe { *out = Arc::into_raw(s).cast_mut().cast() };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// `s` is a session pointer `open` stored; it is not used again.
+unsafe extern "C" fn close(s: *mut c_void) {
+    // SAFETY: `open` made `s` with `Arc::into_raw`, and this is its last use.
+    let s = unsafe { Arc::from_raw(s.cast_const().cast::<Session>()) };
+    // Unregisters the notifier before the session can go.
+    s.close();
+}
+
+/// # Safety
+///
+/// `s` as for [`session`]; `reg` valid for a read.
+unsafe extern "C" fn register_range(s: *const c_void, reg: *const abi::Register) -> c_int {
+    // SAFETY: by the function's safety requirements.
+    let (s, reg) = unsafe { (session(s), &*reg) };
+    errno(s.register(reg))
+}
+
+/// # Safety
+///
+/// `s` as for [`session`]; `tr` valid for reads and writes.
+unsafe extern "C" fn translate(s: *const c_void, tr: *mut abi::Translate) -> c_int {
+    // SAFETY: by the function's safety requirements.
+    let (s, tr) = unsafe { (session(s), &mut *tr) };
+    errno(s.translate(tr))
+}
+
+/// # Safety
+///
+/// `s` as for [`session`]; `st` valid for writes.
+unsafe extern "C" fn stats(s: *const c_void, st: *mut abi::Stats) -> c_int {
+    // SAFETY: by the function's safety requirements.
+    let (s, st) = unsafe { (session(s), &mut *st) };
+    errno(s.stats(st))
+}
+
+/// # Safety
+///
+/// `s` as for [`session`].
+unsafe extern "C" fn unregister(s: *const c_void) -> c_int {
+    // SAFETY: by the function's safety requirements.
+    errno(unsafe { session(s) }.unregister())
+}
+
+/// # Safety
+///
+/// `s` as for [`session`].
+unsafe extern "C" fn bad_ioctl(s: *const c_void, cmd: c_uint) -> c_int {
+    // SAFETY: by the function's safety requirements.
+    let s = unsafe { session(s) };
+    s.knobs().vindex().count(Count::RejectedIoctls, 1);
+    warn_ratelimited!("vindex: unknown ioctl {:#x}\n", cmd);
+    ENOTTY.to_errno()
+}
+
+/// # Safety
+///
+/// `s` as for [`session`], for a live notifier of the session.
+unsafe extern "C" fn invalidate_start(s: *const c_void, start: u64, end: u64) {
+    // SAFETY: a registration's notifier is unregistered before its session is released.
+    unsafe { session(s) }.invalidate_start(start, end);
+}
+
+/// # Safety
+///
+/// As for [`invalidate_start`].
+unsafe extern "C" fn invalidate_end(s: *const c_void, _start: u64, _end: u64) {
+    // SAFETY: as in `invalidate_start`.
+    unsafe { session(s) }.invalidate_end();
+}
+
+/// # Safety
+///
+/// As for [`invalidate_start`].
+unsafe extern "C" fn release(s: *const c_void) {
+    // SAFETY: as in `invalidate_start`.
+    unsafe { session(s) }.release();
+}

@@ -1,0 +1,133 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The learned VA->PA index (/dev/learned_os_vindex, driven by lo-vindex): for every layout
+# (contiguous, THP, fragmented, mremap, munmap holes, fork with COW, freed and reused), every
+# translation equals /proc/PID/pagemap's frame at every step, right after each mapping change
+# too, with the learned index answering in steady state; the same with vindex disabled (the
+# walk answers everything) and at other error bounds; bad ioctl arguments and bad knob values
+# are refused; a registered process's exit drops its index; rmmod waits for the registered
+# file to close.
+. "$(dirname "$0")/lib.sh"
+
+V=$SYSFS/vindex
+TOOL=${LO_VINDEX:-/learned_os/bin/lo-vindex}
+SCENARIOS="contiguous thp frag mremap munmap fork reuse"
+TMP=$(mktemp -d)
+HOLDER=
+cleanup() {
+	[ -z "$HOLDER" ] || kill "$HOLDER" 2>/dev/null
+	wait
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# run SCENARIO: runs lo-vindex's scenario, shows its steps, passes on its PASS line.
+run() {
+	"$TOOL" test "$1" >"$TMP/out" 2>&1
+	rc=$?
+	sed 's/^/  /' "$TMP/out" | while IFS= read -r l; do ktap_print_msg "$l"; done
+	[ $rc = 0 ] && grep -qx "PASS $1" "$TMP/out"
+}
+
+# scenarios: every scenario passes.
+scenarios() {
+	for s in $SCENARIOS; do run "$s" || return 1; done
+}
+
+defaults() {
+	[ -c /dev/learned_os_vindex ] && [ "$(cat $V/epsilon)" = 8 ] && [ "$(cat $V/enabled)" = 0 ] &&
+		stats_well_formed $V/stats && [ "$(stat_value vindex registered)" = 0 ]
+}
+
+bad_knobs() {
+	write_refused $V/epsilon "4097\n" "Invalid argument" &&
+		write_refused $V/epsilon "-1\n" "Invalid argument" &&
+		write_refused $V/epsilon "eight\n" "Invalid argument" &&
+		knob_write $V/epsilon "0\n" && [ "$(cat $V/epsilon)" = 0 ] &&
+		knob_write $V/epsilon "8\n"
+}
+
+learned_stats() {
+	ktap_print_msg "stats: $(tr '\n' ' ' <$V/stats)"
+	[ "$(stat_value vindex lookups_learned)" -gt 0 ] && [ "$(stat_value vindex rebuilds)" -gt 0 ] &&
+		[ "$(stat_value vindex invalidations)" -gt 0 ] &&
+		[ "$(stat_value vindex registered)" = 0 ] && [ "$(stat_value vindex runs)" = 0 ] &&
+		[ "$(stat_value vindex bytes)" = 0 ] && stats_well_formed $V/stats
+}
+
+disabled() {
+	knob_write $V/enabled "0\n" || return 1
+	before=$(stat_value vindex lookups_learned)
+	run contiguous && run frag &&
+		[ "$(stat_value vindex lookups_learned)" = "$before" ]
+}
+
+epsilons() {
+	knob_write $V/enabled "1\n" || return 1
+	for e in 0 1 64 4096; do
+		knob_write $V/epsilon "$e\n" || return 1
+		run frag && run munmap || { knob_write $V/epsilon "8\n"; return 1; }
+	done
+	knob_write $V/epsilon "8\n"
+}
+
+bad_ioctls() {
+	before=$(stat_value vindex rejected_ioctls)
+	run bad && [ "$(stat_value vindex rejected_ioctls)" -gt "$before" ]
+}
+
+process_exit() {
+	before=$(stat_value vindex releases)
+	run exit && [ "$(stat_value vindex releases)" -gt "$before" ]
+}
+
+registered_is() { [ "$(stat_value vindex registered)" = "$1" ]; }
+
+stop_holder() {
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+	HOLDER=
+}
+
+rmmod_registered() {
+	"$TOOL" hold 120 >"$TMP/hold" 2>&1 &
+	HOLDER=$!
+	if ! wait_for 30 registered_is 1; then
+		ktap_print_msg "holder did not register: $(cat "$TMP/hold")"
+		stop_holder
+		return 1
+	fi
+	if rmmod learned_os 2>/dev/null; then
+		ktap_print_msg "rmmod succeeded with a registered file open"
+		stop_holder
+		return 1
+	fi
+	mod_loaded || return 1
+	stop_holder
+	rmmod learned_os && ! mod_loaded
+}
+
+ktap_print_header
+ktap_set_plan 9
+
+if [ ! -x "$TOOL" ]; then
+	for t in 1 2 3 4 5 6 7 8 9; do ktap_test_skip "vindex $t" "no $TOOL"; done
+	ktap_finished
+fi
+
+mod_unload
+mod_load || { ktap_print_msg "insmod failed"; exit 1; }
+
+ktap_check "defaults: the device, epsilon 8, disabled, well-formed stats" defaults
+ktap_check "bad epsilon values refused" bad_knobs
+knob_write $V/enabled "1\n"
+ktap_check "every layout: translations equal pagemap at every step, learned in steady state" scenarios
+ktap_check "stats: learned lookups, rebuilds, invalidations; nothing left registered" learned_stats
+ktap_check "disabled: the walk answers, still equal to pagemap" disabled
+ktap_check "epsilon 0, 1, 64, 4096: translations equal pagemap" epsilons
+ktap_check "bad ioctl arguments refused" bad_ioctls
+ktap_check "a registered process's exit drops its index" process_exit
+ktap_check "rmmod is refused while a registration is open, then succeeds" rmmod_registered
+
+mod_unload
+ktap_finished

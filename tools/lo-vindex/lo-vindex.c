@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lo-vindex: drives /dev/learned_os_vindex (the learned VA->PA index) for the kselftests
+ * and benchmarks. A static binary for the busybox guest.
+ *
+ * Usage:
+ *   lo-vindex test SCENARIO   contiguous|thp|frag|mremap|munmap|fork|reuse|exit|bad
+ *   lo-vindex hold SECONDS    register this process, then sleep (rmmod while registered)
+ *   lo-vindex bench LAYOUT MIB  batch translation throughput, learned index vs exact walk
+ *                             (toggles vindex/enabled), and the index's bytes per page;
+ *                             LAYOUT contiguous|frag|thp
+ *
+ * Every scenario changes its mappings step by step and, after each change, translates every
+ * page of its region through the device and compares each answer with /proc/PID/pagemap:
+ * a present page must translate to pagemap's frame, a page not present to
+ * LO_VINDEX_NOT_PRESENT. Prints one "step NAME pages=N learned=L walked=W not_present=A"
+ * line per check and "PASS SCENARIO" (exit 0) or "FAIL SCENARIO: why" (exit 1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../src/shim/vindex_uapi.h"
+
+#define PAGE 4096UL
+#define PM_PRESENT (1ULL << 63)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+
+static const char *scenario = "?";
+static int expect_learned;	/* vindex/enabled is 1: steady state must use the index */
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", scenario);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+static int dev_open(void)
+{
+	int fd = open(LO_VINDEX_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("open %s: %s", LO_VINDEX_DEVICE, strerror(errno));
+	return fd;
+}
+
+static int do_register(int fd, pid_t pid, uint64_t start, uint64_t end)
+{
+	struct lo_vindex_register r = { .pid = pid, .start = start, .end = end };
+
+	return ioctl(fd, LO_VINDEX_REGISTER, &r) ? -errno : 0;
+}
+
+static void must_register(int fd, pid_t pid, uint64_t start, uint64_t end)
+{
+	int err = do_register(fd, pid, start, end);
+
+	if (err)
+		fail("register pid %d [%#llx, %#llx): %s", pid, (unsigned long long)start,
+		     (unsigned long long)end, strerror(-err));
+}
+
+static int translate(int fd, const uint64_t *va, uint64_t *pfn, uint8_t *path, uint64_t n,
+		     struct lo_vindex_translate *out)
+{
+	struct lo_vindex_translate t = {
+		.count = n,
+		.vaddrs = (uintptr_t)va,
+		.pfns = (uintptr_t)pfn,
+		.paths = (uintptr_t)path,
+	};
+
+	if (ioctl(fd, LO_VINDEX_TRANSLATE, &t))
+		return -errno;
+	if (out)
+		*out = t;
+	return 0;
+}
+
+/* pagemap entries of @n pages from @start of process @pid (0: self). */
+static void read_pagemap(pid_t pid, uint64_t start, uint64_t n, uint64_t *pm)
+{
+	char name[64];
+	ssize_t got;
+	int fd;
+
+	if (pid)
+		snprintf(name, sizeof(name), "/proc/%d/pagemap", pid);
+	else
+		snprintf(name, sizeof(name), "/proc/self/pagemap");
+	fd = open(name, O_RDONLY);
+	if (fd < 0)
+		fail("open %s: %s", name, strerror(errno));
+	got = pread(fd, pm, n * 8, (off_t)(start / PAGE * 8));
+	if (got != (ssize_t)(n * 8))
+		fail("read %s: %zd of %llu bytes", name, got, (unsigned long long)(n * 8));
+	close(fd);
+}
+
+static uint64_t expected(uint64_t pm)
+{
+	return (pm & PM_PRESENT) ? (pm & PM_PFN_MASK) : LO_VINDEX_NOT_PRESENT;
+}
+
+/*
+ * Translates every page of [@start, @start + @n pages) of @pid through @fd and compares with
+ * pagemap, read before and after: a page whose pagemap entry changed meanwhile (khugepaged,
+ * compaction) is retried, any other difference fails. With @steady, the learned index must
+ * have answered some pages (when vindex is enabled and some page is present).
+ */
+static void check(int fd, pid_t pid, uint64_t start, uint64_t n, const char *step, int steady)
+{
+	uint64_t *va = calloc(n, 8), *pfn = calloc(n, 8), *pm0 = calloc(n, 8),
+		 *pm1 = calloc(n, 8);
+	uint8_t *path = calloc(n, 1);
+	struct lo_vindex_translate t = { 0 };
+	uint64_t present = 0, i;
+	int tries, err, bad = 0;
+
+	if (!va || !pfn || !pm0 || !pm1 || !path)
+		fail("out of memory");
+	for (i = 0; i < n; i++)
+		va[i] = start + i * PAGE + (i * 8) % PAGE;	/* any offset in the page */
+	for (tries = 0; tries < 5; tries++) {
+		read_pagemap(pid, start, n, pm0);
+		err = translate(fd, va, pfn, path, n, &t);
+		if (err)
+			fail("%s: translate: %s", step, strerror(-err));
+		read_pagemap(pid, start, n, pm1);
+		bad = 0;
+		present = 0;
+		for (i = 0; i < n; i++) {
+			if (pm0[i] != pm1[i])
+				break;	/* changed under us: try again */
+			present += !!(pm0[i] & PM_PRESENT);
+			if (pfn[i] != expected(pm0[i])) {
+				if (bad++ < 5)
+					printf("# %s: page %llu (%#llx): got %#llx via path %u, pagemap %#llx\n",
+					       step, (unsigned long long)i,
+					       (unsigned long long)va[i],
+					       (unsigned long long)pfn[i], path[i],
+					       (unsigned long long)expected(pm0[i]));
+			}
+			if (path[i] > LO_VINDEX_PATH_NOT_PRESENT ||
+			    (path[i] == LO_VINDEX_PATH_NOT_PRESENT) !=
+				    (pfn[i] == LO_VINDEX_NOT_PRESENT))
+				fail("%s: page %llu: path %u with result %#llx", step,
+				     (unsigned long long)i, path[i], (unsigned long long)pfn[i]);
+		}
+		if (i == n)
+			break;
+	}
+	if (tries == 5)
+		fail("%s: pagemap kept changing", step);
+	if (bad)
+		fail("%s: %d of %llu translations differ from pagemap", step, bad,
+		     (unsigned long long)n);
+	if (t.learned + t.walked + t.not_present != n)
+		fail("%s: path counts %llu+%llu+%llu != %llu", step,
+		     (unsigned long long)t.learned, (unsigned long long)t.walked,
+		     (unsigned long long)t.not_present, (unsigned long long)n);
+	printf("step %s pages=%llu present=%llu learned=%llu walked=%llu not_present=%llu\n",
+	       step, (unsigned long long)n, (unsigned long long)present,
+	       (unsigned long long)t.learned, (unsigned long long)t.walked,
+	       (unsigned long long)t.not_present);
+	if (steady && expect_learned && present && !t.learned)
+		fail("%s: the learned index answered no page", step);
+	free(va);
+	free(pfn);
+	free(pm0);
+	free(pm1);
+	free(path);
+}
+
+/* Checks twice: right after the change, then once more (the index rebuilt: learned). */
+static void check2(int fd, pid_t pid, uint64_t start, uint64_t n, const char *step)
+{
+	char name[96];
+
+	check(fd, pid, start, n, step, 0);
+	snprintf(name, sizeof(name), "%s/again", step);
+	check(fd, pid, start, n, name, 1);
+}
+
+static char *map(size_t len, int flags, void *hint)
+{
+	char *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		fail("mmap %zu: %s", len, strerror(errno));
+	return p;
+}
+
+/* A 2 MiB-aligned anonymous region of @len bytes (with @guard bytes of slack). */
+static char *map_aligned(size_t len)
+{
+	size_t huge = 2UL << 20;
+	char *p = map(len + huge, 0, NULL);
+	char *a = (char *)(((uintptr_t)p + huge - 1) & ~(huge - 1));
+
+	if (a > p)
+		munmap(p, a - p);
+	munmap(a + len, p + len + huge - (a + len));
+	return a;
+}
+
+static void touch(char *p, size_t len, size_t stride)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += stride)
+		p[off] = (char)(off >> 12 | 1);
+}
+
+static void stats(int fd, struct lo_vindex_stats *st)
+{
+	if (ioctl(fd, LO_VINDEX_STATS, st))
+		fail("stats: %s", strerror(errno));
+}
+
+static void scenario_contiguous(int fd)
+{
+	size_t len = 16UL << 20;
+	char *p = map(len, 0, NULL);
+	struct lo_vindex_stats st;
+	uint64_t n = len / PAGE;
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	check2(fd, 0, (uintptr_t)p, n, "empty");
+	touch(p, len, PAGE);
+	check2(fd, 0, (uintptr_t)p, n, "touched");
+	stats(fd, &st);
+	printf("index runs=%llu segments=%llu bytes=%llu pages=%llu rebuilds=%llu\n",
+	       (unsigned long long)st.runs, (unsigned long long)st.segments,
+	       (unsigned long long)st.bytes, (unsigned long long)st.pages,
+	       (unsigned long long)st.rebuilds);
+	if (expect_learned && (!st.built || st.pages != n))
+		fail("index built %llu with %llu pages, expected %llu", (unsigned long long)st.built,
+		     (unsigned long long)st.pages, (unsigned long long)n);
+	if (mprotect(p + len / 2, PAGE, PROT_READ))
+		fail("mprotect: %s", strerror(errno));
+	check2(fd, 0, (uintptr_t)p, n, "mprotect");
+	madvise(p + PAGE, 8 * PAGE, MADV_DONTNEED);
+	check2(fd, 0, (uintptr_t)p, n, "dontneed");
+}
+
+static void scenario_thp(int fd)
+{
+	size_t len = 8UL << 20;
+	char *p = map_aligned(len);
+	uint64_t n = len / PAGE;
+
+	madvise(p, len, MADV_HUGEPAGE);
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	touch(p, len, PAGE);
+	check2(fd, 0, (uintptr_t)p, n, "huge");
+	/* Split a huge PMD: change the protection of one page inside it. */
+	if (mprotect(p + (2UL << 20) + 5 * PAGE, PAGE, PROT_READ))
+		fail("mprotect: %s", strerror(errno));
+	check2(fd, 0, (uintptr_t)p, n, "split");
+	/* Zap part of another huge page, and all of a third. */
+	madvise(p + (4UL << 20) + 17 * PAGE, 3 * PAGE, MADV_DONTNEED);
+	madvise(p + (6UL << 20), 2UL << 20, MADV_DONTNEED);
+	check2(fd, 0, (uintptr_t)p, n, "zap");
+	touch(p + (6UL << 20), 2UL << 20, PAGE);
+	check2(fd, 0, (uintptr_t)p, n, "refault");
+}
+
+static void scenario_frag(int fd)
+{
+	size_t len = 4UL << 20, i, n = len / PAGE;
+	char *p = map(len, 0, NULL);
+	unsigned int seed = 1;
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	/* Fault pages in a scrambled order, so frames are not in address order. */
+	for (i = 0; i < n; i++)
+		p[((i * 7919) % n) * PAGE] = 1;
+	check2(fd, 0, (uintptr_t)p, n, "scrambled");
+	for (i = 0; i < n; i += 3)
+		madvise(p + i * PAGE, PAGE, MADV_DONTNEED);
+	check2(fd, 0, (uintptr_t)p, n, "holes");
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245 + 12345;
+		if (seed >> 28 == 0)
+			p[i * PAGE] = 2;
+	}
+	check2(fd, 0, (uintptr_t)p, n, "refilled");
+}
+
+static void scenario_mremap(int fd)
+{
+	size_t len = 4UL << 20;
+	char *area = map(3 * len, 0, NULL);	/* reserve old and new places together */
+	char *old = area, *new = area + 2 * len, *q;
+	uint64_t n = 3 * len / PAGE;
+
+	munmap(new, len);
+	touch(old, len, PAGE);
+	must_register(fd, getpid(), (uintptr_t)area, (uintptr_t)area + 3 * len);
+	check2(fd, 0, (uintptr_t)area, n, "before");
+	q = mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, new);
+	if (q != new)
+		fail("mremap: %s", strerror(errno));
+	check2(fd, 0, (uintptr_t)area, n, "moved");
+	q = mremap(new, len, 2 * len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		fail("mremap grow: %s", strerror(errno));
+	check2(fd, 0, (uintptr_t)area, n, "grown");
+}
+
+static void scenario_munmap(int fd)
+{
+	size_t len = 8UL << 20, off;
+	char *p = map(len, 0, NULL);
+	uint64_t n = len / PAGE;
+
+	touch(p, len, PAGE);
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	check2(fd, 0, (uintptr_t)p, n, "full");
+	for (off = 0; off < len; off += 256 * 1024)
+		munmap(p + off + 64 * 1024, 64 * 1024);
+	check2(fd, 0, (uintptr_t)p, n, "holes");
+	munmap(p, len / 2);
+	check2(fd, 0, (uintptr_t)p, n, "half");
+}
+
+static void scenario_reuse(int fd)
+{
+	size_t len = 4UL << 20;
+	char *p = map(len, 0, NULL), *q;
+	uint64_t n = len / PAGE;
+	int round;
+
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	for (round = 0; round < 3; round++) {
+		char name[32];
+
+		touch(p, len, PAGE);
+		snprintf(name, sizeof(name), "round%d", round);
+		check2(fd, 0, (uintptr_t)p, n, name);
+		/* Free it all and map fresh memory in the same place. */
+		munmap(p, len);
+		q = map(len, MAP_FIXED, p);
+		if (q != p)
+			fail("remap at %p: got %p", p, q);
+		snprintf(name, sizeof(name), "round%d/remapped", round);
+		check2(fd, 0, (uintptr_t)p, n, name);
+	}
+}
+
+/*
+ * A child that faults @len bytes in, acks on @ack, then writes them again (and acks) on each
+ * byte read from @cmd, until @cmd's write end is closed.
+ */
+static pid_t child(char *p, size_t len, const int cmd_pipe[2], const int ack_pipe[2])
+{
+	int cmd = cmd_pipe[0], ack = ack_pipe[1];
+	pid_t pid = fork();
+	char c;
+
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid)
+		return pid;
+	/* Only the parent writes commands: EOF once it closes its end. */
+	close(cmd_pipe[1]);
+	close(ack_pipe[0]);
+	touch(p, len, PAGE);
+	if (write(ack, "r", 1) != 1)
+		_exit(1);
+	while (read(cmd, &c, 1) == 1) {
+		touch(p, len, PAGE);
+		if (write(ack, "w", 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void scenario_fork(int fd)
+{
+	size_t len = 4UL << 20;
+	char *p = map(len, 0, NULL), c;
+	uint64_t n = len / PAGE;
+	int cmd[2], ack[2], cfd = dev_open(), status;
+	pid_t pid;
+
+	madvise(p, len, MADV_NOHUGEPAGE);
+	touch(p, len, PAGE);
+	if (pipe(cmd) || pipe(ack))
+		fail("pipe: %s", strerror(errno));
+	pid = child(p, len, cmd, ack);
+	if (read(ack[0], &c, 1) != 1)
+		fail("child did not start");
+	/* The parent indexes itself, and the child through a second file. */
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	must_register(cfd, pid, (uintptr_t)p, (uintptr_t)p + len);
+	check2(fd, 0, (uintptr_t)p, n, "parent");
+	check2(cfd, pid, (uintptr_t)p, n, "child");
+	/* The parent writes: COW breaks on its side (new frames for the parent). */
+	touch(p, len, PAGE);
+	check2(fd, 0, (uintptr_t)p, n, "parent-cow");
+	check2(cfd, pid, (uintptr_t)p, n, "child-after-parent-cow");
+	/* The child writes: its pages are its own now (reused, or copied if still shared). */
+	if (write(cmd[1], "w", 1) != 1 || read(ack[0], &c, 1) != 1)
+		fail("child did not write");
+	check2(cfd, pid, (uintptr_t)p, n, "child-rewrite");
+	check2(fd, 0, (uintptr_t)p, n, "parent-after-child");
+	close(cmd[1]);
+	waitpid(pid, &status, 0);
+	close(cfd);
+}
+
+static void scenario_exit(int fd)
+{
+	size_t len = 2UL << 20;
+	char *p = map(len, 0, NULL), c;
+	int cmd[2], ack[2], err, status;
+	struct lo_vindex_stats st;
+	uint64_t va = (uintptr_t)p, pfn;
+	pid_t pid;
+
+	if (pipe(cmd) || pipe(ack))
+		fail("pipe: %s", strerror(errno));
+	pid = child(p, len, cmd, ack);
+	if (read(ack[0], &c, 1) != 1)
+		fail("child did not start");
+	must_register(fd, pid, (uintptr_t)p, (uintptr_t)p + len);
+	check2(fd, pid, (uintptr_t)p, len / PAGE, "alive");
+	close(cmd[1]);
+	waitpid(pid, &status, 0);
+	err = translate(fd, &va, &pfn, NULL, 1, NULL);
+	if (err != -ESRCH)
+		fail("translate after exit: %s, expected ESRCH", strerror(-err));
+	stats(fd, &st);
+	if (!st.released || st.built)
+		fail("after exit: released %llu built %llu", (unsigned long long)st.released,
+		     (unsigned long long)st.built);
+	printf("step exited released=1 built=0\n");
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister after exit: %s", strerror(errno));
+}
+
+static void expect_err(int got, int want, const char *what)
+{
+	if (got != -want)
+		fail("%s: got %s, expected %s", what, got ? strerror(-got) : "success",
+		     strerror(want));
+	printf("step refused %s: %s\n", what, strerror(want));
+}
+
+static void scenario_bad(int fd)
+{
+	char *p = map(PAGE * 4, 0, NULL);
+	uint64_t a = (uintptr_t)p, va[2] = { a, a }, pfn[2];
+	struct lo_vindex_register r = { .pid = getpid(), .start = a, .end = a + PAGE, .flags = 1 };
+	struct lo_vindex_translate t = { 0 };
+
+	expect_err(translate(fd, va, pfn, NULL, 1, NULL), EINVAL, "translate unregistered");
+	expect_err(ioctl(fd, LO_VINDEX_UNREGISTER) ? -errno : 0, EINVAL,
+		   "unregister unregistered");
+	expect_err(ioctl(fd, LO_VINDEX_STATS, &(struct lo_vindex_stats){ 0 }) ? -errno : 0,
+		   EINVAL, "stats unregistered");
+	expect_err(do_register(fd, getpid(), a + PAGE, a), EINVAL, "register end < start");
+	expect_err(do_register(fd, getpid(), a, a), EINVAL, "register empty range");
+	expect_err(do_register(fd, getpid(), a + 1, a + PAGE), EINVAL, "register unaligned");
+	expect_err(do_register(fd, 0, a, a + PAGE), EINVAL, "register pid 0");
+	expect_err(do_register(fd, -5, a, a + PAGE), EINVAL, "register negative pid");
+	expect_err(do_register(fd, 0x3ffffff0, a, a + PAGE), ESRCH, "register no such pid");
+	expect_err(do_register(fd, getpid(), a, ~0ULL & ~(PAGE - 1)), EINVAL,
+		   "register range past the address space");
+	expect_err(ioctl(fd, LO_VINDEX_REGISTER, &r) ? -errno : 0, EINVAL,
+		   "register with flags");
+	expect_err(ioctl(fd, LO_VINDEX_REGISTER, (void *)8) ? -errno : 0, EFAULT,
+		   "register bad pointer");
+	expect_err(ioctl(fd, _IO(LO_VINDEX_IOC, 99)) ? -errno : 0, ENOTTY, "unknown ioctl");
+	must_register(fd, getpid(), a, a + 4 * PAGE);
+	expect_err(do_register(fd, getpid(), a, a + PAGE), EBUSY, "register twice");
+	expect_err(translate(fd, va, pfn, NULL, (uint64_t)LO_VINDEX_MAX_BATCH + 1, NULL), EINVAL,
+		   "translate too many");
+	expect_err(translate(fd, (uint64_t *)8, pfn, NULL, 2, NULL), EFAULT,
+		   "translate bad input pointer");
+	expect_err(translate(fd, va, (uint64_t *)8, NULL, 2, NULL), EFAULT,
+		   "translate bad output pointer");
+	t.count = 1;
+	t.vaddrs = (uintptr_t)va;
+	t.pfns = (uintptr_t)pfn;
+	t.flags = 2;
+	expect_err(ioctl(fd, LO_VINDEX_TRANSLATE, &t) ? -errno : 0, EINVAL,
+		   "translate with flags");
+	if (translate(fd, va, pfn, NULL, 0, NULL))
+		fail("translate of 0 addresses: %s", strerror(errno));
+	/* Kernel addresses and addresses outside the range are answered, not present. */
+	va[0] = 0xffffffff81000000ULL;
+	va[1] = 0;
+	if (translate(fd, va, pfn, NULL, 2, NULL) || pfn[0] != LO_VINDEX_NOT_PRESENT ||
+	    pfn[1] != LO_VINDEX_NOT_PRESENT)
+		fail("kernel or null address translated");
+	printf("step kernel-address not_present\n");
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+	expect_err(ioctl(fd, LO_VINDEX_UNREGISTER) ? -errno : 0, EINVAL, "unregister twice");
+	must_register(fd, getpid(), a, a + 4 * PAGE);
+	check(fd, 0, a, 4, "re-registered", 0);
+}
+
+static int write_enabled(int on)
+{
+	int fd = open("/sys/kernel/learned_os/vindex/enabled", O_WRONLY);
+	int ok = fd >= 0 && write(fd, on ? "1\n" : "0\n", 2) == 2;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Random batches of BATCH addresses over a region of @mib MiB laid out as @layout. */
+static void bench(const char *layout, size_t mib)
+{
+	enum { BATCH = 4096, ROUNDS = 64 };
+	size_t len = mib << 20, n = len / PAGE, i;
+	uint64_t *va = calloc(BATCH, 8), *pfn = calloc(BATCH, 8), seed = 88172645463325252ULL;
+	struct lo_vindex_translate t;
+	struct lo_vindex_stats st;
+	char *p = map_aligned(len);
+	int fd = dev_open(), mode, r;
+
+	scenario = "bench";
+	if (!va || !pfn)
+		fail("out of memory");
+	if (!strcmp(layout, "thp")) {
+		madvise(p, len, MADV_HUGEPAGE);
+		touch(p, len, PAGE);
+	} else if (!strcmp(layout, "frag")) {
+		madvise(p, len, MADV_NOHUGEPAGE);
+		for (i = 0; i < n; i++)
+			p[((i * 7919) % n) * PAGE] = 1;
+		for (i = 0; i < n; i += 5)
+			madvise(p + i * PAGE, PAGE, MADV_DONTNEED);
+	} else {
+		madvise(p, len, MADV_NOHUGEPAGE);
+		touch(p, len, PAGE);
+	}
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	for (mode = 1; mode >= 0; mode--) {
+		double t0, ns;
+		uint64_t learned = 0, walked = 0;
+
+		if (write_enabled(mode))
+			fail("cannot write vindex/enabled");
+		for (r = -1; r < ROUNDS; r++) {
+			if (r == 0)
+				t0 = now_ns();
+			for (i = 0; i < BATCH; i++) {
+				seed ^= seed << 13;
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				va[i] = (uintptr_t)p + (seed % n) * PAGE;
+			}
+			if (translate(fd, va, pfn, NULL, BATCH, &t))
+				fail("translate: %s", strerror(errno));
+			if (r >= 0) {
+				learned += t.learned;
+				walked += t.walked + t.not_present;
+			}
+		}
+		ns = now_ns() - t0;
+		printf("bench %s mib=%zu mode=%s lookups=%d ns_per_lookup=%.1f mlookups_per_s=%.2f learned=%llu walked=%llu\n",
+		       layout, mib, mode ? "learned" : "walk", BATCH * ROUNDS, ns / (BATCH * ROUNDS),
+		       BATCH * ROUNDS * 1e3 / ns, (unsigned long long)learned,
+		       (unsigned long long)walked);
+		if (mode) {
+			stats(fd, &st);
+			printf("index %s runs=%llu segments=%llu bytes=%llu pages=%llu bytes_per_page=%.4f\n",
+			       layout, (unsigned long long)st.runs,
+			       (unsigned long long)st.segments, (unsigned long long)st.bytes,
+			       (unsigned long long)st.pages,
+			       st.pages ? (double)st.bytes / st.pages : 0.0);
+		}
+	}
+	close(fd);
+}
+
+static int read_enabled(void)
+{
+	char c = '0';
+	int fd = open("/sys/kernel/learned_os/vindex/enabled", O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c == '1';
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*run)(int fd);
+	} all[] = {
+		{ "contiguous", scenario_contiguous }, { "thp", scenario_thp },
+		{ "frag", scenario_frag },	       { "mremap", scenario_mremap },
+		{ "munmap", scenario_munmap },	       { "fork", scenario_fork },
+		{ "reuse", scenario_reuse },	       { "exit", scenario_exit },
+		{ "bad", scenario_bad },
+	};
+	size_t i;
+	int fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "hold")) {
+		char *p = map(PAGE * 16, 0, NULL);
+
+		scenario = "hold";
+		fd = dev_open();
+		touch(p, PAGE * 16, PAGE);
+		must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + 16 * PAGE);
+		check(fd, 0, (uintptr_t)p, 16, "held", 0);
+		sleep(atoi(argv[2]));
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "bench")) {
+		bench(argv[2], strtoul(argv[3], NULL, 0));
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "test")) {
+		fprintf(stderr, "usage: lo-vindex test SCENARIO | hold SECONDS | bench LAYOUT MIB\n");
+		return 2;
+	}
+	scenario = argv[2];
+	expect_learned = read_enabled();
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(all[i].name, scenario))
+			continue;
+		fd = dev_open();
+		all[i].run(fd);
+		close(fd);
+		printf("PASS %s\n", scenario);
+		return 0;
+	}
+	fprintf(stderr, "lo-vindex: unknown scenario %s\n", scenario);
+	return 2;
+}
