@@ -526,16 +526,8 @@ mod tests {
 
     #[test]
     fn flapping_backs_off() {
-        // The kernel's constants, and a pattern that asks down, down, up forever.
-        let c = LimiterConfig {
-            min: 64,
-            max: 1 << 20,
-            dead_band_ppm: 50_000,
-            hold: 2,
-            shrink_step_ppm: 500_000,
-            grow_hold: 1,
-            grow_step_shift: 2,
-        };
+        // The kernel's limiter, and a pattern that asks down, down, up forever.
+        let c = super::super::super::sizer::limiter_config(64, 1 << 20);
         let mut l = Limiter::new(c, 8000).unwrap();
         let (mut last_change, mut late_gap) = (0u32, u32::MAX);
         for k in 0..3000u32 {
@@ -548,9 +540,9 @@ mod tests {
                 last_change = k;
             }
         }
-        // Without the backoff it changed twice every 3 intervals (2000 changes); with it, the
-        // decreases stop after the first reversal, and so do the increases.
-        assert!(l.changes() <= 4, "{} changes", l.changes());
+        // Without the backoff it changed at least twice every 3 intervals (2000 changes);
+        // with it, the decreases stop after a few reversals, and so do the increases.
+        assert!(l.changes() <= 6, "{} changes", l.changes());
         assert_eq!(late_gap, u32::MAX, "a change after interval 1500");
         // A lasting fall still lowers it, after the backed-off hold.
         let cur = l.current();
@@ -559,14 +551,13 @@ mod tests {
             l.step(cur / 4);
             k += 1;
         }
-        assert!((2..=64).contains(&k), "lowered after {k} intervals");
-        // A quiet stretch (nothing asking down) resets it: 2 agreeing intervals again.
+        assert!((2..=32).contains(&k), "lowered after {k} intervals");
+        // A quiet stretch (nothing asking down) resets it: one interval again, a quarter off.
         for _ in 0..1000 {
             l.step(l.current());
         }
         let cur = l.current();
-        assert_eq!(l.step(cur / 4), cur);
-        assert_eq!(l.step(cur / 4), cur / 2);
+        assert_eq!(l.step(cur / 4), cur - cur / 4);
     }
 
     #[test]
