@@ -81,11 +81,6 @@ impl<'a> Hist<'a> {
         }
     }
 
-    /// Halves every count (rounding down): older accesses weigh half as much as newer ones.
-    pub fn halve(&mut self) {
-        self.shift_down(1);
-    }
-
     /// Divides every count by `2^shift` (rounding down; 0 for a shift of 64 or more).
     pub fn shift_down(&mut self, shift: u32) {
         for c in self.counts.iter_mut() {

@@ -194,7 +194,7 @@ impl Filter {
 /// Counters and parameters of a [`Shards`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShardsStats {
-    /// Accesses seen (halved by [`Shards::age`], like the next two).
+    /// Accesses seen (divided by [`Shards::age_by`], like the next two).
     pub accesses: u64,
     /// Accesses to sampled keys.
     pub sampled: u64,
@@ -224,13 +224,6 @@ pub struct ShardsState {
     heap_len: u32,
     recency: RecencyState,
     stats: ShardsStats,
-}
-
-impl ShardsState {
-    /// The counters of the estimator this is the state of.
-    pub fn stats(&self) -> ShardsStats {
-        self.stats
-    }
 }
 
 /// The SHARDS_max estimator of an LRU miss-ratio curve (see the module documentation).
@@ -384,16 +377,10 @@ impl<'a> Shards<'a> {
     }
 
     /// Ages the curve: the histogram and the access counts (`accesses`, `sampled`, `cold`)
-    /// are halved, so the accesses seen so far weigh half as much as the ones to come (a curve
-    /// that follows a workload's phases when aged once per interval). The sample set, its
-    /// recency and the sampling rate are kept: the rate only falls until [`Self::reset`].
-    /// `O(sizes)`.
-    pub fn age(&mut self) {
-        self.age_by(1);
-    }
-
-    /// [`Self::age`], dividing by `2^shift` instead of 2: what was seen so far weighs
-    /// `2^-shift` of what comes next (0: no aging).
+    /// are divided by `2^shift`, so the accesses seen so far weigh `2^-shift` of the ones to
+    /// come (a curve that follows a workload's phases when aged once per interval; 0: no
+    /// aging). The sample set, its recency and the sampling rate are kept: the rate only falls
+    /// until [`Self::reset`]. `O(sizes)`.
     pub fn age_by(&mut self, shift: u32) {
         self.hist.shift_down(shift);
         let st = &mut self.stats;
@@ -712,7 +699,7 @@ mod tests {
             for k in 0..3000u64 {
                 s.access(1_000_000 + k);
             }
-            s.age();
+            s.age_by(1);
         }
         s.check();
         s.curve(&mut out);
