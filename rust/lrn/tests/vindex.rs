@@ -14,25 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use learned_core::hash::mix64;
 use learned_core::vindex::{count_runs, max_probes, Error, Run, Segment, VIndex, MAX_PFN, MAX_VPN};
+use lrn::train::Rng;
 
 const EPSILONS: [u32; 7] = [0, 1, 4, 16, 64, 256, 1024];
-
-/// A splitmix64 stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix64(self.0)
-    }
-
-    /// Uniform-ish in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
 
 type Map = BTreeMap<u64, u64>;
 
@@ -52,11 +37,11 @@ fn thp(rng: &mut Rng, base: u64, chunks: u64) -> Map {
     let mut m = Map::new();
     for c in 0..chunks {
         let v = base + c * 512;
-        match rng.next() % 16 {
+        match rng.next_u64() % 16 {
             0 => {}
             1 => {
                 for i in 0..512 {
-                    if rng.next() & 3 != 0 {
+                    if rng.next_u64() & 3 != 0 {
                         m.insert(v + i, frame(rng, 1));
                     }
                 }
@@ -241,7 +226,7 @@ fn check_invalidate(ix: &mut VIndex, m: &Map, ranges: &[(u64, u64)]) {
 /// Checks `m` at every epsilon: exact answers, then invalidation of `ranges` plus a few random
 /// ones. Prints a line per epsilon.
 fn run_layout(name: &str, m: &Map, ranges: &[(u64, u64)], seed: u64) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let off = probes_off(&mut rng, m);
     let (lo, hi) = (*m.keys().next().unwrap(), *m.keys().last().unwrap());
     for eps in EPSILONS {
@@ -283,7 +268,7 @@ fn contiguous_buffer() {
 
 #[test]
 fn thp_chunks() {
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     let m = thp(&mut rng, 0x5555_0000, 120);
     run_layout(
         "thp",
@@ -295,21 +280,21 @@ fn thp_chunks() {
 
 #[test]
 fn fragmented_heap() {
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let m = heap(&mut rng, 0x1000, 40_000, 8, 6);
     run_layout("heap", &m, &[], 3);
 }
 
 #[test]
 fn sparse_pages() {
-    let mut rng = Rng(4);
+    let mut rng = Rng::new(4);
     let m = sparse(&mut rng, 0x40_0000, 8000, 1 << 26);
     run_layout("sparse", &m, &[], 4);
 }
 
 #[test]
 fn holes_punched() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let mut m = thp(&mut rng, 0x7000_0000, 60);
     m.extend(heap(&mut rng, 0x7100_0000, 20_000, 32, 3));
     let full = m.clone();
@@ -326,7 +311,7 @@ fn holes_punched() {
 
 #[test]
 fn remapped_ranges() {
-    let mut rng = Rng(6);
+    let mut rng = Rng::new(6);
     let mut m = heap(&mut rng, 0x2000, 20_000, 64, 2);
     m.extend(thp(&mut rng, 0x9000_0000, 30));
     let old = m.clone();
@@ -354,7 +339,7 @@ fn remapped_ranges() {
 
 #[test]
 fn cow_replaced_frames() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut m = thp(&mut rng, 0x6000_0000, 50);
     m.extend(heap(&mut rng, 0x6100_0000, 15_000, 16, 1));
     let old = m.clone();
@@ -384,7 +369,7 @@ fn cow_replaced_frames() {
 
 #[test]
 fn typical_mix() {
-    let mut rng = Rng(8);
+    let mut rng = Rng::new(8);
     let mut m = contiguous(0x40_0000 / 4, 300, 0x8_0000); // text
     m.extend(heap(&mut rng, 0x55_0000, 5000, 4, 2)); // small objects
     m.extend(thp(&mut rng, 0x7f00_0000, 40)); // a big anonymous region

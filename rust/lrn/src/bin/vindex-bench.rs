@@ -32,8 +32,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use learned_core::hash::mix64;
 use learned_core::vindex::{compress, count_runs, Run, Segment, VIndex};
+use lrn::train::Rng;
 
 /// The system allocator, counting live bytes (to measure the `BTreeMap`).
 struct Counting;
@@ -63,20 +63,6 @@ static GLOBAL: Counting = Counting;
 
 const SEED: u64 = 0x7615_6e64_6578;
 const EPSILONS: [u32; 3] = [4, 32, 128];
-
-/// A splitmix64 stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix64(self.0)
-    }
-
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
 
 /// Sorted `(vpn, pfn)` pages.
 type Pages = Vec<(u64, u64)>;
@@ -226,9 +212,9 @@ struct Row {
 }
 
 fn bench(name: &str, pages: &Pages, lookups: usize) -> Vec<Row> {
-    let mut rng = Rng(SEED ^ lookups as u64);
+    let mut rng = Rng::new(SEED ^ lookups as u64);
     let qs: Vec<u64> = (0..lookups)
-        .map(|_| pages[(rng.next() % pages.len() as u64) as usize].0)
+        .map(|_| pages[(rng.next_u64() % pages.len() as u64) as usize].0)
         .collect();
     let n_runs = count_runs(pages).expect("sorted pages");
     let mut runs = vec![Run::EMPTY; n_runs];
@@ -323,7 +309,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let mut rng = Rng(SEED);
+    let mut rng = Rng::new(SEED);
     let layouts: Vec<(&str, Pages)> = vec![
         ("contiguous 1 GiB", contiguous()),
         ("THP-like 1 GiB", thp_layout(&mut rng)),
