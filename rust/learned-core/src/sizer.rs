@@ -90,10 +90,12 @@ pub fn shards_config(max: u32) -> Config {
 pub const DEAD_BAND_PPM: u32 = 50_000;
 
 /// The limiter over `[min, max]`: changes under 5% are ignored; a decrease follows one
-/// interval and at most halves the limit; an increase at most quadruples it. With a hold of
-/// one interval, proposals that flap are stopped by the limiter's reversal backoff
-/// ([`super::mrc::decide::MAX_FLAP_BACKOFF`]). `lrn sizer sim` on the benchmark's trace: a
-/// hold of 2 and quarter steps kept 26% more memory-time than this for the same misses.
+/// interval and takes at most a quarter of the limit away; an increase follows one interval
+/// and at most quadruples it. With a hold of one interval, proposals that flap are stopped by
+/// the limiter's reversal backoff ([`super::mrc::decide::MAX_FLAP_BACKOFF`]). In `lrn sizer
+/// sim` on the benchmark's trace, a hold of 2 intervals kept 22% more memory-time (21.8
+/// against 17.9 MiB x M accesses) for the same misses. In the kernel, halving steps lost more
+/// of a shrinking working set to reclaim than quarter steps (README, "Sizer benchmark").
 pub fn limiter_config(min: u32, max: u32) -> LimiterConfig {
     LimiterConfig {
         min,
