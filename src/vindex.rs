@@ -28,6 +28,7 @@ mod abi;
 pub(crate) mod device;
 mod mm;
 mod session;
+mod tree;
 
 /// The default error bound of the segments.
 const DEFAULT_EPSILON: u32 = 8;

@@ -369,7 +369,7 @@ int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx)
 {
 	BUILD_BUG_ON(sizeof(struct lo_vindex_register) != 24);
 	BUILD_BUG_ON(sizeof(struct lo_vindex_translate) != 64);
-	BUILD_BUG_ON(sizeof(struct lo_vindex_stats) != 96);
+	BUILD_BUG_ON(sizeof(struct lo_vindex_stats) != 112);
 	lo_vindex_ops = ops;
 	lo_vindex_ctx = ctx;
 	return misc_register(&lo_vindex_misc);

@@ -23,7 +23,7 @@
 
 /* Which path answered, per entry of LO_VINDEX_TRANSLATE's @paths. */
 enum lo_vindex_path {
-	LO_VINDEX_PATH_LEARNED = 0,	/* the learned index (verified run) */
+	LO_VINDEX_PATH_LEARNED = 0,	/* the index (verified run): learned, or the LO_VINDEX_VIA_* */
 	LO_VINDEX_PATH_WALK = 1,	/* the exact page-table walk found a frame */
 	LO_VINDEX_PATH_NOT_PRESENT = 2,	/* the exact walk found no present page */
 };
@@ -37,6 +37,20 @@ struct lo_vindex_register {
 };
 
 /*
+ * LO_VINDEX_TRANSLATE @flags: answer the index's part from a conventional structure over the
+ * same runs instead of the learned segments (the benchmark's baselines; at most one). The
+ * answers, their exactness and coherence are the same; only the search differs.
+ */
+#define LO_VINDEX_VIA_SEARCH	(1u << 0)	/* binary search over the runs array */
+#define LO_VINDEX_VIA_RBTREE	(1u << 1)	/* a red-black tree of the runs (kernel rbtree) */
+/*
+ * LO_VINDEX_TRANSLATE @flags: answer from the index as it stands, without rebuilding it first
+ * (it still is built if there is none). The tests use it to translate from an index that
+ * invalidations have just trimmed.
+ */
+#define LO_VINDEX_NO_REBUILD	(1u << 2)
+
+/*
  * Translate @count virtual addresses (@vaddrs, u64 each) of the registered process into frame
  * numbers (@pfns, u64 each; LO_VINDEX_NOT_PRESENT for none). @paths, if not 0, gets one u8
  * enum lo_vindex_path per entry. Out: the counts per path. Addresses outside the registered
@@ -47,7 +61,7 @@ struct lo_vindex_translate {
 	__u64 vaddrs;
 	__u64 pfns;
 	__u64 paths;
-	__u32 flags;	/* 0 */
+	__u32 flags;	/* at most one LO_VINDEX_VIA_*, and LO_VINDEX_NO_REBUILD */
 	__u32 pad;	/* 0 */
 	__u64 learned;
 	__u64 walked;
@@ -68,6 +82,8 @@ struct lo_vindex_stats {
 	__u64 not_present;
 	__u64 built;		/* 1 if an index is in place now */
 	__u64 released;		/* 1 once the process has exited */
+	__u64 tree_nodes;	/* the LO_VINDEX_VIA_RBTREE tree, if built: its nodes */
+	__u64 tree_bytes;	/* and its bytes (slab objects) */
 };
 
 #define LO_VINDEX_IOC 0xB7

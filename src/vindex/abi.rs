@@ -8,11 +8,18 @@ pub(crate) const NOT_PRESENT: u64 = u64::MAX;
 /// `LO_VINDEX_MAX_BATCH`: the most addresses one translation takes.
 pub(crate) const MAX_BATCH: u64 = 1 << 20;
 
+/// `LO_VINDEX_VIA_SEARCH`: a translation's index answers by binary search over the runs.
+pub(crate) const VIA_SEARCH: u32 = 1 << 0;
+/// `LO_VINDEX_VIA_RBTREE`: a translation's index answers from a red-black tree of the runs.
+pub(crate) const VIA_RBTREE: u32 = 1 << 1;
+/// `LO_VINDEX_NO_REBUILD`: a translation answers from the index as it stands.
+pub(crate) const NO_REBUILD: u32 = 1 << 2;
+
 /// `enum lo_vindex_path`: which path answered an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Path {
-    /// The learned index (a verified run).
+    /// The index (a verified run): learned, or the `VIA_*` structure asked for.
     Learned = 0,
     /// The exact page-table walk found a frame.
     Walk = 1,
@@ -61,8 +68,10 @@ pub(crate) struct Stats {
     pub(crate) not_present: u64,
     pub(crate) built: u64,
     pub(crate) released: u64,
+    pub(crate) tree_nodes: u64,
+    pub(crate) tree_bytes: u64,
 }
 
 const _: () = assert!(core::mem::size_of::<Register>() == 24);
 const _: () = assert!(core::mem::size_of::<Translate>() == 64);
-const _: () = assert!(core::mem::size_of::<Stats>() == 96);
+const _: () = assert!(core::mem::size_of::<Stats>() == 112);

@@ -23,6 +23,15 @@
 //! Indexes rebuild lazily: at a translation, when there is none, when invalidation removed
 //! pages from it, when the walk found a present page of the range the index does not know,
 //! or when `epsilon` changed.
+//!
+//! # Baselines
+//!
+//! A translation may ask for its index answers from a conventional structure over the same
+//! runs (`LO_VINDEX_VIA_*`): binary search over the runs array, which invalidation trims in
+//! place like the learned index, or a red-black tree of the runs ([`RunTree`]), built with
+//! the index once a translation asked for one. The tree is not trimmed: it answers only
+//! while its index has lost no page to an invalidation (then its runs are the index's), and
+//! is rebuilt with the index after that.
 
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
@@ -30,8 +39,9 @@ use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::uaccess::UserSlice;
 use kernel::{new_mutex, new_spinlock};
 
-use super::abi::{self, Path, MAX_BATCH, NOT_PRESENT};
+use super::abi::{self, Path, MAX_BATCH, NOT_PRESENT, NO_REBUILD, VIA_RBTREE, VIA_SEARCH};
 use super::mm::{Notifier, Walker};
+use super::tree::RunTree;
 use super::{Count, Footprint};
 use crate::knobs::Knobs;
 use crate::learned_core::vindex::{Run, RunBuilder, Segment, VIndex, VIndexState};
@@ -56,6 +66,19 @@ struct Index {
     segs: KVVec<Segment>,
     state: VIndexState,
     footprint: Footprint,
+    /// The baseline tree of the same runs, if a translation asked for one.
+    tree: Option<RunTree>,
+    /// An invalidation removed pages from the index since the build: the tree, which is
+    /// not trimmed, must not answer.
+    trimmed: bool,
+}
+
+/// Where a translation's index answers come from (`LO_VINDEX_VIA_*`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Learned,
+    Search,
+    Tree,
 }
 
 impl Index {
@@ -81,6 +104,8 @@ struct Shared {
     unknown: bool,
     /// Invalidations that removed pages from this registration's index.
     invalidations: u64,
+    /// A translation asked for the baseline tree: builds make one.
+    want_tree: bool,
 }
 
 impl Shared {
@@ -93,6 +118,7 @@ impl Shared {
             closing: false,
             unknown: false,
             invalidations: 0,
+            want_tree: false,
         }
     }
 }
@@ -299,6 +325,10 @@ impl Session {
         st.invalidations = sh.invalidations;
         st.released = u64::from(sh.released);
         if let Some(ix) = sh.index.as_mut() {
+            if let Some(t) = ix.tree.as_ref() {
+                st.tree_nodes = t.nodes();
+                st.tree_bytes = t.bytes();
+            }
             if let Some(v) = ix.view() {
                 let s = v.stats();
                 st.runs = s.runs as u64;
@@ -312,17 +342,25 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the index should be rebuilt before translating (and can be).
-    fn wants_build(&self) -> bool {
+    /// Whether the index should be rebuilt before translating (and can be); with `lazy`
+    /// (`LO_VINDEX_NO_REBUILD`), only if there is none.
+    fn wants_build(&self, lazy: bool) -> bool {
         let eps = self.knobs.vindex().epsilon();
         let mut sh = self.shared.lock();
         if sh.released || sh.active > 0 {
             return false;
         }
-        let unknown = sh.unknown;
-        match sh.index.as_mut().and_then(|ix| ix.view()) {
+        let (unknown, want_tree) = (sh.unknown, sh.want_tree);
+        let Some(ix) = sh.index.as_mut() else {
+            return true;
+        };
+        if lazy {
+            return false;
+        }
+        let no_tree = want_tree && ix.tree.is_none();
+        match ix.view() {
             None => true,
-            Some(v) => unknown || v.needs_rebuild() || v.epsilon() != eps,
+            Some(v) => unknown || no_tree || v.needs_rebuild() || v.epsilon() != eps,
         }
     }
 
@@ -351,12 +389,12 @@ impl Session {
 
     /// One build: `Ok(false)` if it raced with an invalidation (or none may start now).
     fn try_build(&self, walker: &Walker<'_>, start: u64, end: u64) -> Result<bool> {
-        let seq = {
+        let (seq, want_tree) = {
             let sh = self.shared.lock();
             if sh.active > 0 || sh.released {
                 return Ok(false);
             }
-            sh.seq
+            (sh.seq, sh.want_tree)
         };
         // Count the runs, then fill them; pages faulted in between may need a few more.
         let mut counter = RunBuilder::new(&mut []);
@@ -381,6 +419,10 @@ impl Session {
         let state = VIndex::build(&mut runs, n, &mut segs, eps)
             .map_err(|_| EINVAL)?
             .state();
+        let tree = match want_tree {
+            true => Some(RunTree::build(runs.get(..n).ok_or(EINVAL)?)?),
+            false => None,
+        };
         let footprint = Footprint {
             runs: n as u64,
             segments: n_segs as u64,
@@ -393,6 +435,8 @@ impl Session {
             segs,
             state,
             footprint,
+            tree,
+            trimmed: false,
         };
         let mut sh = self.shared.lock();
         if sh.seq != seq || sh.active > 0 || sh.released {
@@ -411,8 +455,14 @@ impl Session {
     /// `LO_VINDEX_TRANSLATE`.
     pub(crate) fn translate(&self, tr: &mut abi::Translate) -> Result {
         let knobs = &*self.knobs;
-        if tr.flags != 0 || tr.pad != 0 {
-            return Err(refuse(knobs, EINVAL, "translate: unknown flags"));
+        let via = match tr.flags & !NO_REBUILD {
+            0 => Via::Learned,
+            VIA_SEARCH => Via::Search,
+            VIA_RBTREE => Via::Tree,
+            _ => return Err(refuse(knobs, EINVAL, "translate: unknown flags")),
+        };
+        if tr.pad != 0 {
+            return Err(refuse(knobs, EINVAL, "translate: pad must be 0"));
         }
         if tr.count > MAX_BATCH {
             return Err(refuse(
@@ -436,7 +486,13 @@ impl Session {
             return Err(ESRCH);
         };
         let enabled = knobs.policy(PolicyId::Vindex).enabled();
-        if enabled && self.wants_build() && self.build(&walker, reg.start, reg.end)? {
+        if enabled && via == Via::Tree {
+            self.shared.lock().want_tree = true;
+        }
+        if enabled
+            && self.wants_build(tr.flags & NO_REBUILD != 0)
+            && self.build(&walker, reg.start, reg.end)?
+        {
             work.rebuilds += 1;
         }
 
@@ -458,12 +514,12 @@ impl Session {
             for (i, vpn) in vpns.iter_mut().enumerate() {
                 *vpn = get_u64(bytes_in, i).ok_or(EINVAL)? >> PAGE_SHIFT;
             }
-            // The learned index answers what it knows, under the notifier's lock.
+            // The index answers what it knows, under the notifier's lock.
             answers.fill(None);
             if enabled {
                 let mut sh = self.shared.lock();
-                if let Some(v) = sh.index.as_mut().and_then(|ix| ix.view()) {
-                    v.lookup_batch(vpns, answers);
+                if let Some(ix) = sh.index.as_mut() {
+                    Self::lookup(ix, via, vpns, answers);
                 }
             }
             // The exact walk answers the rest, under the mmap lock (no user copy meanwhile).
@@ -520,6 +576,27 @@ impl Session {
         Ok(())
     }
 
+    /// Answers what `ix` knows of `vpns` into `answers`, by the structure `via` names.
+    fn lookup(ix: &mut Index, via: Via, vpns: &[u64], answers: &mut [Option<u64>]) {
+        match via {
+            Via::Tree if !ix.trimmed => {
+                if let Some(t) = ix.tree.as_mut() {
+                    t.lookup_batch(vpns, answers);
+                }
+            }
+            // A trimmed index's tree may hold invalidated pages: the walk answers.
+            Via::Tree => {}
+            Via::Learned | Via::Search => {
+                if let Some(v) = ix.view() {
+                    match via {
+                        Via::Search => v.search_batch(vpns, answers),
+                        _ => v.lookup_batch(vpns, answers),
+                    };
+                }
+            }
+        }
+    }
+
     /// The notifier's `invalidate_range_start`: `[start, end)` leaves the index now.
     pub(crate) fn invalidate_start(&self, start: u64, end: u64) {
         let vx = self.knobs.vindex();
@@ -538,6 +615,7 @@ impl Session {
                     (v.invalidate(first, last), v.state())
                 };
                 ix.state = state;
+                ix.trimmed |= removed > 0;
                 Some(removed)
             })
             .unwrap_or(0);

@@ -4,11 +4,14 @@
  * and benchmarks. A static binary for the busybox guest.
  *
  * Usage:
- *   lo-vindex test SCENARIO   contiguous|thp|frag|mremap|munmap|fork|reuse|exit|bad
+ *   lo-vindex test SCENARIO [VIA]  contiguous|thp|frag|mremap|munmap|fork|reuse|exit|bad;
+ *                             VIA learned (default), search or rbtree: which structure
+ *                             answers the index's part (LO_VINDEX_VIA_*)
  *   lo-vindex hold SECONDS    register this process, then sleep (rmmod while registered)
- *   lo-vindex bench LAYOUT MIB  batch translation throughput, learned index vs exact walk
- *                             (toggles vindex/enabled), and the index's bytes per page;
- *                             LAYOUT contiguous|frag|thp
+ *   lo-vindex bench LAYOUT MIB  batch translation throughput of the learned index, binary
+ *                             search over the same runs, an rbtree of them, and the exact
+ *                             walk alone (vindex/enabled 0), and each structure's bytes per
+ *                             page; LAYOUT contiguous|typical|frag|thp
  *
  * Every scenario changes its mappings step by step and, after each change, translates every
  * page of its region through the device and compares each answer with /proc/PID/pagemap:
@@ -39,6 +42,8 @@
 
 static const char *scenario = "?";
 static int expect_learned;	/* vindex/enabled is 1: steady state must use the index */
+static uint32_t via;		/* LO_VINDEX_TRANSLATE flags: which structure answers */
+static uint32_t lazy;		/* LO_VINDEX_NO_REBUILD, or 0 */
 
 static void fail(const char *fmt, ...)
 {
@@ -86,6 +91,7 @@ static int translate(int fd, const uint64_t *va, uint64_t *pfn, uint8_t *path, u
 		.vaddrs = (uintptr_t)va,
 		.pfns = (uintptr_t)pfn,
 		.paths = (uintptr_t)path,
+		.flags = via | lazy,
 	};
 
 	if (ioctl(fd, LO_VINDEX_TRANSLATE, &t))
@@ -123,8 +129,10 @@ static uint64_t expected(uint64_t pm)
 /*
  * Translates every page of [@start, @start + @n pages) of @pid through @fd and compares with
  * pagemap, read before and after: a page whose pagemap entry changed meanwhile (khugepaged,
- * compaction) is retried, any other difference fails. With @steady, the learned index must
- * have answered some pages (when vindex is enabled and some page is present).
+ * compaction) is retried, any other difference fails. Without @steady (right after a change),
+ * the index answers as it stands (LO_VINDEX_NO_REBUILD): trimmed by the change's
+ * invalidations, not rebuilt. With @steady, it may be rebuilt first and must have answered
+ * some pages (when vindex is enabled and some page is present).
  */
 static void check(int fd, pid_t pid, uint64_t start, uint64_t n, const char *step, int steady)
 {
@@ -141,7 +149,9 @@ static void check(int fd, pid_t pid, uint64_t start, uint64_t n, const char *ste
 		va[i] = start + i * PAGE + (i * 8) % PAGE;	/* any offset in the page */
 	for (tries = 0; tries < 5; tries++) {
 		read_pagemap(pid, start, n, pm0);
+		lazy = steady ? 0 : LO_VINDEX_NO_REBUILD;
 		err = translate(fd, va, pfn, path, n, &t);
+		lazy = 0;
 		if (err)
 			fail("%s: translate: %s", step, strerror(-err));
 		read_pagemap(pid, start, n, pm1);
@@ -506,9 +516,16 @@ static void scenario_bad(int fd)
 	t.count = 1;
 	t.vaddrs = (uintptr_t)va;
 	t.pfns = (uintptr_t)pfn;
-	t.flags = 2;
+	t.flags = LO_VINDEX_VIA_SEARCH | LO_VINDEX_VIA_RBTREE;
 	expect_err(ioctl(fd, LO_VINDEX_TRANSLATE, &t) ? -errno : 0, EINVAL,
-		   "translate with flags");
+		   "translate via two structures");
+	t.flags = 8;
+	expect_err(ioctl(fd, LO_VINDEX_TRANSLATE, &t) ? -errno : 0, EINVAL,
+		   "translate with unknown flags");
+	t.flags = 0;
+	t.pad = 1;
+	expect_err(ioctl(fd, LO_VINDEX_TRANSLATE, &t) ? -errno : 0, EINVAL,
+		   "translate with pad");
 	if (translate(fd, va, pfn, NULL, 0, NULL))
 		fail("translate of 0 addresses: %s", strerror(errno));
 	/* Kernel addresses and addresses outside the range are answered, not present. */
@@ -543,19 +560,98 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Random batches of BATCH addresses over a region of @mib MiB laid out as @layout. */
+/*
+ * A "typical" process's memory in one region of @len bytes: half a big THP-backed anonymous
+ * region, a quarter a malloc-like heap (chunks of 1-64 pages touched in random order, one in
+ * eight freed again), an eighth a file mapping (a file of this size on the guest's rootfs,
+ * read through a private mapping), a sixteenth thread stacks (8-32 pages at the top of each
+ * 64-page slot) and a sixteenth never touched (guards, reservations).
+ */
+static void layout_typical(char *p, size_t len, uint64_t *seed)
+{
+	size_t thp = len / 2, heap = len / 4, file = len / 8, stacks = len / 16;
+	size_t n = heap / PAGE, at, i, c, chunks = 0, *order = calloc(n, sizeof(size_t)),
+	       *size = calloc(n, sizeof(size_t));
+	char *h = p + thp, *f = h + heap, *st = f + file, *buf = calloc(1, PAGE);
+	const char *name = "/tmp/lo-vindex-typical";
+	int fd;
+
+	if (!order || !size || !buf)
+		fail("out of memory");
+	madvise(p, thp, MADV_HUGEPAGE);
+	touch(p, thp, PAGE);
+	madvise(h, len - thp, MADV_NOHUGEPAGE);
+	for (at = 0; at < n; at += size[chunks++]) {
+		*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		size[chunks] = 1 + (*seed >> 33) % 64;
+		if (size[chunks] > n - at)
+			size[chunks] = n - at;
+		order[chunks] = at;
+	}
+	for (i = chunks; i > 1; i--) {	/* shuffle the chunks' order */
+		size_t j, t;
+
+		*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (*seed >> 33) % i;
+		t = order[i - 1], order[i - 1] = order[j], order[j] = t;
+		t = size[i - 1], size[i - 1] = size[j], size[j] = t;
+	}
+	for (c = 0; c < chunks; c++)
+		touch(h + order[c] * PAGE, size[c] * PAGE, PAGE);
+	for (c = 0; c < chunks; c += 8)
+		madvise(h + order[c] * PAGE, size[c] * PAGE, MADV_DONTNEED);
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		fail("open %s: %s", name, strerror(errno));
+	for (at = 0; at < file; at += PAGE) {
+		memset(buf, (int)(at >> 12) | 1, PAGE);
+		if (write(fd, buf, PAGE) != (ssize_t)PAGE)
+			fail("write %s: %s", name, strerror(errno));
+	}
+	if (mmap(f, file, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+		fail("mmap %s: %s", name, strerror(errno));
+	close(fd);
+	unlink(name);
+	for (at = 0, i = 0; at < file; at += PAGE)
+		i += (unsigned char)f[at];
+	for (at = 0; at + 64 * PAGE <= stacks; at += 64 * PAGE) {
+		*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		c = 8 + (*seed >> 33) % 25;
+		touch(st + at + (64 - c) * PAGE, c * PAGE, PAGE);
+	}
+	free(order);
+	free(size);
+	free(buf);
+}
+
+/*
+ * Random batches of BATCH addresses over the present pages of a region of @mib MiB laid out
+ * as @layout, translated by each structure in turn: the learned index, binary search over
+ * the same runs, an rbtree of them, and the exact walk alone (vindex/enabled 0).
+ */
 static void bench(const char *layout, size_t mib)
 {
 	enum { BATCH = 4096, ROUNDS = 64 };
-	size_t len = mib << 20, n = len / PAGE, i;
-	uint64_t *va = calloc(BATCH, 8), *pfn = calloc(BATCH, 8), seed = 88172645463325252ULL;
+	static const struct {
+		const char *name;
+		uint32_t via;
+		int enabled;
+	} modes[] = {
+		{ "learned", 0, 1 },
+		{ "search", LO_VINDEX_VIA_SEARCH, 1 },
+		{ "rbtree", LO_VINDEX_VIA_RBTREE, 1 },
+		{ "walk", 0, 0 },
+	};
+	size_t len = mib << 20, n = len / PAGE, i, m, present = 0;
+	uint64_t *va = calloc(BATCH, 8), *pfn = calloc(BATCH, 8), *pm = calloc(n, 8),
+		 *pages = calloc(n, 8), seed = 88172645463325252ULL;
 	struct lo_vindex_translate t;
 	struct lo_vindex_stats st;
 	char *p = map_aligned(len);
-	int fd = dev_open(), mode, r;
+	int fd = dev_open(), r;
 
 	scenario = "bench";
-	if (!va || !pfn)
+	if (!va || !pfn || !pm || !pages)
 		fail("out of memory");
 	if (!strcmp(layout, "thp")) {
 		madvise(p, len, MADV_HUGEPAGE);
@@ -566,17 +662,29 @@ static void bench(const char *layout, size_t mib)
 			p[((i * 7919) % n) * PAGE] = 1;
 		for (i = 0; i < n; i += 5)
 			madvise(p + i * PAGE, PAGE, MADV_DONTNEED);
-	} else {
+	} else if (!strcmp(layout, "typical")) {
+		layout_typical(p, len, &seed);
+	} else if (!strcmp(layout, "contiguous")) {
 		madvise(p, len, MADV_NOHUGEPAGE);
 		touch(p, len, PAGE);
+	} else {
+		fail("unknown layout %s", layout);
 	}
+	/* Lookups go to present pages (what the index is for), as pagemap lists them. */
+	read_pagemap(0, (uintptr_t)p, n, pm);
+	for (i = 0; i < n; i++)
+		if (pm[i] & PM_PRESENT)
+			pages[present++] = (uintptr_t)p + i * PAGE;
+	if (!present)
+		fail("no page present");
 	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
-	for (mode = 1; mode >= 0; mode--) {
-		double t0, ns;
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		double t0 = 0, ns;
 		uint64_t learned = 0, walked = 0;
 
-		if (write_enabled(mode))
+		if (write_enabled(modes[m].enabled))
 			fail("cannot write vindex/enabled");
+		via = modes[m].via;
 		for (r = -1; r < ROUNDS; r++) {
 			if (r == 0)
 				t0 = now_ns();
@@ -584,7 +692,7 @@ static void bench(const char *layout, size_t mib)
 				seed ^= seed << 13;
 				seed ^= seed >> 7;
 				seed ^= seed << 17;
-				va[i] = (uintptr_t)p + (seed % n) * PAGE;
+				va[i] = pages[seed % present];
 			}
 			if (translate(fd, va, pfn, NULL, BATCH, &t))
 				fail("translate: %s", strerror(errno));
@@ -595,19 +703,28 @@ static void bench(const char *layout, size_t mib)
 		}
 		ns = now_ns() - t0;
 		printf("bench %s mib=%zu mode=%s lookups=%d ns_per_lookup=%.1f mlookups_per_s=%.2f learned=%llu walked=%llu\n",
-		       layout, mib, mode ? "learned" : "walk", BATCH * ROUNDS, ns / (BATCH * ROUNDS),
+		       layout, mib, modes[m].name, BATCH * ROUNDS, ns / (BATCH * ROUNDS),
 		       BATCH * ROUNDS * 1e3 / ns, (unsigned long long)learned,
 		       (unsigned long long)walked);
-		if (mode) {
+		if (modes[m].via == LO_VINDEX_VIA_RBTREE) {
 			stats(fd, &st);
-			printf("index %s runs=%llu segments=%llu bytes=%llu pages=%llu bytes_per_page=%.4f\n",
+			printf("index %s runs=%llu segments=%llu bytes=%llu pages=%llu bytes_per_page=%.4f tree_nodes=%llu tree_bytes=%llu tree_bytes_per_page=%.4f\n",
 			       layout, (unsigned long long)st.runs,
 			       (unsigned long long)st.segments, (unsigned long long)st.bytes,
 			       (unsigned long long)st.pages,
-			       st.pages ? (double)st.bytes / st.pages : 0.0);
+			       st.pages ? (double)st.bytes / st.pages : 0.0,
+			       (unsigned long long)st.tree_nodes,
+			       (unsigned long long)st.tree_bytes,
+			       st.pages ? (double)st.tree_bytes / st.pages : 0.0);
 		}
 	}
+	via = 0;
 	close(fd);
+	munmap(p, len);
+	free(va);
+	free(pfn);
+	free(pm);
+	free(pages);
 }
 
 static int read_enabled(void)
@@ -654,8 +771,17 @@ int main(int argc, char **argv)
 		bench(argv[2], strtoul(argv[3], NULL, 0));
 		return 0;
 	}
-	if (argc != 3 || strcmp(argv[1], "test")) {
-		fprintf(stderr, "usage: lo-vindex test SCENARIO | hold SECONDS | bench LAYOUT MIB\n");
+	if ((argc != 3 && argc != 4) || strcmp(argv[1], "test")) {
+		fprintf(stderr,
+			"usage: lo-vindex test SCENARIO [learned|search|rbtree] | hold SECONDS | bench LAYOUT MIB\n");
+		return 2;
+	}
+	if (argc == 4 && !strcmp(argv[3], "search")) {
+		via = LO_VINDEX_VIA_SEARCH;
+	} else if (argc == 4 && !strcmp(argv[3], "rbtree")) {
+		via = LO_VINDEX_VIA_RBTREE;
+	} else if (argc == 4 && strcmp(argv[3], "learned")) {
+		fprintf(stderr, "lo-vindex: unknown structure %s\n", argv[3]);
 		return 2;
 	}
 	scenario = argv[2];

@@ -186,6 +186,11 @@ fn check_exact(ix: &VIndex, m: &Map, off: &[u64]) -> (usize, usize, usize) {
     for (v, got) in all.iter().zip(&out) {
         assert_eq!(*got, m.get(v).copied(), "batch vpn {v:#x}");
     }
+    // The binary-search baseline over the same runs answers the same.
+    let mut searched = vec![Some(u64::MAX); all.len()];
+    let b = ix.search_batch(&all, &mut searched);
+    assert_eq!((b.looked_up, b.found), (all.len(), m.len()));
+    assert_eq!(searched, out, "search_batch differs from lookup_batch");
     let st = ix.stats();
     assert_eq!(st.pages, m.len() as u64);
     assert_eq!(ix.memory_bytes(), 16 * st.runs + 24 * st.segments);
@@ -214,6 +219,12 @@ fn check_invalidate(ix: &mut VIndex, m: &Map, ranges: &[(u64, u64)]) {
         }
         assert!(ix.lookup(v).probes <= max_probes(ix.epsilon()));
     }
+    // After the trims, the binary-search baseline still answers exactly as the index does.
+    let keys: Vec<u64> = m.keys().copied().collect();
+    let (mut a, mut b) = (vec![None; keys.len()], vec![None; keys.len()]);
+    ix.lookup_batch(&keys, &mut a);
+    ix.search_batch(&keys, &mut b);
+    assert_eq!(a, b, "search_batch differs after invalidation");
     // A collateral page a later range covers counts as collateral, not invalidated.
     let st = ix.stats();
     assert_eq!(removed, st.invalidated_pages);

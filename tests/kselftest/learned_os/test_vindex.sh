@@ -4,7 +4,9 @@
 # (contiguous, THP, fragmented, mremap, munmap holes, fork with COW, freed and reused), every
 # translation equals /proc/PID/pagemap's frame at every step, right after each mapping change
 # too, with the learned index answering in steady state; the same with vindex disabled (the
-# walk answers everything) and at other error bounds; bad ioctl arguments and bad knob values
+# walk answers everything), at other error bounds, and with the benchmark's baselines (binary
+# search over the runs, an rbtree of them) answering instead of the learned segments; bad
+# ioctl arguments and bad knob values
 # are refused; a registered process's exit drops its index; rmmod waits for the registered
 # file to close.
 . "$(dirname "$0")/lib.sh"
@@ -21,9 +23,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run SCENARIO: runs lo-vindex's scenario, shows its steps, passes on its PASS line.
+# run SCENARIO [VIA]: runs lo-vindex's scenario, shows its steps, passes on its PASS line.
 run() {
-	"$TOOL" test "$1" >"$TMP/out" 2>&1
+	"$TOOL" test "$@" >"$TMP/out" 2>&1
 	rc=$?
 	sed 's/^/  /' "$TMP/out" | while IFS= read -r l; do ktap_print_msg "$l"; done
 	[ $rc = 0 ] && grep -qx "PASS $1" "$TMP/out"
@@ -71,6 +73,14 @@ epsilons() {
 	knob_write $V/epsilon "8\n"
 }
 
+# baselines: every scenario again, the index answering by binary search, then by rbtree.
+baselines() {
+	knob_write $V/enabled "1\n" || return 1
+	for via in search rbtree; do
+		for s in $SCENARIOS; do run "$s" "$via" || return 1; done
+	done
+}
+
 bad_ioctls() {
 	before=$(stat_value vindex rejected_ioctls)
 	run bad && [ "$(stat_value vindex rejected_ioctls)" -gt "$before" ]
@@ -108,10 +118,10 @@ rmmod_registered() {
 }
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 
 if [ ! -x "$TOOL" ]; then
-	for t in 1 2 3 4 5 6 7 8 9; do ktap_test_skip "vindex $t" "no $TOOL"; done
+	for t in 1 2 3 4 5 6 7 8 9 10; do ktap_test_skip "vindex $t" "no $TOOL"; done
 	ktap_finished
 fi
 
@@ -125,6 +135,7 @@ ktap_check "every layout: translations equal pagemap at every step, learned in s
 ktap_check "stats: learned lookups, rebuilds, invalidations; nothing left registered" learned_stats
 ktap_check "disabled: the walk answers, still equal to pagemap" disabled
 ktap_check "epsilon 0, 1, 64, 4096: translations equal pagemap" epsilons
+ktap_check "baselines (search, rbtree): translations equal pagemap at every step" baselines
 ktap_check "bad ioctl arguments refused" bad_ioctls
 ktap_check "a registered process's exit drops its index" process_exit
 ktap_check "rmmod is refused while a registration is open, then succeeds" rmmod_registered

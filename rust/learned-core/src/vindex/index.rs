@@ -314,10 +314,45 @@ impl<'a> VIndex<'a> {
         self.lookup(vpn).pfn
     }
 
+    /// The run covering `vpn` by binary search over all the runs, without the model: the
+    /// conventional structure the learned window is measured against (same runs, same
+    /// answers), with the runs read.
+    #[inline]
+    fn search(&self, vpn: u64) -> (Option<usize>, u32) {
+        let mut probes = 0u32;
+        let after = self.runs.partition_point(|r| {
+            probes += 1;
+            r.vpn() <= vpn
+        });
+        let Some(i) = after.checked_sub(1) else {
+            return (None, probes);
+        };
+        probes += 1;
+        let covers = self.runs.get(i).is_some_and(|r| r.translate(vpn).is_some());
+        (covers.then_some(i), probes)
+    }
+
     /// Looks up `vpns[i]` into `out[i]` for every `i` both have. A page inside the run that
     /// answered the page before it is answered from that run with one read (sequential and
     /// fault-around batches mostly are).
     pub fn lookup_batch(&self, vpns: &[u64], out: &mut [Option<u64>]) -> Batch {
+        self.batch(vpns, out, Self::find)
+    }
+
+    /// [`Self::lookup_batch`] by binary search over the runs instead of the learned segments:
+    /// the same answers from the same runs, for comparison (`make bench-vindex`).
+    pub fn search_batch(&self, vpns: &[u64], out: &mut [Option<u64>]) -> Batch {
+        self.batch(vpns, out, Self::search)
+    }
+
+    /// A batch of lookups, each by `find` unless the previous answer's run covers it.
+    #[inline]
+    fn batch(
+        &self,
+        vpns: &[u64],
+        out: &mut [Option<u64>],
+        find: impl Fn(&Self, u64) -> (Option<usize>, u32),
+    ) -> Batch {
         let mut b = Batch::default();
         let mut last: Option<&Run> = None;
         for (&vpn, slot) in vpns.iter().zip(out.iter_mut()) {
@@ -326,7 +361,7 @@ impl<'a> VIndex<'a> {
             if pfn.is_some() {
                 b.probes += 1;
             } else {
-                let (i, probes) = self.find(vpn);
+                let (i, probes) = find(self, vpn);
                 b.probes += u64::from(probes);
                 last = i.and_then(|i| self.runs.get(i));
                 pfn = last.and_then(|r| r.translate(vpn));
