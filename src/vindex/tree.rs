@@ -14,23 +14,9 @@ use kernel::rbtree::{RBTree, RBTreeNode};
 
 use crate::learned_core::vindex::Run;
 
-/// A run as the tree keeps it: its first page and that page's frame (the key is its last).
-#[derive(Clone, Copy)]
-struct Span {
-    vpn: u64,
-    pfn: u64,
-}
-
-impl Span {
-    /// The frame of `vpn`, if this span (ending at page `last`) holds it.
-    fn translate(&self, last: u64, vpn: u64) -> Option<u64> {
-        (self.vpn <= vpn && vpn <= last).then(|| self.pfn.wrapping_add(vpn - self.vpn))
-    }
-}
-
-/// A red-black tree of runs.
+/// A red-black tree of runs, keyed by their last page.
 pub(super) struct RunTree {
-    tree: RBTree<u64, Span>,
+    tree: RBTree<u64, Run>,
     nodes: u64,
 }
 
@@ -40,11 +26,7 @@ impl RunTree {
         let mut tree = RBTree::new();
         let mut nodes = 0u64;
         for r in runs.iter().filter(|r| !r.is_empty()) {
-            let span = Span {
-                vpn: r.vpn(),
-                pfn: r.pfn(),
-            };
-            let node = RBTreeNode::new(r.end() - 1, span, GFP_KERNEL)?;
+            let node = RBTreeNode::new(r.end() - 1, *r, GFP_KERNEL)?;
             if tree.insert(node).is_some() {
                 // Runs are disjoint, so their last pages are distinct.
                 return Err(EINVAL);
@@ -64,7 +46,7 @@ impl RunTree {
     pub(super) fn bytes(&self) -> u64 {
         let node = core::mem::size_of::<bindings::rb_node>()
             + core::mem::size_of::<u64>()
-            + core::mem::size_of::<Span>();
+            + core::mem::size_of::<Run>();
         // SAFETY: `kmalloc_size_roundup` only computes a size; it may be called anywhere.
         let slab = unsafe { bindings::kmalloc_size_roundup(node) };
         self.nodes.saturating_mul(slab as u64)
@@ -74,16 +56,13 @@ impl RunTree {
     /// that answered the page before it is answered from that run. Returns the answers found.
     pub(super) fn lookup_batch(&mut self, vpns: &[u64], out: &mut [Option<u64>]) -> u64 {
         let mut found = 0u64;
-        let mut last: Option<(u64, Span)> = None;
+        let mut last: Option<Run> = None;
         for (&vpn, slot) in vpns.iter().zip(out.iter_mut()) {
-            let mut pfn = last.and_then(|(end, s)| s.translate(end, vpn));
+            let mut pfn = last.and_then(|r| r.translate(vpn));
             if pfn.is_none() {
                 // The run with the smallest last page at or above `vpn`: the only candidate.
-                last = self.tree.cursor_lower_bound(&vpn).map(|c| {
-                    let (&end, &span) = c.current();
-                    (end, span)
-                });
-                pfn = last.and_then(|(end, s)| s.translate(end, vpn));
+                last = self.tree.cursor_lower_bound(&vpn).map(|c| *c.current().1);
+                pfn = last.and_then(|r| r.translate(vpn));
             }
             found += u64::from(pfn.is_some());
             *slot = pfn;

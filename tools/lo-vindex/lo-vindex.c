@@ -567,6 +567,40 @@ static double now_ns(void)
  * read through a private mapping), a sixteenth thread stacks (8-32 pages at the top of each
  * 64-page slot) and a sixteenth never touched (guards, reservations).
  */
+/*
+ * Prints the present pages of [@p, @p + @len) and the runs of consecutive frames, ascending
+ * or descending, they form (as the index's run builder counts them).
+ */
+static void print_part(const char *part, char *p, size_t len)
+{
+	uint64_t n = len / PAGE, *pm = calloc(n ? n : 1, 8), i, present = 0, runs = 0, prev = 0,
+		 pfn;
+	int dir = 2;	/* of the current run: 1 up, -1 down, 0 one page so far, 2 none */
+
+	if (!pm)
+		fail("out of memory");
+	if (n)
+		read_pagemap(0, (uintptr_t)p, n, pm);
+	for (i = 0; i < n; i++) {
+		if (!(pm[i] & PM_PRESENT)) {
+			dir = 2;
+			continue;
+		}
+		present++;
+		pfn = pm[i] & PM_PFN_MASK;
+		if (dir != 2 && dir != -1 && pfn == prev + 1)
+			dir = 1;
+		else if (dir != 2 && dir != 1 && pfn + 1 == prev)
+			dir = -1;
+		else
+			runs++, dir = 0;
+		prev = pfn;
+	}
+	printf("part typical %s pages=%llu present=%llu runs=%llu\n", part, (unsigned long long)n,
+	       (unsigned long long)present, (unsigned long long)runs);
+	free(pm);
+}
+
 static void layout_typical(char *p, size_t len, uint64_t *seed)
 {
 	size_t thp = len / 2, heap = len / 4, file = len / 8, stacks = len / 16;
@@ -612,13 +646,17 @@ static void layout_typical(char *p, size_t len, uint64_t *seed)
 		fail("mmap %s: %s", name, strerror(errno));
 	close(fd);
 	unlink(name);
-	for (at = 0, i = 0; at < file; at += PAGE)
-		i += (unsigned char)f[at];
+	for (at = 0; at < file; at += PAGE)	/* fault the file's pages in */
+		(void)*(volatile char *)(f + at);
 	for (at = 0; at + 64 * PAGE <= stacks; at += 64 * PAGE) {
 		*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		c = 8 + (*seed >> 33) % 25;
 		touch(st + at + (64 - c) * PAGE, c * PAGE, PAGE);
 	}
+	print_part("thp", p, thp);
+	print_part("heap", h, heap);
+	print_part("file", f, file);
+	print_part("stacks", st, len - thp - heap - file);
 	free(order);
 	free(size);
 	free(buf);
@@ -643,8 +681,8 @@ static void bench(const char *layout, size_t mib)
 		{ "walk", 0, 0 },
 	};
 	size_t len = mib << 20, n = len / PAGE, i, m, present = 0;
-	uint64_t *va = calloc(BATCH, 8), *pfn = calloc(BATCH, 8), *pm = calloc(n, 8),
-		 *pages = calloc(n, 8), seed = 88172645463325252ULL;
+	uint64_t *va = calloc((size_t)BATCH * (ROUNDS + 1), 8), *pfn = calloc(BATCH, 8),
+		 *pm = calloc(n, 8), *pages = calloc(n, 8), seed = 88172645463325252ULL;
 	struct lo_vindex_translate t;
 	struct lo_vindex_stats st;
 	char *p = map_aligned(len);
@@ -677,6 +715,13 @@ static void bench(const char *layout, size_t mib)
 			pages[present++] = (uintptr_t)p + i * PAGE;
 	if (!present)
 		fail("no page present");
+	/* The same addresses for every structure, drawn before any timing. */
+	for (i = 0; i < (size_t)BATCH * (ROUNDS + 1); i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		va[i] = pages[seed % present];
+	}
 	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
 	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		double t0 = 0, ns;
@@ -688,13 +733,7 @@ static void bench(const char *layout, size_t mib)
 		for (r = -1; r < ROUNDS; r++) {
 			if (r == 0)
 				t0 = now_ns();
-			for (i = 0; i < BATCH; i++) {
-				seed ^= seed << 13;
-				seed ^= seed >> 7;
-				seed ^= seed << 17;
-				va[i] = pages[seed % present];
-			}
-			if (translate(fd, va, pfn, NULL, BATCH, &t))
+			if (translate(fd, va + (size_t)BATCH * (r + 1), pfn, NULL, BATCH, &t))
 				fail("translate: %s", strerror(errno));
 			if (r >= 0) {
 				learned += t.learned;

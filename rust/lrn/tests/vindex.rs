@@ -64,6 +64,21 @@ fn heap(rng: &mut Rng, base: u64, pages: u64, max_run: u64, max_gap: u64) -> Map
     m
 }
 
+/// Memory refaulted after a free: runs of 1..=`max_run` pages on descending frames (the
+/// allocator's last-in, first-out free lists), some ascending, with occasional gaps.
+fn reused(rng: &mut Rng, base: u64, pages: u64, max_run: u64) -> Map {
+    let mut m = Map::new();
+    let mut v = base;
+    while (m.len() as u64) < pages {
+        let len = rng.range(1, max_run);
+        let top = frame(rng, 1) + max_run;
+        let down = rng.next_u64() & 3 != 0;
+        m.extend((0..len).map(|i| (v + i, if down { top - i } else { top + i })));
+        v += len + rng.range(0, 1);
+    }
+    m
+}
+
 /// `pages` single pages scattered over `span` pages.
 fn sparse(rng: &mut Rng, base: u64, pages: u64, span: u64) -> Map {
     let mut m = Map::new();
@@ -387,6 +402,17 @@ fn typical_mix() {
     m.extend(contiguous(0x7f10_0000, 3000, 0x20_0000)); // a big contiguous buffer
     m.extend(sparse(&mut rng, 0x7ff0_0000, 300, 1 << 16)); // stack, libraries, guard gaps
     run_layout("typical", &m, &[(0x7f10_0000 + 10, 0x7f10_0000 + 20)], 8);
+}
+
+#[test]
+fn reused_descending() {
+    let mut rng = Rng::new(12);
+    let m = reused(&mut rng, 0x10_0000, 20_000, 64);
+    let pairs: Vec<(u64, u64)> = m.iter().map(|(&v, &p)| (v, p)).collect();
+    // Descending frames compress into runs as well as ascending ones.
+    let runs = learned_core::vindex::count_runs(&pairs).unwrap();
+    assert!(runs < 20_000 / 16, "{runs} runs");
+    run_layout("reused", &m, &[(0x10_0000 + 100, 0x10_0000 + 130)], 12);
 }
 
 #[test]

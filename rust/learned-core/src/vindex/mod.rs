@@ -9,7 +9,8 @@
 //!
 //! 1. **Runs** ([`Run`], 16 bytes): the present pages, given as `(vpn, pfn)` pairs with `vpn`
 //!    strictly increasing ([`RunBuilder`]), are compressed to maximal runs `(vpn, pfn, len)`
-//!    where `vpn + i` maps to `pfn + i` for `i < len`. A run holds at most [`MAX_RUN_PAGES`]
+//!    where `vpn + i` maps to `pfn + i` for `i < len`, or to `pfn - i` (descending runs: the
+//!    page allocator hands recently freed pages out last in, first out). A run holds at most [`MAX_RUN_PAGES`]
 //!    pages (longer stretches become several runs). The runs are the exact data: sorted by
 //!    start, disjoint.
 //! 2. **Segments** ([`Segment`] of the PLA model, 24 bytes): an error-bounded piecewise-linear
@@ -78,8 +79,8 @@ pub const MAX_VPN: u64 = (1 << 52) - 1;
 pub const PFN_BITS: u32 = 40;
 /// The largest physical frame number: `2^40 - 1` (a 52-bit physical address).
 pub const MAX_PFN: u64 = (1 << PFN_BITS) - 1;
-/// The most pages one [`Run`] holds: `2^24 - 1` (just under 64 GiB).
-pub const MAX_RUN_PAGES: u64 = (1 << (64 - PFN_BITS)) - 1;
+/// The most pages one [`Run`] holds: `2^23 - 1` (just under 32 GiB).
+pub const MAX_RUN_PAGES: u64 = (1 << (64 - PFN_BITS - 1)) - 1;
 /// The largest error bound a [`VIndex`] accepts.
 pub const MAX_EPSILON: u32 = 4096;
 

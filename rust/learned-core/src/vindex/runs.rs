@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Runs: maximal stretches of consecutive pages mapped to consecutive frames, 16 bytes each,
-//! and the builder that compresses sorted `(vpn, pfn)` pages into them.
+//! Runs: maximal stretches of consecutive pages mapped to consecutive frames, ascending or
+//! descending, 16 bytes each, and the builder that compresses sorted `(vpn, pfn)` pages into
+//! them.
+//!
+//! Descending runs matter because the page allocator hands out recently freed pages last in,
+//! first out: memory freed in address order and faulted again in address order comes back
+//! in descending frame order (seen in the guest: after one region was unmapped, the next one
+//! faulted page by page was almost entirely descending pairs).
 
 use super::{Error, MAX_PFN, MAX_RUN_PAGES, MAX_VPN, PFN_BITS};
 
-/// `len` pages from `vpn` mapped to `len` frames from `pfn`: `vpn + i -> pfn + i` for
-/// `i < len`. 16 bytes: the start page, then the frame number (low [`PFN_BITS`] bits) and
-/// the length (high bits) in one word. A run of length 0 is dead (it maps nothing).
+/// The bit of a run's word that makes it descending.
+const DOWN: u64 = 1 << PFN_BITS;
+/// The shift of a run's length in its word.
+const LEN_SHIFT: u32 = PFN_BITS + 1;
+
+/// `len` pages from `vpn` mapped to `len` consecutive frames from `pfn`, ascending
+/// (`vpn + i -> pfn + i`) or descending (`vpn + i -> pfn - i`) for `i < len`. 16 bytes: the
+/// start page, then the frame number (low [`PFN_BITS`] bits), the direction (one bit) and the
+/// length (the high bits) in one word. A run of length 0 is dead (it maps nothing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Run {
     vpn: u64,
@@ -28,7 +40,22 @@ impl Run {
         }
         Some(Run {
             vpn,
-            word: pfn | (len << PFN_BITS),
+            word: pfn | (len << LEN_SHIFT),
+        })
+    }
+
+    /// The descending run `vpn + i -> pfn - i` for `i < len`. `None` unless `vpn + len - 1 <=`
+    /// [`MAX_VPN`], `len - 1 <= pfn <=` [`MAX_PFN`] and `len <=` [`MAX_RUN_PAGES`]. A run of
+    /// one page is the ascending one.
+    pub const fn new_down(vpn: u64, pfn: u64, len: u64) -> Option<Run> {
+        let last = len.saturating_sub(1);
+        if len > MAX_RUN_PAGES || vpn > MAX_VPN - last || pfn > MAX_PFN || pfn < last {
+            return None;
+        }
+        let down = if len > 1 { DOWN } else { 0 };
+        Some(Run {
+            vpn,
+            word: pfn | down | (len << LEN_SHIFT),
         })
     }
 
@@ -44,7 +71,12 @@ impl Run {
 
     /// The number of pages (0: dead).
     pub const fn len(&self) -> u64 {
-        self.word >> PFN_BITS
+        self.word >> LEN_SHIFT
+    }
+
+    /// Whether the frames descend (`vpn + i -> pfn - i`).
+    pub const fn is_descending(&self) -> bool {
+        self.word & DOWN != 0
     }
 
     /// Whether the run maps nothing.
@@ -58,10 +90,21 @@ impl Run {
     }
 
     /// The frame `vpn` maps to, if the run covers it.
+    #[inline]
     pub const fn translate(&self, vpn: u64) -> Option<u64> {
         match vpn.checked_sub(self.vpn) {
-            Some(off) if off < self.len() => Some(self.pfn().wrapping_add(off)),
+            Some(off) if off < self.len() => Some(self.frame(off)),
             _ => None,
+        }
+    }
+
+    /// The frame of the page `off` pages into the run (`off < len`: no wrap).
+    #[inline]
+    const fn frame(&self, off: u64) -> u64 {
+        if self.is_descending() {
+            self.pfn().wrapping_sub(off)
+        } else {
+            self.pfn().wrapping_add(off)
         }
     }
 
@@ -77,10 +120,16 @@ impl Run {
             };
         }
         let off = lo - self.vpn;
+        let len = hi - lo;
+        let down = if self.is_descending() && len > 1 {
+            DOWN
+        } else {
+            0
+        };
         Run {
             vpn: lo,
             // In range: a sub-run of a valid run.
-            word: (self.pfn() + off) | ((hi - lo) << PFN_BITS),
+            word: self.frame(off) | down | (len << LEN_SHIFT),
         }
     }
 }
@@ -93,8 +142,8 @@ pub struct RunBuilder<'a> {
     out: &'a mut [Run],
     /// Finished runs (stored or not).
     done: usize,
-    /// The run being extended, and its length.
-    cur: Option<(u64, u64, u64)>,
+    /// The run being extended: first page, its frame, length, and whether it descends.
+    cur: Option<(u64, u64, u64, bool)>,
     pages: u64,
 }
 
@@ -117,26 +166,33 @@ impl<'a> RunBuilder<'a> {
         if pfn > MAX_PFN {
             return Err(Error::PfnTooLarge);
         }
-        if let Some((v0, p0, len)) = self.cur {
+        if let Some((v0, p0, len, down)) = self.cur {
             // v0 + len - 1 is the last page pushed (no overflow: all <= MAX_VPN).
             let next = v0 + len;
             if vpn < next {
                 return Err(Error::Unsorted);
             }
-            if vpn == next && pfn == p0.wrapping_add(len) && len < MAX_RUN_PAGES {
-                self.cur = Some((v0, p0, len + 1));
+            // A run of one page extends either way; a longer one in its direction.
+            let up_ok = !down && pfn == p0.wrapping_add(len);
+            let down_ok = (down || len == 1) && p0.checked_sub(len) == Some(pfn);
+            if vpn == next && (up_ok || down_ok) && len < MAX_RUN_PAGES {
+                self.cur = Some((v0, p0, len + 1, down_ok));
                 self.pages = self.pages.saturating_add(1);
                 return Ok(());
             }
-            self.flush(v0, p0, len);
+            self.flush(v0, p0, len, down);
         }
-        self.cur = Some((vpn, pfn, 1));
+        self.cur = Some((vpn, pfn, 1, false));
         self.pages = self.pages.saturating_add(1);
         Ok(())
     }
 
-    fn flush(&mut self, vpn: u64, pfn: u64, len: u64) {
-        if let (Some(slot), Some(run)) = (self.out.get_mut(self.done), Run::new(vpn, pfn, len)) {
+    fn flush(&mut self, vpn: u64, pfn: u64, len: u64, down: bool) {
+        let run = match down {
+            true => Run::new_down(vpn, pfn, len),
+            false => Run::new(vpn, pfn, len),
+        };
+        if let (Some(slot), Some(run)) = (self.out.get_mut(self.done), run) {
             *slot = run;
         }
         self.done = self.done.saturating_add(1);
@@ -155,8 +211,8 @@ impl<'a> RunBuilder<'a> {
     /// Finishes the last run; returns the number of runs, now in `out[..n]`, or
     /// [`Error::RunsTooSmall`] if `out` is shorter than [`Self::runs_needed`].
     pub fn finish(mut self) -> Result<usize, Error> {
-        if let Some((v0, p0, len)) = self.cur.take() {
-            self.flush(v0, p0, len);
+        if let Some((v0, p0, len, down)) = self.cur.take() {
+            self.flush(v0, p0, len, down);
         }
         if self.done > self.out.len() {
             return Err(Error::RunsTooSmall);
@@ -221,21 +277,54 @@ mod tests {
             (7, 20),
             (8, 19),
         ];
-        assert_eq!(count_runs(&pages), Ok(4));
-        let mut out = [Run::EMPTY; 4];
-        assert_eq!(compress(&pages, &mut out), Ok(4));
-        let want = [(1, 10, 3), (5, 13, 2), (7, 20, 1), (8, 19, 1)];
+        assert_eq!(count_runs(&pages), Ok(3));
+        let mut out = [Run::EMPTY; 3];
+        assert_eq!(compress(&pages, &mut out), Ok(3));
+        let want = [(1, 10, 3), (5, 13, 2), (7, 20, 2)];
         for (r, &(v, p, l)) in out.iter().zip(&want) {
             assert_eq!((r.vpn(), r.pfn(), r.len()), (v, p, l));
         }
-        let mut small = [Run::EMPTY; 3];
+        assert!(out[2].is_descending() && !out[0].is_descending());
+        assert_eq!(
+            (out[2].translate(7), out[2].translate(8)),
+            (Some(20), Some(19))
+        );
+        let mut small = [Run::EMPTY; 2];
         assert_eq!(compress(&pages, &mut small), Err(Error::RunsTooSmall));
         assert_eq!(compress(&[], &mut small), Ok(0));
         assert_eq!(count_runs(&[(2, 0), (2, 1)]), Err(Error::Unsorted));
         assert_eq!(count_runs(&[(2, 0), (1, 1)]), Err(Error::Unsorted));
         assert_eq!(count_runs(&[(MAX_VPN + 1, 0)]), Err(Error::VpnTooLarge));
         assert_eq!(count_runs(&[(0, MAX_PFN + 1)]), Err(Error::PfnTooLarge));
-        // A pfn wrapping past MAX_PFN starts a new run.
+        // A pfn wrapping past MAX_PFN, or below 0, starts a new run.
         assert_eq!(count_runs(&[(0, MAX_PFN), (1, 0)]), Ok(2));
+        assert_eq!(count_runs(&[(0, 0), (1, MAX_PFN)]), Ok(2));
+        // A run keeps its direction: up then down is two runs, and so is down then up.
+        assert_eq!(count_runs(&[(0, 5), (1, 6), (2, 5)]), Ok(2));
+        assert_eq!(count_runs(&[(0, 5), (1, 4), (2, 5)]), Ok(2));
+        assert_eq!(count_runs(&[(0, 5), (1, 4), (2, 3), (3, 2)]), Ok(1));
+    }
+
+    #[test]
+    fn descending_runs() {
+        let r = Run::new_down(100, 50, 4).unwrap();
+        assert!(r.is_descending());
+        assert_eq!((r.vpn(), r.pfn(), r.len(), r.end()), (100, 50, 4, 104));
+        assert_eq!(r.translate(99), None);
+        assert_eq!(r.translate(100), Some(50));
+        assert_eq!(r.translate(103), Some(47));
+        assert_eq!(r.translate(104), None);
+        // Trimming keeps the frames: the tail from 102 maps 102 -> 48, 103 -> 47.
+        assert_eq!(r.keep(102, 200), Run::new_down(102, 48, 2).unwrap());
+        assert_eq!(r.keep(0, 101), Run::new(100, 50, 1).unwrap());
+        assert!(r.keep(104, 200).is_empty());
+        // Frames would go below 0; lengths and limits as for ascending runs.
+        assert_eq!(Run::new_down(0, 2, 4), None);
+        assert!(Run::new_down(0, 3, 4).is_some());
+        assert_eq!(Run::new_down(0, MAX_PFN + 1, 1), None);
+        assert_eq!(Run::new_down(0, MAX_PFN, MAX_RUN_PAGES + 1), None);
+        assert_eq!(Run::new_down(MAX_VPN, 9, 2), None);
+        // One page is the same run either way.
+        assert_eq!(Run::new_down(7, 9, 1), Run::new(7, 9, 1));
     }
 }

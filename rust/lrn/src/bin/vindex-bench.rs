@@ -262,13 +262,9 @@ fn bench(name: &str, pages: &Pages, lookups: usize) -> Vec<Row> {
     });
 
     let before = LIVE.load(Ordering::Relaxed);
-    let tree: BTreeMap<u64, (u64, u64)> =
-        runs.iter().map(|r| (r.vpn(), (r.pfn(), r.len()))).collect();
+    let tree: BTreeMap<u64, Run> = runs.iter().map(|r| (r.vpn(), *r)).collect();
     let tree_bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
-    let (ns, dep, sum) = time(&qs, |q| {
-        let (&v, &(p, len)) = tree.range(..=q).next_back()?;
-        (q - v < len).then_some(p + (q - v))
-    });
+    let (ns, dep, sum) = time(&qs, |q| tree.range(..=q).next_back()?.1.translate(q));
     assert_eq!(sum, want, "BTreeMap disagrees");
     rows.push(Row {
         name: "runs BTreeMap".into(),
