@@ -18,6 +18,7 @@ pub mod hash;
 pub mod knob;
 pub mod model;
 pub mod mrc;
+pub mod sched;
 pub mod sizer;
 pub mod text;
 pub mod trace;

@@ -13,6 +13,7 @@ pub mod evalrun;
 pub mod model;
 pub mod mrc;
 pub mod quantize;
+pub mod sched;
 pub mod sizer;
 pub mod train;
 

@@ -28,14 +28,16 @@ fn main() -> ExitCode {
         Some("eval") => return report(lrn::cli::eval(rest)),
         Some("mrc") => return report(lrn::mrc::run(rest)),
         Some("sizer") => return report(lrn::sizer::run(rest)),
+        Some("sched") => return report(lrn::sched::run(rest)),
         Some("-h" | "--help" | "help") => {
             println!(
-                "{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{}",
                 lrn::USAGE,
                 lrn::model::USAGE,
                 lrn::cli::USAGE,
                 lrn::mrc::USAGE,
-                lrn::sizer::USAGE
+                lrn::sizer::USAGE,
+                lrn::sched::USAGE
             );
             return ExitCode::SUCCESS;
         }

@@ -28,6 +28,9 @@ pub const VINDEX_VERSION: u16 = 1;
 pub const SCHED: u16 = 4;
 /// The version of [`SCHED`] this code understands.
 pub const SCHED_VERSION: u16 = 1;
+/// The number of int8 inputs a [`SCHED`] v1 model takes (features defined by the policy:
+/// `sched::features`).
+pub const SCHED_INPUTS: u8 = 14;
 
 /// The version of `schema_id` this code understands, or `None` for an unknown schema.
 pub const fn known_version(schema_id: u16) -> Option<u16> {
