@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs: static busybox, /init, the module, the kselftests, the demo and
 # the eviction benchmark.
-# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS] [LO_WORK] [LO_VINDEX]
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS] [LO_WORK] [TOOL...]
 #   KDIR provides usr/gen_init_cpio, so no root is needed for device nodes.
 #   TESTMODELS (from make-test-models.sh) lands in /learned_os/testmodels; the shipped
 #   models/*.lmod in /learned_os/models.
 #   LO_WORK (a static binary, from build-lo-work.sh) lands in /learned_os/bin/lo-work.
-#   LO_VINDEX (a static binary, from build-lo-vindex.sh) lands in /learned_os/bin/lo-vindex.
+#   Each TOOL (a static binary, from build-c-tool.sh) lands in /learned_os/bin/ by its name.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -15,7 +15,7 @@ ko=${2:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR}
 kdir=${3:?usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko KDIR [TESTMODELS]}
 testmodels=${4:-}
 lowork=${5:-}
-lovindex=${6:-}
+tools=("${@:6}")
 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -44,8 +44,11 @@ trap 'rm -f "$spec"' EXIT
   echo "file /learned_os/bench-evict.sh $here/guest/bench-evict.sh 0755 0 0"
   echo "file /learned_os/bench-sizer.sh $here/guest/bench-sizer.sh 0755 0 0"
   echo "file /learned_os/bench-vindex.sh $here/guest/bench-vindex.sh 0755 0 0"
+  echo "file /learned_os/bench-sched.sh $here/guest/bench-sched.sh 0755 0 0"
   [ -z "$lowork" ] || echo "file /learned_os/bin/lo-work $lowork 0755 0 0"
-  [ -z "$lovindex" ] || echo "file /learned_os/bin/lo-vindex $lovindex 0755 0 0"
+  for t in ${tools[@]+"${tools[@]}"}; do
+    echo "file /learned_os/bin/$(basename "$t") $t 0755 0 0"
+  done
   echo "file /learned_os/learned_os.ko $ko 0644 0 0"
   for f in "$repo"/tests/kselftest/learned_os/*; do
     mode=0644; [ -x "$f" ] && mode=0755

@@ -95,6 +95,11 @@ impl Cgroup {
         Ok(Self { ptr, path })
     }
 
+    /// The held `struct cgroup`, for shims that take one: valid while `self` lives.
+    pub(crate) fn as_raw(&self) -> *mut RawCgroup {
+        self.ptr
+    }
+
     /// The path it was looked up by.
     pub(crate) fn path(&self) -> &str {
         self.path.to_str().unwrap_or("?")

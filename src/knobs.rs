@@ -21,6 +21,12 @@
 //! /sys/kernel/learned_os/sizer/max           rw  largest memory.high, bytes
 //! /sys/kernel/learned_os/sizer/interval_ms   rw  decision period
 //! /sys/kernel/learned_os/vindex/epsilon      rw  the VA index's segment error bound
+//! /sys/kernel/learned_os/sched/cgroup        rw  only tasks in this cgroup v2 (or none: all)
+//! /sys/kernel/learned_os/sched/interval_ms   rw  period of the work that applies slices
+//! /sys/kernel/learned_os/sched/window_ms     rw  length of a guard window
+//! /sys/kernel/learned_os/sched/guard_margin_ppm   rw  allowed p99 latency excess (< 0: a gain)
+//! /sys/kernel/learned_os/sched/guard_trip_after   rw  worse windows in a row that trip it
+//! /sys/kernel/learned_os/sched/guard_min_samples  rw  latencies a window needs to be judged
 //! ```
 
 use kernel::c_str;
@@ -34,6 +40,7 @@ use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
 use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
+use crate::sched::{Sched, SchedKnob, SchedMem, SchedWork};
 use crate::sizer::{Sizer, SizerKnob, SizerMem};
 use crate::sysfs::{self, File, Handler, Kind};
 use crate::vindex::Vindex;
@@ -64,6 +71,10 @@ enum FileId {
     Max = 15,
     IntervalMs = 16,
     Epsilon = 17,
+    WindowMs = 18,
+    GuardMarginPpm = 19,
+    GuardTripAfter = 20,
+    GuardMinSamples = 21,
 }
 
 impl FileId {
@@ -87,6 +98,10 @@ impl FileId {
             Self::Max,
             Self::IntervalMs,
             Self::Epsilon,
+            Self::WindowMs,
+            Self::GuardMarginPpm,
+            Self::GuardTripAfter,
+            Self::GuardMinSamples,
         ]
         .into_iter()
         .find(|f| *f as u32 == id)
@@ -99,6 +114,18 @@ impl FileId {
             Self::GuardMarginPct => Some(EvictKnob::GuardMarginPct),
             Self::GuardRetry => Some(EvictKnob::GuardRetry),
             Self::MaxKeeps => Some(EvictKnob::MaxKeeps),
+            _ => None,
+        }
+    }
+
+    /// The numeric `sched` knob this file is, if it is one.
+    fn sched_knob(self) -> Option<SchedKnob> {
+        match self {
+            Self::IntervalMs => Some(SchedKnob::IntervalMs),
+            Self::WindowMs => Some(SchedKnob::WindowMs),
+            Self::GuardMarginPpm => Some(SchedKnob::GuardMarginPpm),
+            Self::GuardTripAfter => Some(SchedKnob::GuardTripAfter),
+            Self::GuardMinSamples => Some(SchedKnob::GuardMinSamples),
             _ => None,
         }
     }
@@ -169,6 +196,16 @@ const SIZER_FILES: &[File] = &[
 /// The files only `vindex` has.
 const VINDEX_FILES: &[File] = &[text(c_str!("epsilon"), 0o644, FileId::Epsilon)];
 
+/// The files only `sched` has.
+const SCHED_FILES: &[File] = &[
+    text(c_str!("cgroup"), 0o644, FileId::Cgroup),
+    text(c_str!("interval_ms"), 0o644, FileId::IntervalMs),
+    text(c_str!("window_ms"), 0o644, FileId::WindowMs),
+    text(c_str!("guard_margin_ppm"), 0o644, FileId::GuardMarginPpm),
+    text(c_str!("guard_trip_after"), 0o644, FileId::GuardTripAfter),
+    text(c_str!("guard_min_samples"), 0o644, FileId::GuardMinSamples),
+];
+
 /// Where a sysfs callback landed.
 enum Node {
     Root,
@@ -186,12 +223,14 @@ pub(crate) struct Knobs {
     #[pin]
     sizer: Sizer,
     vindex: Vindex,
+    #[pin]
+    sched: Sched,
 }
 
 impl Knobs {
     /// Every policy disabled, no model loaded; the eviction policy over `evict`, the sizer
-    /// over `sizer`.
-    pub(crate) fn new(evict: EvictMem, sizer: SizerMem) -> impl PinInit<Self> {
+    /// over `sizer`, the scheduler policy over `sched`.
+    pub(crate) fn new(evict: EvictMem, sizer: SizerMem, sched: SchedMem) -> impl PinInit<Self> {
         pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
             // `i` ranges over the array's indices, which are `ALL`'s.
@@ -202,6 +241,7 @@ impl Knobs {
             evict <- Evict::new(evict),
             sizer <- Sizer::new(sizer),
             vindex: Vindex::new(),
+            sched <- Sched::new(sched),
         })
     }
 
@@ -219,6 +259,11 @@ impl Knobs {
     /// The sizer's state.
     pub(crate) fn sizer(&self) -> &Sizer {
         &self.sizer
+    }
+
+    /// The scheduler policy's state.
+    pub(crate) fn sched(&self) -> &Sched {
+        &self.sched
     }
 
     /// The VA index's shared state.
@@ -254,7 +299,7 @@ pub(crate) fn register(knobs: Arc<Knobs>) -> Result<sysfs::Tree<Knobs>> {
             PolicyId::Evict => EVICT_FILES,
             PolicyId::Sizer => SIZER_FILES,
             PolicyId::Vindex => VINDEX_FILES,
-            _ => &[],
+            PolicyId::Sched => SCHED_FILES,
         };
         tree.add_dir(policy.name(), dir_id(policy), &[POLICY_FILES, extra])?;
     }
@@ -274,7 +319,7 @@ impl Handler for Knobs {
                     PolicyId::Evict => self.evict.write_stats(out),
                     PolicyId::Sizer => self.sizer.write_stats(out),
                     PolicyId::Vindex => self.vindex.write_stats(out),
-                    _ => Ok(()),
+                    PolicyId::Sched => self.sched.write_stats(out),
                 }),
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
             (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
@@ -288,6 +333,11 @@ impl Handler for Knobs {
                 None => return Err(EINVAL),
             },
             (Node::Policy(PolicyId::Vindex), FileId::Epsilon) => self.vindex.show_epsilon(out),
+            (Node::Policy(PolicyId::Sched), FileId::Cgroup) => self.sched.show_cgroup(out),
+            (Node::Policy(PolicyId::Sched), f) => match f.sched_knob() {
+                Some(k) => out.line(self.sched.knob(k)),
+                None => return Err(EINVAL),
+            },
             _ => return Err(EINVAL),
         };
         written.map_err(|_| EFBIG)
@@ -311,6 +361,15 @@ impl Handler for Knobs {
                 match (f, f.sizer_knob()) {
                     (FileId::Cgroup, _) => self.sizer.set_cgroup(enabled, input),
                     (_, Some(k)) => self.sizer.set_knob(enabled, k, input),
+                    _ => Err(EACCES),
+                }
+                .inspect_err(|_| self.policy(id).count_rejected_write())
+            }
+            Some(f) if id == PolicyId::Sched => {
+                let enabled = self.policy(id).enabled();
+                match (f, f.sched_knob()) {
+                    (FileId::Cgroup, _) => self.sched.set_cgroup(enabled, input),
+                    (_, Some(k)) => self.sched.set_knob(k, input),
                     _ => Err(EACCES),
                 }
                 .inspect_err(|_| self.policy(id).count_rejected_write())
@@ -349,6 +408,10 @@ impl Knobs {
                 policy.set_enabled(on);
                 if id == PolicyId::Sizer {
                     self.sizer.set_enabled(on);
+                }
+                if id == PolicyId::Sched {
+                    self.sched.set_enabled(on);
+                    SchedWork::kick();
                 }
                 Ok(())
             }

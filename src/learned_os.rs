@@ -24,6 +24,7 @@ mod model_slot;
 mod policy;
 mod rcu;
 mod reclaim;
+mod sched;
 mod sizer;
 mod sysfs;
 mod vindex;
@@ -39,25 +40,34 @@ module! {
 
 struct LearnedOs {
     // Dropped in order: the VA index's device goes (no file is open: they hold the module),
-    // reclaim stops calling in, then the page cache's events, then sysfs,
-    // then the sizer stops and gives its cgroup back its memory.high.
+    // reclaim stops calling in, then the page cache's and the scheduler's events, then
+    // sysfs, then the sizer stops and gives its cgroup back its memory.high, and the
+    // scheduler policy's work stops and restores every slice it set.
     _vindex: vindex::device::Device,
     _reclaim: reclaim::ReclaimHook,
     _filemap: filemap::FilemapProbes,
+    _sched_probes: sched::probes::SchedProbes,
     _sysfs: sysfs::Tree<knobs::Knobs>,
     _sizer: sizer::SizerWork,
+    _sched_work: sched::SchedWork,
 }
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let knobs = Arc::pin_init(
-            knobs::Knobs::new(evict::EvictMem::alloc()?, sizer::SizerMem::alloc()?),
+            knobs::Knobs::new(
+                evict::EvictMem::alloc()?,
+                sizer::SizerMem::alloc()?,
+                sched::SchedMem::alloc()?,
+            ),
             GFP_KERNEL,
         )?;
         // Before sysfs: a knob write may start the sizer, which needs its work.
         let sizer = sizer::SizerWork::new(knobs.clone());
+        let sched_work = sched::SchedWork::new(knobs.clone());
         let sysfs = knobs::register(knobs.clone())?;
         let filemap = filemap::FilemapProbes::register(knobs.clone());
+        let sched_probes = sched::probes::SchedProbes::register(knobs.clone());
         let reclaim = reclaim::ReclaimHook::register(knobs.clone());
         let vindex = vindex::device::Device::register(knobs)?;
         pr_info!("loaded, version {}\n", learned_core::VERSION);
@@ -65,8 +75,10 @@ impl kernel::Module for LearnedOs {
             _vindex: vindex,
             _reclaim: reclaim,
             _filemap: filemap,
+            _sched_probes: sched_probes,
             _sysfs: sysfs,
             _sizer: sizer,
+            _sched_work: sched_work,
         })
     }
 }

@@ -34,6 +34,8 @@ pub(crate) struct Expect {
     pub(crate) schema_id: u16,
     /// The schema version.
     pub(crate) schema_version: u16,
+    /// An MLP's inputs and outputs, if the schema fixes them.
+    pub(crate) shape: Option<(usize, usize)>,
 }
 
 /// A validated model, immutable once loaded.
@@ -193,15 +195,25 @@ impl ModelSlot {
 
     /// Validates a complete file and makes it the active model.
     fn commit(&self, bytes: &[u8]) -> Result {
-        let header = format::parse(bytes)
-            .map_err(|e| self.reject(e.reason(), EINVAL))?
-            .header();
+        let parsed = format::parse(bytes).map_err(|e| self.reject(e.reason(), EINVAL))?;
+        let header = parsed.header();
         let expect = self.expect;
         if header.kind != expect.kind {
             return Err(self.reject("wrong model kind for this policy", EINVAL));
         }
         if header.schema_id != expect.schema_id || header.schema_version != expect.schema_version {
             return Err(self.reject("wrong feature schema for this policy", EINVAL));
+        }
+        if let Some((inputs, outputs)) = expect.shape {
+            let fits = parsed
+                .mlp()
+                .is_some_and(|m| m.inputs() == inputs && m.outputs() == outputs);
+            if !fits {
+                return Err(self.reject(
+                    "model inputs or outputs do not match the policy's schema",
+                    EINVAL,
+                ));
+            }
         }
         let mut copy = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
         copy.extend_from_slice(bytes, GFP_KERNEL)?;

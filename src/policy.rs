@@ -11,6 +11,7 @@ use kernel::str::CStr;
 use crate::learned_core::model::format::Kind;
 use crate::learned_core::model::schema;
 use crate::learned_core::text::TextBuf;
+use crate::learned_core::{sched, sizer};
 use crate::model_slot::Expect;
 
 /// A learned policy; each has a directory under `/sys/kernel/learned_os/`.
@@ -47,16 +48,28 @@ impl PolicyId {
 
     /// The model kind and feature schema the policy's model slot accepts.
     pub(crate) fn model_expect(self) -> Expect {
-        let (kind, schema_id, schema_version) = match self {
-            Self::Evict => (Kind::Mlp, schema::EVICT, schema::EVICT_VERSION),
-            Self::Sizer => (Kind::Mlp, schema::SIZER, schema::SIZER_VERSION),
-            Self::Vindex => (Kind::Pla, schema::VINDEX, schema::VINDEX_VERSION),
-            Self::Sched => (Kind::Mlp, schema::SCHED, schema::SCHED_VERSION),
+        let (kind, schema_id, schema_version, shape) = match self {
+            // The eviction policy scores with any output count (it reads the first).
+            Self::Evict => (Kind::Mlp, schema::EVICT, schema::EVICT_VERSION, None),
+            Self::Sizer => (
+                Kind::Mlp,
+                schema::SIZER,
+                schema::SIZER_VERSION,
+                Some((sizer::FEATURES, sizer::CLASSES)),
+            ),
+            Self::Vindex => (Kind::Pla, schema::VINDEX, schema::VINDEX_VERSION, None),
+            Self::Sched => (
+                Kind::Mlp,
+                schema::SCHED,
+                schema::SCHED_VERSION,
+                Some((sched::FEATURES, sched::CLASSES)),
+            ),
         };
         Expect {
             kind,
             schema_id,
             schema_version,
+            shape,
         }
     }
 

@@ -117,4 +117,39 @@ int lo_vindex_walk(struct lo_vindex_mm *m, u64 start, u64 end, lo_vindex_page_t 
 		   void *ctx);
 u64 lo_vindex_translate_one(struct lo_vindex_mm *m, u64 addr);
 
+/*
+ * The scheduler policy (sched.c). Events from the scheduler's tracepoints, for task @pid
+ * (global pid) that started at @start_time, at @now (lo_sched_now()'s clock), with
+ * LO_SCHED_F_* @flags. Called with the runqueue lock held or from wakeups in any context,
+ * interrupts included: must not sleep, and may take only raw spinlocks (lo_raw_lock_*).
+ */
+enum lo_sched_event {
+	LO_SCHED_WAKE,	/* woken (sched_waking, sched_wakeup_new) */
+	LO_SCHED_RUN,	/* switched in */
+	LO_SCHED_STOP,	/* switched out */
+	LO_SCHED_EXIT,	/* exiting */
+};
+#define LO_SCHED_F_VOLUNTARY	(1u << 0)	/* STOP: the task blocked */
+#define LO_SCHED_F_IRQ		(1u << 1)	/* WAKE: from an interrupt */
+#define LO_SCHED_F_ELIGIBLE	(1u << 2)	/* a SCHED_NORMAL or SCHED_BATCH user task */
+typedef void (*lo_sched_event_t)(const void *ctx, u32 event, s32 pid, u64 start_time,
+				 u64 now, u32 flags);
+int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb);
+void lo_sched_probes_unregister(void);
+u64 lo_sched_now(void);
+struct lo_raw_lock;
+struct lo_raw_lock *lo_raw_lock_new(void);
+void lo_raw_lock_free(struct lo_raw_lock *l);
+unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l);
+void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags);
+void lo_sched_work_init(const void *ctx, lo_work_fn_t fn);
+void lo_sched_work_schedule(unsigned int ms);
+void lo_sched_work_cancel(void);
+struct task_struct;
+struct task_struct *lo_sched_task_get(s32 pid, u64 start_time);
+void lo_sched_task_put(struct task_struct *p);
+int lo_sched_task_slice(struct task_struct *p, u64 *slice, bool *custom);
+int lo_sched_task_set_slice(struct task_struct *p, u64 runtime);
+bool lo_sched_task_in_cgroup(struct task_struct *p, struct cgroup *cgrp);
+
 #endif /* LEARNED_OS_SHIM_H */

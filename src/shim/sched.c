@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The scheduler policy's glue (Rust: src/sched.rs and src/sched/):
+ *
+ * - probes on sched_switch, sched_waking, sched_wakeup_new and sched_process_exit, found by
+ *   name with for_each_kernel_tracepoint(). Each turns its arguments into events (pid, task
+ *   start time, a flags word) and calls into Rust. They run with the runqueue lock held or
+ *   from wakeups in any context, interrupts included: the Rust side takes only a raw
+ *   spinlock with interrupts off (lo_raw_lock_*) and does bounded work;
+ * - that raw spinlock (6.12's Rust has only spinlock_t, which must not nest inside the
+ *   runqueue's raw lock);
+ * - the periodic work that applies slices (process context, may sleep);
+ * - per-task accessors for that work: look a task up by pid and start time, read and set its
+ *   EEVDF slice (sched_attr.sched_runtime, through sched_setattr_nocheck()), test its cgroup.
+ *
+ * No policy here: which tasks get which slice is decided in Rust.
+ */
+#include <linux/cgroup.h>
+#include <linux/errno.h>
+#include <linux/hardirq.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/sched.h>
+#include <uapi/linux/sched/types.h>
+
+#include "learned_os_shim.h"
+
+enum lo_sched_tp {
+	LO_TP_SWITCH,
+	LO_TP_WAKING,
+	LO_TP_WAKEUP_NEW,
+	LO_TP_EXIT,
+	LO_SCHED_TP_COUNT,
+};
+
+static const char *const lo_sched_tp_names[LO_SCHED_TP_COUNT] = {
+	[LO_TP_SWITCH] = "sched_switch",
+	[LO_TP_WAKING] = "sched_waking",
+	[LO_TP_WAKEUP_NEW] = "sched_wakeup_new",
+	[LO_TP_EXIT] = "sched_process_exit",
+};
+
+static struct tracepoint *lo_sched_tps[LO_SCHED_TP_COUNT];
+static void *lo_sched_tp_probes[LO_SCHED_TP_COUNT];
+static const void *lo_sched_ctx;
+static lo_sched_event_t lo_sched_cb;
+
+/* A normal (SCHED_NORMAL or SCHED_BATCH) user task: the only ones the policy may touch. */
+static bool lo_sched_eligible(struct task_struct *p)
+{
+	return !(p->flags & PF_KTHREAD) &&
+	       (p->policy == SCHED_NORMAL || p->policy == SCHED_BATCH);
+}
+
+static void lo_sched_event(u32 ev, struct task_struct *p, u64 now, u32 flags)
+{
+	/* After its exit event, an exiting task's last switches would bring it back. */
+	if (p->pid <= 0 || (ev != LO_SCHED_EXIT && (p->flags & PF_EXITING)))
+		return;
+	if (lo_sched_eligible(p))
+		flags |= LO_SCHED_F_ELIGIBLE;
+	lo_sched_cb(lo_sched_ctx, ev, p->pid, p->start_time, now, flags);
+}
+
+static void lo_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			    struct task_struct *next, unsigned int prev_state)
+{
+	u64 now = ktime_get_mono_fast_ns();
+
+	/* Blocking (any state but running) ends the burst; preemption and yields do not. */
+	lo_sched_event(LO_SCHED_STOP, prev, now,
+		       !preempt && prev_state != TASK_RUNNING ? LO_SCHED_F_VOLUNTARY : 0);
+	lo_sched_event(LO_SCHED_RUN, next, now, 0);
+}
+
+static void lo_probe_waking(void *data, struct task_struct *p)
+{
+	lo_sched_event(LO_SCHED_WAKE, p, ktime_get_mono_fast_ns(),
+		       in_hardirq() || in_serving_softirq() ? LO_SCHED_F_IRQ : 0);
+}
+
+static void lo_probe_exit(void *data, struct task_struct *p)
+{
+	lo_sched_event(LO_SCHED_EXIT, p, ktime_get_mono_fast_ns(), 0);
+}
+
+static void lo_sched_find_tp(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < LO_SCHED_TP_COUNT; i++)
+		if (!strcmp(tp->name, lo_sched_tp_names[i]))
+			lo_sched_tps[i] = tp;
+}
+
+/* Unregisters the probes registered so far and waits until none is running. */
+void lo_sched_probes_unregister(void)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < LO_SCHED_TP_COUNT; i++) {
+		if (lo_sched_tps[i] && lo_sched_tp_probes[i]) {
+			tracepoint_probe_unregister(lo_sched_tps[i], lo_sched_tp_probes[i], NULL);
+			any = true;
+		}
+		lo_sched_tp_probes[i] = NULL;
+		lo_sched_tps[i] = NULL;
+	}
+	if (any)
+		tracepoint_synchronize_unregister();
+}
+
+/*
+ * Calls @cb with @ctx for every scheduler event until lo_sched_probes_unregister().
+ * Returns -ENOENT if a tracepoint is missing (all or nothing).
+ */
+int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb)
+{
+	static void *const probes[LO_SCHED_TP_COUNT] = {
+		[LO_TP_SWITCH] = lo_probe_switch,
+		[LO_TP_WAKING] = lo_probe_waking,
+		[LO_TP_WAKEUP_NEW] = lo_probe_waking,
+		[LO_TP_EXIT] = lo_probe_exit,
+	};
+	int i, ret;
+
+	lo_sched_ctx = ctx;
+	lo_sched_cb = cb;
+	for_each_kernel_tracepoint(lo_sched_find_tp, NULL);
+	for (i = 0; i < LO_SCHED_TP_COUNT; i++) {
+		if (!lo_sched_tps[i]) {
+			pr_warn("learned_os: tracepoint %s not found\n", lo_sched_tp_names[i]);
+			ret = -ENOENT;
+			goto fail;
+		}
+		ret = tracepoint_probe_register(lo_sched_tps[i], probes[i], NULL);
+		if (ret)
+			goto fail;
+		lo_sched_tp_probes[i] = probes[i];
+	}
+	return 0;
+fail:
+	lo_sched_probes_unregister();
+	return ret;
+}
+
+/* The monotonic clock the probes stamp events with. */
+u64 lo_sched_now(void)
+{
+	return ktime_get_mono_fast_ns();
+}
+
+struct lo_raw_lock {
+	raw_spinlock_t lock;
+};
+
+struct lo_raw_lock *lo_raw_lock_new(void)
+{
+	struct lo_raw_lock *l = kmalloc(sizeof(*l), GFP_KERNEL);
+
+	if (l)
+		raw_spin_lock_init(&l->lock);
+	return l;
+}
+
+void lo_raw_lock_free(struct lo_raw_lock *l)
+{
+	kfree(l);
+}
+
+unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&l->lock, flags);
+	return flags;
+}
+
+void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags)
+{
+	raw_spin_unlock_irqrestore(&l->lock, flags);
+}
+
+/* The periodic work: one delayed work item, re-armed by its callback. */
+static const void *lo_sched_work_ctx;
+static lo_work_fn_t lo_sched_work_fn;
+
+static void lo_sched_work_run(struct work_struct *work)
+{
+	lo_sched_work_fn(lo_sched_work_ctx);
+}
+
+static DECLARE_DELAYED_WORK(lo_sched_work, lo_sched_work_run);
+
+void lo_sched_work_init(const void *ctx, lo_work_fn_t fn)
+{
+	lo_sched_work_ctx = ctx;
+	lo_sched_work_fn = fn;
+}
+
+void lo_sched_work_schedule(unsigned int ms)
+{
+	queue_delayed_work(system_wq, &lo_sched_work, msecs_to_jiffies(ms));
+}
+
+void lo_sched_work_cancel(void)
+{
+	cancel_delayed_work_sync(&lo_sched_work);
+}
+
+/*
+ * The task with global pid @pid if it is the one that started at @start_time (a pid can be
+ * reused), with a reference; NULL if it is gone.
+ */
+struct task_struct *lo_sched_task_get(s32 pid, u64 start_time)
+{
+	struct task_struct *p;
+
+	rcu_read_lock();
+	p = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_PID);
+	if (p && p->start_time == start_time)
+		get_task_struct(p);
+	else
+		p = NULL;
+	rcu_read_unlock();
+	return p;
+}
+
+void lo_sched_task_put(struct task_struct *p)
+{
+	put_task_struct(p);
+}
+
+/*
+ * @p's slice: *@slice in ns and whether it was set (*@custom: through sched_setattr, by us
+ * or anyone) rather than the default. -EPERM if @p is not a normal user task (any more).
+ */
+int lo_sched_task_slice(struct task_struct *p, u64 *slice, bool *custom)
+{
+	if (!lo_sched_eligible(p))
+		return -EPERM;
+	*slice = READ_ONCE(p->se.slice);
+	*custom = READ_ONCE(p->se.custom_slice);
+	return 0;
+}
+
+/*
+ * Sets @p's slice to @runtime ns (the kernel clamps it to 0.1..100 ms), or back to the
+ * default for 0, keeping its policy, nice value and reset-on-fork flag. -EPERM if @p is not
+ * a normal user task. (A nice change between the read here and the set is lost.)
+ */
+int lo_sched_task_set_slice(struct task_struct *p, u64 runtime)
+{
+	struct sched_attr attr = {
+		.size = sizeof(attr),
+		.sched_runtime = runtime,
+	};
+
+	if (!lo_sched_eligible(p))
+		return -EPERM;
+	attr.sched_policy = p->policy;
+	attr.sched_nice = task_nice(p);
+	if (p->sched_reset_on_fork)
+		attr.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
+	return sched_setattr_nocheck(p, &attr);
+}
+
+/* Whether @p is in @cgrp or below it (cgroup v2). */
+bool lo_sched_task_in_cgroup(struct task_struct *p, struct cgroup *cgrp)
+{
+	bool in;
+
+	rcu_read_lock();
+	in = cgroup_is_descendant(task_dfl_cgroup(p), cgrp);
+	rcu_read_unlock();
+	return in;
+}
