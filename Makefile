@@ -13,7 +13,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check demo bench-evict bench-sizer bench-vindex qemu clean distclean
+.PHONY: all module kernel setup check demo bench-evict bench-sizer bench-vindex bench-sched qemu clean distclean
 
 all: module
 
@@ -41,6 +41,9 @@ bench-sizer:
 
 bench-vindex:
 	@scripts/bench-vindex.sh
+
+bench-sched:
+	@scripts/bench-sched.sh
 
 qemu:
 	@mapfile -t g < <(scripts/build-guest.sh $(VARIANT)) && \

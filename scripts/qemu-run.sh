@@ -2,7 +2,7 @@
 # Boot a learned_os guest under QEMU (TCG by default) and carry its exit status back.
 #
 # Usage: qemu-run.sh --kernel BZIMAGE --initrd INITRD [options]
-#   --mode test|demo|bench-evict|bench-sizer|bench-vindex|shell   what the guest's /init runs (default test)
+#   --mode test|demo|bench-evict|bench-sizer|bench-vindex|bench-sched|record-sched|shell   what the guest's /init runs (default test)
 #   --append "ARGS"          extra kernel command line (e.g. lo.tests=test_knobs.sh)
 #   --log FILE               serial console log (default: a temp file, printed on failure)
 #   --timeout SECONDS        hard limit for the whole boot (default 900; none for shell)

@@ -29,6 +29,13 @@ write_refused() {
 	[ "$(cat "$1")" = "$before" ]
 }
 
+# write_denied FILE VALUE ERRNO_TEXT: the write fails with that error (for files whose
+# contents move on their own, like an enabled policy's stats).
+write_denied() {
+	msg=$(knob_write "$1" "$2") && return 1
+	case "$msg" in *"$3"*) ;; *) ktap_print_msg "unexpected error: $msg"; return 1 ;; esac
+}
+
 # stat_value POLICY KEY: the value of KEY in POLICY's stats.
 stat_value() {
 	awk -v k="$2" '$1 == k { print $2 }' "$SYSFS/$1/stats"
