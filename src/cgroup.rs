@@ -8,6 +8,7 @@ use kernel::prelude::*;
 use kernel::str::CString;
 
 use crate::learned_core::knob;
+use crate::warn::warn_ratelimited;
 
 /// `struct cgroup`, opaque here.
 #[repr(C)]
@@ -41,6 +42,34 @@ extern "C" {
 
 /// The longest cgroup path the sizer takes.
 pub(crate) const MAX_PATH: usize = 255;
+
+/// A write to a policy's `cgroup` knob, named `knob` in warnings: `Ok(None)` for `none`,
+/// else the cgroup v2 at the path written (like `/bench`). A malformed path is refused with
+/// `EINVAL`, a missing cgroup with the lookup's error, each with one warning. Process
+/// context.
+pub(crate) fn parse_knob(knob: &str, input: &[u8]) -> Result<Option<Cgroup>> {
+    let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
+    let path = text.strip_suffix('\n').unwrap_or(text);
+    if path == "none" {
+        return Ok(None);
+    }
+    if !path.starts_with('/')
+        || path.len() > MAX_PATH
+        || path.bytes().any(|b| b.is_ascii_whitespace() || b == 0)
+    {
+        warn_ratelimited!(
+            "{}: write refused: expected a cgroup v2 path like /bench (at most {} bytes) or none\n",
+            knob,
+            MAX_PATH
+        );
+        return Err(EINVAL);
+    }
+    Cgroup::lookup(path)
+        .inspect_err(|e| {
+            warn_ratelimited!("{}: write refused: no cgroup {} ({:?})\n", knob, path, e);
+        })
+        .map(Some)
+}
 
 /// A cgroup's memory limits and usage, in pages.
 #[derive(Clone, Copy)]

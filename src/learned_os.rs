@@ -29,6 +29,7 @@ mod sizer;
 mod sysfs;
 mod vindex;
 mod warn;
+mod work;
 
 module! {
     type: LearnedOs,

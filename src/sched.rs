@@ -31,7 +31,7 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
-use crate::cgroup::{Cgroup, MAX_PATH};
+use crate::cgroup::{self, Cgroup, RawCgroup};
 use crate::learned_core::knob;
 use crate::learned_core::sched::guard::{role, Role};
 use crate::learned_core::sched::{
@@ -56,6 +56,7 @@ pub(crate) const SLOTS: usize = 4096;
 
 extern "C" {
     fn lo_sched_now() -> u64;
+    fn lo_sched_set_cgroup(cgrp: *mut RawCgroup);
 }
 
 /// The clock of the probes' events, ns.
@@ -266,37 +267,24 @@ impl Sched {
     }
 
     /// Sets `sched/cgroup` from a sysfs write (a path like `/bench`, or `none`); only while
-    /// the policy is disabled (`EBUSY`), so that no slice is set outside the new one.
+    /// the policy is disabled (`EBUSY`), so that no slice is set outside the new one. The
+    /// probes then record (and the guard measures) only tasks in it.
     pub(crate) fn set_cgroup(&self, enabled: bool, input: &[u8]) -> Result {
         if enabled {
             warn_ratelimited!("sched/cgroup: write refused: disable sched first\n");
             return Err(EBUSY);
         }
-        let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
-        let path = text.strip_suffix('\n').unwrap_or(text);
-        let new = if path == "none" {
-            None
-        } else {
-            if !path.starts_with('/')
-                || path.len() > MAX_PATH
-                || path.bytes().any(|b| b.is_ascii_whitespace() || b == 0)
-            {
-                warn_ratelimited!(
-                    "sched/cgroup: write refused: expected a cgroup v2 path like /bench (at most {} bytes) or none\n",
-                    MAX_PATH
-                );
-                return Err(EINVAL);
-            }
-            let cg = Cgroup::lookup(path).inspect_err(|e| {
-                warn_ratelimited!(
-                    "sched/cgroup: write refused: no cgroup {} ({:?})\n",
-                    path,
-                    e
-                );
-            })?;
-            Some(Arc::new(cg, GFP_KERNEL)?)
+        let new = match cgroup::parse_knob("sched/cgroup", input)? {
+            Some(cg) => Some(Arc::new(cg, GFP_KERNEL)?),
+            None => None,
         };
-        *self.cgroup.lock() = new;
+        let mut cur = self.cgroup.lock();
+        let raw = new.as_ref().map_or(core::ptr::null_mut(), |cg| cg.as_raw());
+        let old = core::mem::replace(&mut *cur, new);
+        // SAFETY: `raw` is null or held by `*cur` until the next call replaces it, and this
+        // call waits until no probe uses the previous one, which may then go.
+        unsafe { lo_sched_set_cgroup(raw) };
+        drop(old);
         Ok(())
     }
 

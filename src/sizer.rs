@@ -24,7 +24,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::{new_mutex, new_spinlock};
 
-use crate::cgroup::{pages_max, Applied, Cgroup, MAX_PATH};
+use crate::cgroup::{self, pages_max, Applied, Cgroup};
 use crate::knobs::Knobs;
 use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
@@ -40,13 +40,7 @@ use crate::model_slot::ModelSlot;
 use crate::policy::PolicyId;
 use crate::rcu::{RcuArc, ReadGuard};
 use crate::warn::warn_ratelimited;
-
-extern "C" {
-    fn lo_sizer_work_init(ctx: *const c_void, f: unsafe extern "C" fn(*const c_void));
-    fn lo_sizer_work_schedule(ms: kernel::ffi::c_uint);
-    fn lo_sizer_work_kick();
-    fn lo_sizer_work_cancel();
-}
+use crate::work::{self, WorkId};
 
 /// The most pages one access event feeds; a longer read feeds its first pages only.
 const MAX_PAGES_PER_EVENT: u64 = 512;
@@ -349,10 +343,9 @@ impl Sizer {
         if kick {
             self.kicked.store(true, Relaxed);
             self.stats.kicks.fetch_add(1, Relaxed);
-            // SAFETY: the work was set up by `SizerWork::new` before any knob could start
-            // the sizer; the access path stops (`FilemapProbes` goes) before `SizerWork`
-            // cancels the work.
-            unsafe { lo_sizer_work_kick() };
+            // The access path stops (`FilemapProbes` goes) before `SizerWork` cancels the
+            // work.
+            work::kick(WorkId::Sizer);
         }
     }
 
@@ -410,36 +403,18 @@ impl Sizer {
 
     /// Sets the target cgroup from a sysfs write: a path like `/bench`, or `none`.
     pub(crate) fn set_cgroup(&self, enabled: bool, input: &[u8]) -> Result {
-        let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
-        let path = text.strip_suffix('\n').unwrap_or(text);
-        let new = if path == "none" {
-            None
-        } else {
-            if !path.starts_with('/')
-                || path.len() > MAX_PATH
-                || path.bytes().any(|b| b.is_ascii_whitespace() || b == 0)
-            {
-                warn_ratelimited!(
-                    "sizer/cgroup: write refused: expected a cgroup v2 path like /bench (at most {} bytes) or none\n",
-                    MAX_PATH
-                );
-                return Err(EINVAL);
+        let new = match cgroup::parse_knob("sizer/cgroup", input)? {
+            None => None,
+            Some(cg) => {
+                if let Err(e) = cg.limits() {
+                    warn_ratelimited!(
+                        "sizer/cgroup: write refused: {}: the memory controller is not enabled for it\n",
+                        cg.path()
+                    );
+                    return Err(e);
+                }
+                Some(Arc::new(cg, GFP_KERNEL)?)
             }
-            let cg = Cgroup::lookup(path).inspect_err(|e| {
-                warn_ratelimited!(
-                    "sizer/cgroup: write refused: no cgroup {} ({:?})\n",
-                    path,
-                    e
-                );
-            })?;
-            if let Err(e) = cg.limits() {
-                warn_ratelimited!(
-                    "sizer/cgroup: write refused: {}: the memory controller is not enabled for it\n",
-                    path
-                );
-                return Err(e);
-            }
-            Some(Arc::new(cg, GFP_KERNEL)?)
         };
         let mut ctl = self.control.lock();
         self.stop(&mut ctl);
@@ -540,9 +515,7 @@ impl Sizer {
 
     fn schedule(&self) {
         let ms = u32::try_from(self.knob(SizerKnob::IntervalMs)).unwrap_or(1000);
-        // SAFETY: the work was set up by `SizerWork::new` before any knob could start the
-        // sizer, and is cancelled before the sizer goes.
-        unsafe { lo_sizer_work_schedule(ms) };
+        work::schedule(WorkId::Sizer, ms);
     }
 
     /// One interval: read and age the curve, decide, apply. Process context.
@@ -781,7 +754,7 @@ impl SizerWork {
         let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
         // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has cancelled
         // the work; `run` is written for that type.
-        unsafe { lo_sizer_work_init(ctx, run) };
+        unsafe { work::init(WorkId::Sizer, ctx, run) };
         // INVARIANT: set up with `ctx` = `&*knobs`.
         Self { knobs }
     }
@@ -791,9 +764,8 @@ impl Drop for SizerWork {
     fn drop(&mut self) {
         let sizer = self.knobs.sizer();
         sizer.stop(&mut sizer.control.lock());
-        // SAFETY: set up in `new`; after this no callback runs, and `stop` keeps the work
-        // from re-arming.
-        unsafe { lo_sizer_work_cancel() };
+        // After this no callback runs, and `stop` keeps the work from re-arming.
+        work::cancel(WorkId::Sizer);
         drop(sizer.target.replace(None));
     }
 }

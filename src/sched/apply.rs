@@ -17,12 +17,7 @@ use crate::cgroup::Cgroup;
 use crate::knobs::Knobs;
 use crate::learned_core::sched::{slice_ns, Phase, Verdict};
 use crate::policy::PolicyId;
-
-extern "C" {
-    fn lo_sched_work_init(ctx: *const c_void, f: unsafe extern "C" fn(*const c_void));
-    fn lo_sched_work_schedule(ms: kernel::ffi::c_uint);
-    fn lo_sched_work_cancel();
-}
+use crate::work::{self, WorkId};
 
 /// Tasks picked per hold of the raw lock.
 const BATCH: usize = 32;
@@ -250,22 +245,20 @@ impl SchedWork {
     pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
         let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
         // SAFETY: `ctx` stays valid until `drop` cancels the work; `run` is written for it.
-        unsafe { lo_sched_work_init(ctx, run) };
+        unsafe { work::init(WorkId::Sched, ctx, run) };
         Self { knobs }
     }
 
     /// Runs the work now (the policy was enabled or disabled).
     pub(crate) fn kick() {
-        // SAFETY: initialized by `new` before any knob can be written.
-        unsafe { lo_sched_work_schedule(0) };
+        work::schedule(WorkId::Sched, 0);
     }
 }
 
 impl Drop for SchedWork {
     fn drop(&mut self) {
-        // SAFETY: initialized in `new`; waits for a running callback, which cannot re-arm
-        // past this.
-        unsafe { lo_sched_work_cancel() };
+        // Sysfs is gone: nothing schedules the work after this.
+        work::cancel(WorkId::Sched);
         self.knobs.sched().restore_all();
     }
 }
@@ -274,7 +267,7 @@ impl Drop for SchedWork {
 ///
 /// # Safety
 ///
-/// `ctx` must point to the live `Knobs` given to `lo_sched_work_init`.
+/// `ctx` must point to the live `Knobs` given to [`work::init`].
 unsafe extern "C" fn run(ctx: *const c_void) {
     // SAFETY: by the function's safety requirements.
     let knobs = unsafe { &*ctx.cast::<Knobs>() };
@@ -282,7 +275,6 @@ unsafe extern "C" fn run(ctx: *const c_void) {
     let enabled = knobs.policy(PolicyId::Sched).enabled();
     if sched.tick(enabled) {
         let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(20);
-        // SAFETY: initialized (we are its callback).
-        unsafe { lo_sched_work_schedule(ms) };
+        work::schedule(WorkId::Sched, ms);
     }
 }

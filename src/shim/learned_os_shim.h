@@ -74,12 +74,17 @@ int lo_memcg_write_high(const char *path, u64 pages);
 ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len);
 u64 lo_pages_max(void);
 
-/* The sizer's periodic work (work.c): process context, may sleep. */
+/* The module's delayed work items (work.c): callbacks run in process context, may sleep. */
+enum lo_work_id {
+	LO_WORK_SIZER,	/* the buffer-cache sizer's decisions */
+	LO_WORK_SCHED,	/* the scheduler policy's slice updates */
+	LO_WORK_COUNT,
+};
 typedef void (*lo_work_fn_t)(const void *ctx);
-void lo_sizer_work_init(const void *ctx, lo_work_fn_t fn);
-void lo_sizer_work_schedule(unsigned int ms);
-void lo_sizer_work_kick(void);
-void lo_sizer_work_cancel(void);
+void lo_work_init(u32 id, const void *ctx, lo_work_fn_t fn);
+void lo_work_schedule(u32 id, unsigned int ms);
+void lo_work_kick(u32 id);
+void lo_work_cancel(u32 id);
 
 /*
  * The learned VA->PA index (vindex.c): /dev/learned_os_vindex, an MMU notifier per
@@ -131,20 +136,18 @@ enum lo_sched_event {
 };
 #define LO_SCHED_F_VOLUNTARY	(1u << 0)	/* STOP: the task blocked */
 #define LO_SCHED_F_IRQ		(1u << 1)	/* WAKE: from an interrupt */
-#define LO_SCHED_F_ELIGIBLE	(1u << 2)	/* a SCHED_NORMAL or SCHED_BATCH user task */
+#define LO_SCHED_F_ELIGIBLE	(1u << 2)	/* a normal user task in the cgroup, if set */
 typedef void (*lo_sched_event_t)(const void *ctx, u32 event, s32 pid, u64 start_time,
 				 u64 now, u32 flags);
 int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb);
 void lo_sched_probes_unregister(void);
 u64 lo_sched_now(void);
+void lo_sched_set_cgroup(struct cgroup *cgrp);
 struct lo_raw_lock;
 struct lo_raw_lock *lo_raw_lock_new(void);
 void lo_raw_lock_free(struct lo_raw_lock *l);
 unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l);
 void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags);
-void lo_sched_work_init(const void *ctx, lo_work_fn_t fn);
-void lo_sched_work_schedule(unsigned int ms);
-void lo_sched_work_cancel(void);
 struct task_struct;
 struct task_struct *lo_sched_task_get(s32 pid, u64 start_time);
 void lo_sched_task_put(struct task_struct *p);

@@ -4,12 +4,12 @@
  *
  * - probes on sched_switch, sched_waking, sched_wakeup_new and sched_process_exit, found by
  *   name with for_each_kernel_tracepoint(). Each turns its arguments into events (pid, task
- *   start time, a flags word) and calls into Rust. They run with the runqueue lock held or
+ *   start time, a flags word: eligible means a normal user task in the policy's cgroup, if
+ *   one is set) and calls into Rust. They run with the runqueue lock held or
  *   from wakeups in any context, interrupts included: the Rust side takes only a raw
  *   spinlock with interrupts off (lo_raw_lock_*) and does bounded work;
  * - that raw spinlock (6.12's Rust has only spinlock_t, which must not nest inside the
  *   runqueue's raw lock);
- * - the periodic work that applies slices (process context, may sleep);
  * - per-task accessors for that work: look a task up by pid and start time, read and set its
  *   EEVDF slice (sched_attr.sched_runtime, through sched_setattr_nocheck()), test its cgroup.
  *
@@ -27,7 +27,6 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
-#include <linux/workqueue.h>
 #include <uapi/linux/sched.h>
 #include <uapi/linux/sched/types.h>
 
@@ -48,6 +47,9 @@ static const char *const lo_sched_tp_names[LO_SCHED_TP_COUNT] = {
 	[LO_TP_EXIT] = "sched_process_exit",
 };
 
+/* Only tasks in this cgroup (or below) are eligible, if set. */
+static struct cgroup __rcu *lo_sched_cgrp;
+
 static struct tracepoint *lo_sched_tps[LO_SCHED_TP_COUNT];
 static void *lo_sched_tp_probes[LO_SCHED_TP_COUNT];
 static const void *lo_sched_ctx;
@@ -60,12 +62,25 @@ static bool lo_sched_eligible(struct task_struct *p)
 	       (p->policy == SCHED_NORMAL || p->policy == SCHED_BATCH);
 }
 
+/* Whether @p is in the policy's cgroup, if it has one. Any context. */
+static bool lo_sched_in_scope(struct task_struct *p)
+{
+	struct cgroup *cgrp;
+	bool in;
+
+	rcu_read_lock();
+	cgrp = rcu_dereference(lo_sched_cgrp);
+	in = !cgrp || cgroup_is_descendant(task_dfl_cgroup(p), cgrp);
+	rcu_read_unlock();
+	return in;
+}
+
 static void lo_sched_event(u32 ev, struct task_struct *p, u64 now, u32 flags)
 {
 	/* After its exit event, an exiting task's last switches would bring it back. */
 	if (p->pid <= 0 || (ev != LO_SCHED_EXIT && (p->flags & PF_EXITING)))
 		return;
-	if (lo_sched_eligible(p))
+	if (ev != LO_SCHED_EXIT && lo_sched_eligible(p) && lo_sched_in_scope(p))
 		flags |= LO_SCHED_F_ELIGIBLE;
 	lo_sched_cb(lo_sched_ctx, ev, p->pid, p->start_time, now, flags);
 }
@@ -153,6 +168,16 @@ fail:
 	return ret;
 }
 
+/*
+ * Limits the events' eligible tasks to @cgrp and below (NULL: every task). The caller holds
+ * @cgrp until it sets another one; when this returns, no probe uses the previous one.
+ */
+void lo_sched_set_cgroup(struct cgroup *cgrp)
+{
+	rcu_assign_pointer(lo_sched_cgrp, cgrp);
+	synchronize_rcu();
+}
+
 /* The monotonic clock the probes stamp events with. */
 u64 lo_sched_now(void)
 {
@@ -188,33 +213,6 @@ unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l)
 void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags)
 {
 	raw_spin_unlock_irqrestore(&l->lock, flags);
-}
-
-/* The periodic work: one delayed work item, re-armed by its callback. */
-static const void *lo_sched_work_ctx;
-static lo_work_fn_t lo_sched_work_fn;
-
-static void lo_sched_work_run(struct work_struct *work)
-{
-	lo_sched_work_fn(lo_sched_work_ctx);
-}
-
-static DECLARE_DELAYED_WORK(lo_sched_work, lo_sched_work_run);
-
-void lo_sched_work_init(const void *ctx, lo_work_fn_t fn)
-{
-	lo_sched_work_ctx = ctx;
-	lo_sched_work_fn = fn;
-}
-
-void lo_sched_work_schedule(unsigned int ms)
-{
-	queue_delayed_work(system_wq, &lo_sched_work, msecs_to_jiffies(ms));
-}
-
-void lo_sched_work_cancel(void)
-{
-	cancel_delayed_work_sync(&lo_sched_work);
 }
 
 /*

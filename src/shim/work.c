@@ -1,48 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One delayed work item for the buffer-cache sizer's periodic decision (6.12's Rust has no
- * delayed work). The callback runs in process context on the system workqueue and may sleep;
- * it re-arms itself with lo_sizer_work_schedule().
+ * The module's delayed work items (6.12's Rust has no delayed work), one per enum lo_work_id:
+ * the buffer-cache sizer's periodic decision and the scheduler policy's slice updates. A
+ * callback runs in process context on the system workqueue, may sleep, and re-arms itself
+ * with lo_work_schedule().
  */
 #include <linux/jiffies.h>
 #include <linux/workqueue.h>
 
 #include "learned_os_shim.h"
 
-static const void *lo_work_ctx;
-static lo_work_fn_t lo_work_fn;
+struct lo_work {
+	struct delayed_work dwork;
+	const void *ctx;
+	lo_work_fn_t fn;
+};
+
+static struct lo_work lo_works[LO_WORK_COUNT];
 
 static void lo_work_run(struct work_struct *work)
 {
-	lo_work_fn(lo_work_ctx);
+	struct lo_work *w = container_of(to_delayed_work(work), struct lo_work, dwork);
+
+	w->fn(w->ctx);
 }
 
-static DECLARE_DELAYED_WORK(lo_sizer_work, lo_work_run);
-
-/* Sets the callback; before the first lo_sizer_work_schedule(). */
-void lo_sizer_work_init(const void *ctx, lo_work_fn_t fn)
+static struct lo_work *lo_work_get(u32 id)
 {
-	lo_work_ctx = ctx;
-	lo_work_fn = fn;
+	return id < LO_WORK_COUNT && lo_works[id].fn ? &lo_works[id] : NULL;
+}
+
+/* Sets work @id's callback; before any other call for @id. */
+void lo_work_init(u32 id, const void *ctx, lo_work_fn_t fn)
+{
+	if (id >= LO_WORK_COUNT)
+		return;
+	INIT_DELAYED_WORK(&lo_works[id].dwork, lo_work_run);
+	lo_works[id].ctx = ctx;
+	lo_works[id].fn = fn;
 }
 
 /* Runs the callback once, @ms milliseconds from now (if not already pending). */
-void lo_sizer_work_schedule(unsigned int ms)
+void lo_work_schedule(u32 id, unsigned int ms)
 {
-	queue_delayed_work(system_wq, &lo_sizer_work, msecs_to_jiffies(ms));
+	struct lo_work *w = lo_work_get(id);
+
+	if (w)
+		queue_delayed_work(system_wq, &w->dwork, msecs_to_jiffies(ms));
 }
 
 /*
- * Runs the callback as soon as possible, pending or not: an early decision. Any context,
- * irqs included (mod_delayed_work() is irq-safe).
+ * Runs the callback as soon as possible, pending or not. Any context, irqs included
+ * (mod_delayed_work() is irq-safe).
  */
-void lo_sizer_work_kick(void)
+void lo_work_kick(u32 id)
 {
-	mod_delayed_work(system_wq, &lo_sizer_work, 0);
+	struct lo_work *w = lo_work_get(id);
+
+	if (w)
+		mod_delayed_work(system_wq, &w->dwork, 0);
 }
 
 /* Cancels the work and waits for a running callback; works even if it re-arms itself. */
-void lo_sizer_work_cancel(void)
+void lo_work_cancel(u32 id)
 {
-	cancel_delayed_work_sync(&lo_sizer_work);
+	struct lo_work *w = lo_work_get(id);
+
+	if (w)
+		cancel_delayed_work_sync(&w->dwork);
 }
