@@ -45,6 +45,7 @@ trap 'rm -f "$spec"' EXIT
   echo "file /learned_os/bench-sizer.sh $here/guest/bench-sizer.sh 0755 0 0"
   echo "file /learned_os/bench-vindex.sh $here/guest/bench-vindex.sh 0755 0 0"
   echo "file /learned_os/bench-sched.sh $here/guest/bench-sched.sh 0755 0 0"
+  echo "file /learned_os/record-sched.sh $here/guest/record-sched.sh 0755 0 0"
   [ -z "$lowork" ] || echo "file /learned_os/bin/lo-work $lowork 0755 0 0"
   for t in ${tools[@]+"${tools[@]}"}; do
     echo "file /learned_os/bin/$(basename "$t") $t 0755 0 0"

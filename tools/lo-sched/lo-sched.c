@@ -12,6 +12,13 @@
  *   lo-sched hog SECONDS               a CPU-bound task; prints "hog pid=P loops=N per_s=X"
  *   lo-sched churn N                   N short-lived children, one after another, each
  *                                      sleeping and running a few short bursts, then exiting
+ *   lo-sched random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US
+ *       bursts and sleeps drawn anew every iteration from a generator seeded with SEED: a
+ *       burst of BMIN_US to BMAX_US of CPU, then a sleep of SMIN_US to SMAX_US (both
+ *       log-uniform, roughly); prints "random pid=P bursts=N cpu_ms=X"
+ *   lo-sched phases SECONDS SEED       a task whose behaviour changes: phases of 10 to 100
+ *       iterations alternate between short bursts (50 to 300 us, sleeps of 1 to 20 ms) and
+ *       long ones (2 to 20 ms, sleeps of 0.5 to 5 ms); prints "phases pid=P bursts=N phases=M"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -135,6 +142,92 @@ static int churn(int n)
 	return 0;
 }
 
+/* splitmix64: the seeded generator of random and phases. */
+static uint64_t next_u64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Roughly log-uniform in [lo, hi] without libm: a uniform position t over the octaves
+ * between lo and hi, then lo * 2^floor(t) * (1 + frac(t)) (2^f approximated by 1 + f).
+ */
+static uint64_t log_uniform(uint64_t *state, uint64_t lo, uint64_t hi)
+{
+	uint64_t octaves = 0, t, v;
+	double ratio, frac;
+
+	if (!lo)
+		lo = 1;
+	if (hi <= lo)
+		return lo;
+	ratio = (double)hi / (double)lo;
+	while (ratio >= 2.0) {
+		ratio /= 2.0;
+		octaves++;
+	}
+	/* The octaves in 1/1024ths: octaves + (ratio - 1), ratio in [1, 2). */
+	t = (octaves * 1024 + (uint64_t)((ratio - 1.0) * 1024.0)) * (next_u64(state) >> 40) >> 24;
+	frac = (double)(t % 1024) / 1024.0;
+	v = (uint64_t)((double)(lo << (t / 1024)) * (1.0 + frac));
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int random_task(uint64_t seconds, uint64_t seed, uint64_t bmin, uint64_t bmax,
+		       uint64_t smin, uint64_t smax)
+{
+	uint64_t end = now_ns() + seconds * 1000000000ULL, state = seed, n = 0, cpu = 0, b;
+
+	while (now_ns() < end) {
+		b = log_uniform(&state, bmin, bmax);
+		spin_ns(b * 1000);
+		cpu += b;
+		n++;
+		sleep_us(log_uniform(&state, smin, smax));
+	}
+	printf("random pid=%d bursts=%llu cpu_ms=%llu\n", getpid(), (unsigned long long)n,
+	       (unsigned long long)(cpu / 1000));
+	return 0;
+}
+
+static int phases(uint64_t seconds, uint64_t seed)
+{
+	uint64_t end = now_ns() + seconds * 1000000000ULL, state = seed, n = 0, phase = 0, left = 0;
+	int shortp = next_u64(&state) & 1;
+
+	while (now_ns() < end) {
+		if (!left) {
+			shortp = !shortp;
+			left = 10 + next_u64(&state) % 91;
+			phase++;
+		}
+		left--;
+		n++;
+		if (shortp) {
+			spin_ns(log_uniform(&state, 50, 300) * 1000);
+			sleep_us(log_uniform(&state, 1000, 20000));
+		} else {
+			spin_ns(log_uniform(&state, 2000, 20000) * 1000);
+			sleep_us(log_uniform(&state, 500, 5000));
+		}
+	}
+	printf("phases pid=%d bursts=%llu phases=%llu\n", getpid(), (unsigned long long)n,
+	       (unsigned long long)phase);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -147,7 +240,14 @@ int main(int argc, char **argv)
 		return hog(strtoull(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "churn"))
 		return churn(atoi(argv[2]));
+	if (argc == 8 && !strcmp(argv[1], "random"))
+		return random_task(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+				   strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0),
+				   strtoull(argv[6], NULL, 0), strtoull(argv[7], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "phases"))
+		return phases(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	fprintf(stderr,
-		"usage: lo-sched slice PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n");
+		"usage: lo-sched slice PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n"
+		"       | random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US | phases SECONDS SEED\n");
 	return 2;
 }

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod evalrun;
+pub mod ftrace;
 pub mod model;
 pub mod mrc;
 pub mod quantize;

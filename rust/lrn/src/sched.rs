@@ -7,9 +7,11 @@
 //! # Traces
 //!
 //! A trace is learned-core's text format ([`learned_core::sched::trace`]): one
-//! `<t_ns> <pid> <kind> <arg>` line per event. The kernel records them; [`synth`] makes
-//! them from a small simulated system. [`load_trace`] reads either kind the same way and
-//! orders the events by time (stably, so events with the same time keep their order).
+//! `<t_ns> <pid> <kind> <arg>` line per event. Recorded traces come from ftrace's text
+//! output through `lrn sched import` ([`crate::ftrace`]); [`synth`] makes them from a small
+//! simulated system. [`load_trace`] reads either kind the same way (gzip'ed or not,
+//! [`read_input`]) and orders the events by time (stably, so events with the same time keep
+//! their order).
 //!
 //! # The synthetic system ([`synth`])
 //!
@@ -73,12 +75,18 @@ use crate::Error;
 pub const USAGE: &str = "       lrn sched synth [--seed S] [--tasks N] [--seconds T] --out FILE
          (a synthetic scheduler event trace: N tasks (default 16) of request, batch, mixed
           and periodic kinds on 2 simulated CPUs for T seconds (default 10))
-       lrn sched train --trace FILE [--trace FILE]... --holdout-trace FILE [--holdout-trace FILE]...
-           [--seed S] [--epochs E] --out FILE
+       lrn sched train --trace FILE [--trace FILE]... [--holdout-set NAME] --holdout-trace FILE
+           [--holdout-trace FILE | --holdout-set NAME]... [--seed S] [--epochs E] --out FILE
          (trains a sched v1 model on the traces' samples; prints its accuracy on the held-out
-          traces against the mean-burst rule, the last burst and the majority class)
+          traces against the mean-burst rule, the last burst and the majority class, one report
+          per held-out set: --holdout-set names the set of the --holdout-trace files after it)
        lrn sched eval --model FILE --trace FILE [--trace FILE]...
-         (the same report for a model on the traces)";
+         (the same report for a model on the traces)
+       lrn sched import --tracefs FILE [--comm NAME]... --out TRACE
+         (ftrace's text output (/sys/kernel/tracing/trace with the events sched_switch,
+          sched_waking, sched_wakeup_new and sched_process_exit) into a trace; --comm keeps
+          only the tasks of that comm)
+       Trace files and FILE may be gzip'ed (read through gzip -dc); FILE - is stdin.";
 
 /// Simulated CPUs.
 pub const CPUS: usize = 2;
@@ -415,9 +423,52 @@ pub fn parse_trace(text: &[u8]) -> Result<Vec<Event>, Error> {
     Ok(out)
 }
 
-/// Reads a trace file ([`parse_trace`]).
+/// The bytes of the file `path` (`-`: stdin), decompressed through `gzip -dc` when they
+/// start with gzip's magic bytes (no gzip crate is available offline).
+pub fn read_input(path: &str) -> Result<Vec<u8>, Error> {
+    let bytes = if path == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| Error(format!("cannot read stdin: {e}")))?;
+        b
+    } else {
+        std::fs::read(path).map_err(|e| Error(format!("cannot read {path}: {e}")))?
+    };
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut child = std::process::Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error(format!("{path}: gzip'ed, but cannot run gzip: {e}")))?;
+    // Feed gzip from a thread while this one reads its output (no pipe deadlock).
+    let mut stdin = child.stdin.take();
+    let feeder = std::thread::spawn(move || {
+        if let Some(s) = stdin.as_mut() {
+            // A write error shows as gzip's failure below.
+            let _ = std::io::Write::write_all(s, &bytes);
+        }
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error(format!("{path}: gzip: {e}")))?;
+    let _ = feeder.join();
+    // 2: a warning only (e.g. trailing zeros after the stream, ignored).
+    if !out.status.success() && out.status.code() != Some(2) {
+        return Err(Error(format!(
+            "{path}: gzip -dc failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out.stdout)
+}
+
+/// Reads a trace file ([`parse_trace`]), gzip'ed or not ([`read_input`]).
 pub fn load_trace(path: &str) -> Result<Vec<Event>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read trace {path}: {e}")))?;
+    let bytes = read_input(path).map_err(|e| Error(format!("cannot read trace: {e}")))?;
     parse_trace(&bytes).map_err(|e| Error(format!("{path}: {e}")))
 }
 
@@ -681,10 +732,12 @@ pub struct TrainReport {
     pub model: Vec<u8>,
     /// Training samples used.
     pub train_samples: usize,
-    /// The held-out report.
+    /// The report on the (first) held-out set.
     pub report: Report,
-    /// Float vs integer argmax agreement on the held-out samples.
+    /// Float vs integer argmax agreement on the (first) held-out set's samples.
     pub agreement: f64,
+    /// The report and the agreement on every held-out set, in [`train_sets`]'s order.
+    pub sets: Vec<(Report, f64)>,
 }
 
 /// Trains a `sched` v1 model on `train_set` and reports on `held_out` (see the module
@@ -694,13 +747,23 @@ pub fn train(
     held_out: &[Sample],
     cfg: &TrainConfig,
 ) -> Result<TrainReport, Error> {
+    train_sets(train_set, &[held_out], cfg)
+}
+
+/// [`train`], reporting on each of the held-out sets `sets` on its own (at least one; none
+/// empty). The sets do not influence the model.
+pub fn train_sets(
+    train_set: &[Sample],
+    sets: &[&[Sample]],
+    cfg: &TrainConfig,
+) -> Result<TrainReport, Error> {
     if train_set.len() < 100 {
         return Err(Error(format!(
             "only {} training samples: longer or more traces are needed",
             train_set.len()
         )));
     }
-    if held_out.is_empty() {
+    if sets.is_empty() || sets.iter().any(|s| s.is_empty()) {
         return Err(Error("no held-out samples".into()));
     }
     let mut rng = Rng::new(cfg.seed);
@@ -725,21 +788,30 @@ pub fn train(
     let q = quantize::quantize_as(&net, &calib, meta)?;
     let model = parse(&q.bytes).map_err(|e| Error(e.reason().into()))?;
     let mlp = model.mlp().ok_or_else(|| Error("not an MLP".into()))?;
-    let mut report = evaluate(&mlp, held_out)?;
-    let (mut right, mut agree) = (0usize, 0usize);
-    for s in held_out {
-        let f = float_argmax(&net.logits(&s.features));
-        right += usize::from(f == usize::from(s.label));
-        let c = model_class(&mlp, &s.features).map_or(usize::MAX, usize::from);
-        agree += usize::from(f == c);
+    let mut reports = Vec::with_capacity(sets.len());
+    for held_out in sets {
+        let mut report = evaluate(&mlp, held_out)?;
+        let (mut right, mut agree) = (0usize, 0usize);
+        for s in held_out.iter() {
+            let f = float_argmax(&net.logits(&s.features));
+            right += usize::from(f == usize::from(s.label));
+            let c = model_class(&mlp, &s.features).map_or(usize::MAX, usize::from);
+            agree += usize::from(f == c);
+        }
+        let n = held_out.len() as f64;
+        report.float_accuracy = Some(right as f64 / n);
+        reports.push((report, agree as f64 / n));
     }
-    let n = held_out.len() as f64;
-    report.float_accuracy = Some(right as f64 / n);
+    let (report, agreement) = reports
+        .first()
+        .cloned()
+        .ok_or_else(|| Error("no held-out samples".into()))?;
     Ok(TrainReport {
         model: q.bytes,
         train_samples: data.len(),
         report,
-        agreement: agree as f64 / n,
+        agreement,
+        sets: reports,
     })
 }
 
@@ -797,6 +869,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
         Some("synth") => run_synth(rest),
         Some("train") => run_train(rest),
         Some("eval") => run_eval(rest),
+        Some("import") => crate::ftrace::run_import(rest),
         _ => Err(Error(format!("usage:\n{USAGE}"))),
     }
 }
@@ -843,12 +916,19 @@ fn run_synth(args: &[String]) -> Result<String, Error> {
 fn run_train(args: &[String]) -> Result<String, Error> {
     let mut opts = crate::Opts::new(args, USAGE);
     let mut cfg = TrainConfig::default();
-    let (mut traces, mut holdout, mut out) = (Vec::new(), Vec::new(), None);
+    let (mut traces, mut out) = (Vec::new(), None);
+    // The held-out sets, in the order they are first named, with their traces.
+    let mut holdout: Vec<(String, Vec<String>)> = Vec::new();
+    let mut set = "held-out".to_string();
     while let Some((key, inline)) = opts.next_key() {
         let v = opts.value(key, inline)?;
         match key {
             "--trace" => traces.push(v),
-            "--holdout-trace" => holdout.push(v),
+            "--holdout-set" => set = v,
+            "--holdout-trace" => match holdout.iter_mut().find(|(n, _)| *n == set) {
+                Some((_, files)) => files.push(v),
+                None => holdout.push((set.clone(), vec![v])),
+            },
             "--seed" => cfg.seed = number(key, &v)?,
             "--epochs" => cfg.fit.epochs = number(key, &v)?,
             "--out" => out = Some(v),
@@ -863,22 +943,36 @@ fn run_train(args: &[String]) -> Result<String, Error> {
         return Err(missing("--holdout-trace"));
     }
     let train_set = samples_of(&traces)?;
-    let held_out = samples_of(&holdout)?;
-    let r = train(&train_set, &held_out, &cfg)?;
+    let mut held_out = Vec::with_capacity(holdout.len());
+    for (name, files) in &holdout {
+        let s = samples_of(files)?;
+        if s.is_empty() {
+            return Err(Error(format!("held-out set {name}: no samples")));
+        }
+        held_out.push(s);
+    }
+    let sets: Vec<&[Sample]> = held_out.iter().map(Vec::as_slice).collect();
+    let r = train_sets(&train_set, &sets, &cfg)?;
     std::fs::write(&out, &r.model).map_err(|e| Error(format!("{out}: {e}")))?;
-    Ok(format!(
+    let mut s = format!(
         "sched v1 model: {} bytes ({FEATURES}-{h}-{h}-{CLASSES}, model id {:#010x}) -> {out}\n\
-         training samples: {} from {} trace(s); held out: {} trace(s)\n\
-         float/integer agreement on the held-out samples: {:.3}\n{}",
+         training samples: {} (of {}) from {} trace(s)\n",
         r.model.len(),
         cfg.model_id,
         r.train_samples,
+        train_set.len(),
         traces.len(),
-        holdout.len(),
-        r.agreement,
-        r.report.table(),
         h = cfg.hidden,
-    ))
+    );
+    for ((name, files), (report, agreement)) in holdout.iter().zip(&r.sets) {
+        s += &format!(
+            "\n## held out: {name}, {} trace(s)\n\n\
+             float/integer agreement on the held-out samples: {agreement:.3}\n{}",
+            files.len(),
+            report.table()
+        );
+    }
+    Ok(s)
 }
 
 fn run_eval(args: &[String]) -> Result<String, Error> {

@@ -294,3 +294,181 @@ fn training_is_deterministic_and_eval_prints_the_same_report() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not sched"));
 }
+
+/// ftrace's text output as Linux 6.12 prints it: two lo-sched tasks forked by a shell
+/// (pid 50: woken by its timer, preempted once; pid 51: a churn child that exits), other
+/// tasks around them, the header, a lost-events line and a broken line.
+const FTRACE: &str = "# tracer: nop
+#
+# entries-in-buffer/entries-written: 18/18   #P:2
+#
+#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
+#                              |||| /     delay
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+ record-sched.sh-45      [000] d..3.     2.000000: sched_wakeup_new: comm=record-sched.sh pid=50 prio=120 target_cpu=001
+          <idle>-0       [001] d..2.     2.000020: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=record-sched.sh next_pid=50 next_prio=120
+        lo-sched-50      [001] d..2.     2.001000: sched_switch: prev_comm=lo-sched prev_pid=50 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+          <idle>-0       [001] d.h2.     2.003000: sched_waking: comm=lo-sched pid=50 prio=120 target_cpu=001
+          <idle>-0       [001] d..2.     2.003010: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=lo-sched next_pid=50 next_prio=120
+        lo-sched-50      [001] d..2.     2.003110: sched_switch: prev_comm=lo-sched prev_pid=50 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+          <idle>-0       [001] dNh2.     2.005000: sched_waking: comm=lo-sched pid=50 prio=120 target_cpu=001
+          <idle>-0       [001] d..2.     2.005010: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=lo-sched next_pid=50 next_prio=120
+        lo-sched-50      [001] dN.2.     2.006010: sched_switch: prev_comm=lo-sched prev_pid=50 prev_prio=120 prev_state=R+ ==> next_comm=kworker/1:1 next_pid=30 next_prio=120
+     kworker/1:1-30      [001] d..2.     2.006100: sched_switch: prev_comm=kworker/1:1 prev_pid=30 prev_prio=120 prev_state=I ==> next_comm=lo-sched next_pid=50 next_prio=120
+CPU:0 [LOST 2 EVENTS]
+        lo-sched-50      [001] d..2.     2.007100: sched_switch: prev_comm=lo-sched prev_pid=50 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+        lo-sched-50      [000] d..3.     2.004000: sched_wakeup_new: comm=lo-sched pid=51 prio=120 target_cpu=000
+        lo-sched-51      [000] .....     2.004500: sched_process_exit: comm=lo-sched pid=51 prio=120 group_dead=1
+        lo-sched-51      [000] d..2.     2.004510: sched_switch: prev_comm=lo-sched prev_pid=51 prev_prio=120 prev_state=Z ==> next_comm=swapper/0 next_pid=0 next_prio=120
+        lo-sched-50      [001] d..2. 2.0071
+";
+
+#[test]
+fn import_converts_ftrace_text() {
+    let dir = tmpdir("sched-import");
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    std::fs::write(path("trace"), FTRACE).unwrap();
+    let gz = std::process::Command::new("gzip")
+        .args(["-k", "-n", &path("trace")])
+        .status()
+        .unwrap();
+    assert!(gz.success());
+    for input in ["trace", "trace.gz"] {
+        let o = lrn(&[
+            "sched",
+            "import",
+            "--tracefs",
+            &path(input),
+            "--comm",
+            "lo-sched",
+            "--out",
+            &path("out"),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let report = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            report.contains(
+                "11 events of 2 tasks (w 3, r 3, s voluntary 3, s preempted 1, x 1) from 28 lines"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("1 malformed lines"), "{report}");
+        assert!(
+            report.contains("line 28: not an ftrace event line"),
+            "{report}"
+        );
+        assert!(report.contains("lost 2 events"), "{report}");
+        assert!(report.contains("1 switches after exit"), "{report}");
+        let out = std::fs::read_to_string(path("out")).unwrap();
+        assert_eq!(
+            out,
+            "2001000000 50 s 1\n2003000000 50 w 1\n2003010000 50 r 0\n2003110000 50 s 1\n\
+             2004000000 51 w 0\n2004500000 51 x 0\n2005000000 50 w 1\n2005010000 50 r 0\n\
+             2006010000 50 s 0\n2006100000 50 r 0\n2007100000 50 s 1\n"
+        );
+        // The output is a trace the replay reads: pid 50's bursts are 100 µs, then 1 ms +
+        // 1 ms (one preemption); the first, partial one does not count.
+        let events = sched::load_trace(&path("out")).unwrap();
+        assert_eq!(events.len(), 11);
+        assert!(
+            replay(&events).is_empty(),
+            "2 bursts: features, no label yet"
+        );
+    }
+    // A file with no event of the comm is an error that says what it saw.
+    let o = lrn(&[
+        "sched",
+        "import",
+        "--tracefs",
+        &path("trace"),
+        "--comm",
+        "nobody",
+        "--out",
+        &path("none"),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no events imported") && err.contains("of other comms"),
+        "{err}"
+    );
+    // Missing arguments are usage errors, a corrupt gzip file an error.
+    let o = lrn(&["sched", "import", "--out", &path("x")]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing --tracefs"));
+    std::fs::write(path("bad.gz"), [0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap();
+    let o = lrn(&[
+        "sched",
+        "import",
+        "--tracefs",
+        &path("bad.gz"),
+        "--out",
+        &path("x"),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gzip -dc failed"));
+}
+
+#[test]
+fn train_reports_each_held_out_set_and_reads_gzip() {
+    let dir = tmpdir("sched-sets");
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    for (name, seed) in [("t1", "1"), ("h1", "9"), ("h2", "10")] {
+        let o = lrn(&[
+            "sched",
+            "synth",
+            "--seed",
+            seed,
+            "--tasks",
+            "8",
+            "--seconds",
+            "3",
+            "--out",
+            &path(name),
+        ]);
+        assert!(o.status.success());
+    }
+    let gz = std::process::Command::new("gzip")
+        .args(["-n", &path("h2")])
+        .status()
+        .unwrap();
+    assert!(gz.success());
+    let o = lrn(&[
+        "sched",
+        "train",
+        "--trace",
+        &path("t1"),
+        "--holdout-set",
+        "first",
+        "--holdout-trace",
+        &path("h1"),
+        "--holdout-set",
+        "second",
+        "--holdout-trace",
+        &path("h2.gz"),
+        "--epochs",
+        "2",
+        "--out",
+        &path("m"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let first = out.find("## held out: first, 1 trace(s)").expect(&out);
+    let second = out.find("## held out: second, 1 trace(s)").expect(&out);
+    assert!(first < second);
+    // Each set's tables are what eval prints for its traces alone.
+    for (trace, part) in [
+        (path("h1"), &out[first..second]),
+        (path("h2.gz"), &out[second..]),
+    ] {
+        let o = lrn(&["sched", "eval", "--model", &path("m"), "--trace", &trace]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let eval = String::from_utf8(o.stdout).unwrap();
+        let tail = |s: &str| s[s.find("| class |").unwrap()..].trim_end().to_string();
+        assert_eq!(tail(part), tail(&eval));
+    }
+}
