@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench-sched`: the scheduler policy's benchmark. Boots the guest (plain kernel, TCG,
-# 2 vCPUs) REPS times; each boot runs scripts/guest/bench-sched.sh, which runs a mix of
+# 2 vCPUs, virtual time: see ICOUNT) REPS times; each boot runs scripts/guest/bench-sched.sh, which runs a mix of
 # latency-sensitive request/response tasks (short bursts, frequent sleeps) and CPU-bound
 # batch tasks under three configurations, in an order that rotates from boot to boot:
 # stock (no module), fallback (the module on, no model: default slices) and learned (the
@@ -12,18 +12,22 @@
 # - each configuration against stock, paired per boot: the ratio's median, range and 95% CI;
 # - the model's cost per decision (sched/stats predict_ns_mean) in the learned runs.
 #
-# Environment: REPS=5, SECONDS_PER_RUN=10, SHORT=4, LONG=4, PERIOD_US=2000, BURST_US=100,
-#   VARIANT=plain, BENCH_TIMEOUT=900.
+# Environment: REPS=10, SECONDS_PER_RUN=5, SHORT=4, LONG=4, PERIOD_US=2000, BURST_US=100,
+#   VARIANT=plain, BENCH_TIMEOUT=900, ICOUNT=2: QEMU's -icount shift (each guest instruction
+#   takes 2^ICOUNT ns of guest time, 4 ns: a 250 MIPS machine), so that latencies do not
+#   depend on how busy the host is (in real-time TCG, the host descheduling a vCPU thread
+#   showed up as guest latency of hundreds of ms); ICOUNT= (empty) runs real-time TCG.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-REPS=${REPS:-5}
-SECS=${SECONDS_PER_RUN:-10}
+REPS=${REPS:-10}
+SECS=${SECONDS_PER_RUN:-5}
 SHORT=${SHORT:-4}
 LONG=${LONG:-4}
 PERIOD_US=${PERIOD_US:-2000}
 BURST_US=${BURST_US:-100}
 VARIANT=${VARIANT:-plain}
+ICOUNT=${ICOUNT-2}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 for v in REPS SECS SHORT LONG PERIOD_US BURST_US; do
   case "${!v}" in '' | *[!0-9]* | 0) echo "bench-sched: $v must be a positive integer" >&2; exit 2 ;; esac
@@ -42,6 +46,7 @@ for r in $(seq "$REPS"); do
   echo "bench-sched: boot $r of $REPS ($order)"
   set +e
   "$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode bench-sched \
+    ${ICOUNT:+--icount "$ICOUNT"} \
     --append "lo.order=$order lo.seconds=$SECS lo.short=$SHORT lo.long=$LONG lo.period_us=$PERIOD_US lo.burst_us=$BURST_US" \
     --log "$log.$r" --timeout "$BENCH_TIMEOUT" --quiet
   r_rc=$?
@@ -51,7 +56,7 @@ for r in $(seq "$REPS"); do
   rm -f "$log.$r"
 done
 
-tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" \
+tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" -v icount="$ICOUNT" \
   -v short="$SHORT" -v long="$LONG" -v period="$PERIOD_US" -v burst="$BURST_US" '
   function kv(line, key,   n, i, f) {
     n = split(line, f, " ")
@@ -85,7 +90,8 @@ tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" \
   $1 == "boot" && $3 == "stat" && $5 == "slices_set" { set[$4] = set[$4] " " $6 }
   END {
     split("stock fallback learned", cs, " ")
-    printf "%d boots (%s kernel, TCG, 2 vCPUs); each run: %d short tasks (%d us of CPU every %d us) and %d CPU-bound tasks for %d s.\n\n", reps, variant, short, burst, period, long, secs
+    clock = icount == "" ? "real-time TCG" : sprintf("TCG with virtual time, %d ns per instruction", 2 ^ icount)
+    printf "%d boots (%s kernel, %s, 2 vCPUs); each run: %d short tasks (%d us of CPU, then %d us of sleep) and %d CPU-bound tasks for %d s.\n\n", reps, variant, clock, short, burst, period, long, secs
     print "| config | p50 wakeup latency, us | p99 wakeup latency, us | batch throughput, Mloops/s |"
     print "|---|---:|---:|---:|"
     for (k = 1; k <= 3; k++) {
@@ -113,7 +119,7 @@ tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" \
       printf "| %s | %s | %s |\n", c, s1, s2
     }
     print ""
-    if (cost != "") { stats(cost); printf "Model cost per decision (features and inference, in the probe): median %.0f ns over the boots (%.0f-%.0f).\n", md, lo, hi }
+    if (cost != "") { stats(cost); printf "Model cost per decision (features and inference, in the work, guest time): median %.0f ns over the boots (%.0f-%.0f).\n", md, lo, hi }
     if (set["learned"] != "") { stats(set["learned"]); printf "Learned slices set per run: median %d.\n", md }
   }' | tee "$md"
 echo "bench-sched: table in build/bench-sched.md (guest status $rc)"

@@ -9,12 +9,15 @@
 #   --disk IMAGE             attach IMAGE as a virtio disk (/dev/vda in the guest)
 #   --smp N, --mem SIZE      vCPUs (default 2) and memory (default 1G)
 #   --kvm                    use KVM instead of TCG
+#   --icount SHIFT           TCG with virtual time: each guest instruction takes 2^SHIFT ns,
+#                            and idle time is skipped (-icount shift=SHIFT,sleep=off), so the
+#                            guest's clock no longer depends on how busy the host is
 #   --quiet                  do not echo the console while it runs
 # Exit status: the guest's own status (0 = success); 124 when the guest hung past the
 # timeout; 125 when the guest never reported (panic, reboot) or QEMU failed.
 set -euo pipefail
 
-kernel= initrd= mode=test append= log= timeout=900 disk= smp=2 mem=1G accel=tcg quiet=0
+kernel= initrd= mode=test append= log= timeout=900 disk= smp=2 mem=1G accel=tcg quiet=0 icount=
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
     --smp) smp=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --kvm) accel=kvm; shift ;;
+    --icount) icount=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
     *) echo "qemu-run: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -40,6 +44,7 @@ args=(
   -no-reboot
 )
 [ -n "$disk" ] && args+=(-drive file="$disk",if=virtio,format=raw)
+[ -n "$icount" ] && args+=(-icount shift="$icount",sleep=off)
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 lo.mode=$mode $append"
 
 if [ "$mode" = shell ]; then

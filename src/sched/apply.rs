@@ -15,14 +15,40 @@ use super::task::TaskRef;
 use super::{now, Sched, SchedKnob, State, NONE, SLOTS};
 use crate::cgroup::Cgroup;
 use crate::knobs::Knobs;
-use crate::learned_core::sched::{slice_ns, Phase, Verdict};
+use crate::learned_core::sched::{predict, slice_ns, Phase, Reason, Table, Task, Verdict};
+use crate::model_slot::ModelSlot;
 use crate::policy::PolicyId;
+use crate::rcu::ReadGuard;
 use crate::work::{self, WorkId};
 
 /// Tasks picked per hold of the raw lock.
 const BATCH: usize = 32;
 /// The most slice changes per run of the work; the rest wait for the next run.
 const MAX_CHANGES: usize = 256;
+/// Task histories copied out per hold of the raw lock, for predictions.
+const PREDICT_BATCH: usize = 16;
+/// Slots scanned per hold of the raw lock, looking for tasks to predict.
+const SCAN_PER_HOLD: usize = 256;
+/// The most predictions per run of the work; the rest wait for the next run.
+const MAX_PREDICTIONS: usize = 512;
+
+/// A task to predict for, as copied under the lock.
+#[derive(Clone, Copy)]
+struct Pending {
+    pid: u32,
+    start: u64,
+    task: Task,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self {
+            pid: 0,
+            start: 0,
+            task: Task::EMPTY,
+        }
+    }
+}
 
 /// A task whose slice should change, as picked under the lock.
 #[derive(Clone, Copy, Default)]
@@ -47,6 +73,91 @@ enum Mode {
 }
 
 impl Sched {
+    /// Copies out up to `out.len()` tasks that finished a burst since their last prediction,
+    /// scanning on from the prediction cursor at most `left` slots (decremented), at most
+    /// [`SCAN_PER_HOLD`] of them in this hold of the lock; returns how many.
+    fn pending(&self, out: &mut [Pending], left: &mut usize) -> usize {
+        let mut st = self.state.lock();
+        let State {
+            slots,
+            table,
+            predict_cursor,
+            ..
+        } = &mut *st;
+        let mut t = Table::resume(slots, *table);
+        let cap = t.capacity().max(1);
+        let (mut n, mut scanned) = (0, 0);
+        while *left > 0 && scanned < SCAN_PER_HOLD && n < out.len() {
+            let i = *predict_cursor % cap;
+            *predict_cursor = i + 1;
+            *left -= 1;
+            scanned += 1;
+            let Some(s) = t.slot_mut(i) else {
+                continue;
+            };
+            if s.task.bursts() == s.predicted_bursts {
+                continue;
+            }
+            if let Some(p) = out.get_mut(n) {
+                *p = Pending {
+                    pid: s.pid(),
+                    start: s.start,
+                    task: s.task,
+                };
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Predicts the next burst of every task that finished one since its last prediction
+    /// (at most [`MAX_PREDICTIONS`] per run): the model runs on copies of the histories,
+    /// outside the lock, and the classes go back to the tasks still there.
+    fn predict_pending(&self, model_slot: &ModelSlot) {
+        let mut batch = [Pending::default(); PREDICT_BATCH];
+        let mut answers = [(None, Reason::NoModel, 0u64); PREDICT_BATCH];
+        let (mut left, mut done) = (SLOTS, 0);
+        while left > 0 && done < MAX_PREDICTIONS {
+            let n = self.pending(&mut batch, &mut left);
+            {
+                let rcu = ReadGuard::new();
+                let model = model_slot.current(&rcu);
+                let mlp = model.and_then(|m| m.mlp());
+                for (p, a) in batch.iter().zip(answers.iter_mut()).take(n) {
+                    let t0 = now();
+                    let (class, reason) = predict(&p.task, mlp.as_ref());
+                    *a = (class, reason, now().saturating_sub(t0));
+                    if let (Some(m), Reason::Model) = (model, reason) {
+                        m.count_inference();
+                    }
+                }
+            }
+            let mut st = self.state.lock();
+            let State {
+                slots,
+                table,
+                reasons,
+                predict_ns,
+                ..
+            } = &mut *st;
+            let mut t = Table::resume(slots, *table);
+            for (p, &(class, reason, ns)) in batch.iter().zip(answers.iter()).take(n) {
+                if let Some(r) = reasons.get_mut(reason as usize) {
+                    *r += 1;
+                }
+                *predict_ns = predict_ns.saturating_add(ns);
+                // The task may have exited, or finished more bursts meanwhile (the next run
+                // predicts again then).
+                if let Some(s) = t.get(p.pid).filter(|s| s.start == p.start) {
+                    s.want = class.filter(|&c| slice_ns(c) != 0).unwrap_or(NONE);
+                    s.predicted_bursts = p.task.bursts();
+                }
+            }
+            *table = t.stats();
+            done += n;
+        }
+    }
+
     /// Starts the next window when the current one is over, and lets the guard judge it.
     fn end_window(&self) {
         let window_ns = u64::try_from(self.knob(SchedKnob::WindowMs))
@@ -78,7 +189,7 @@ impl Sched {
             cursor,
             ..
         } = &mut *st;
-        let mut t = crate::learned_core::sched::Table::resume(slots, *table);
+        let mut t = Table::resume(slots, *table);
         let cap = t.capacity();
         let mut n = 0;
         while *left > 0 && n < out.len() {
@@ -119,7 +230,7 @@ impl Sched {
             applied: count,
             ..
         } = &mut *st;
-        let mut t = crate::learned_core::sched::Table::resume(slots, *table);
+        let mut t = Table::resume(slots, *table);
         let Some(s) = t.get(p.pid).filter(|s| s.start == p.start) else {
             return false;
         };
@@ -192,9 +303,10 @@ impl Sched {
     }
 
     /// One run of the work: returns whether it should run again.
-    fn tick(&self, enabled: bool) -> bool {
+    fn tick(&self, model_slot: &ModelSlot, enabled: bool) -> bool {
         if enabled {
             self.end_window();
+            self.predict_pending(model_slot);
         }
         let (phase, tripped) = {
             let st = self.state.lock();
@@ -273,7 +385,7 @@ unsafe extern "C" fn run(ctx: *const c_void) {
     let knobs = unsafe { &*ctx.cast::<Knobs>() };
     let sched = knobs.sched();
     let enabled = knobs.policy(PolicyId::Sched).enabled();
-    if sched.tick(enabled) {
+    if sched.tick(knobs.slot(PolicyId::Sched), enabled) {
         let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(20);
         work::schedule(WorkId::Sched, ms);
     }

@@ -6,9 +6,9 @@
  * Usage:
  *   lo-sched slice PID                 print PID's slice (sched_getattr's sched_runtime), ns
  *   lo-sched sleeper PERIOD_US SECONDS [BURST_US]
- *       a request/response task: BURST_US (default 50) of CPU, then sleep until the next
- *       period; prints "sleeper pid=P wakeups=N p50_us=X p99_us=Y max_us=Z", the wakeup
- *       latency (how late it ran after its timer was due)
+ *       a request/response task: BURST_US (default 50) of CPU, then sleep PERIOD_US;
+ *       prints "sleeper pid=P wakeups=N p50_us=X p99_us=Y max_us=Z", the wakeup latency
+ *       (how late it ran after each sleep was due)
  *   lo-sched hog SECONDS               a CPU-bound task; prints "hog pid=P loops=N per_s=X"
  *   lo-sched churn N                   N short-lived children, one after another, each
  *                                      sleeping and running a few short bursts, then exiting
@@ -79,21 +79,25 @@ static int slice(pid_t pid)
 
 static int sleeper(uint64_t period_us, uint64_t seconds, uint64_t burst_us)
 {
-	uint64_t n = seconds * 1000000 / (period_us ? period_us : 1), i, *lat = calloc(n + 1, 8);
-	struct timespec due;
-	uint64_t t;
+	uint64_t cap = seconds * 1000000 / (period_us ? period_us : 1) + 1, n = 0, *lat,
+		 end = now_ns() + seconds * 1000000000ULL, t;
+	struct timespec req = { (time_t)(period_us / 1000000), (long)(period_us % 1000000) * 1000 };
 
+	lat = calloc(cap, 8);
 	if (!lat)
 		return 1;
-	t = now_ns();
-	for (i = 0; i < n; i++) {
+	/*
+	 * Each wakeup's latency on its own: how late it ran after its own sleep was due. (An
+	 * absolute schedule would carry one late wakeup's delay into all the later ones.)
+	 */
+	while (n < cap && now_ns() < end) {
 		spin_ns(burst_us * 1000);
-		t += period_us * 1000;
-		due.tv_sec = t / 1000000000ULL;
-		due.tv_nsec = t % 1000000000ULL;
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+		t = now_ns();
+		while (nanosleep(&req, &req) && errno == EINTR)
 			;
-		lat[i] = now_ns() - t;
+		req.tv_sec = (time_t)(period_us / 1000000);
+		req.tv_nsec = (long)(period_us % 1000000) * 1000;
+		lat[n++] = now_ns() - t - period_us * 1000;
 	}
 	qsort(lat, n, 8, cmp_u64);
 	printf("sleeper pid=%d wakeups=%llu p50_us=%.1f p99_us=%.1f max_us=%.1f\n", getpid(),

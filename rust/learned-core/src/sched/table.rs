@@ -40,7 +40,7 @@ const USED: u8 = 1;
 /// A slot's state: a task was removed (a tombstone).
 const DELETED: u8 = 2;
 
-/// One task's slot (128 bytes).
+/// One task's slot (136 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     /// The pid, nonzero when used.
@@ -60,6 +60,9 @@ pub struct Slot {
     pub start: u64,
     /// The task's slice before the kernel applied a class, ns (0: the default slice).
     pub orig_ns: u64,
+    /// [`Task::bursts`] when the policy last predicted for the task: a new burst since
+    /// calls for a new prediction.
+    pub predicted_bursts: u32,
     /// The task's history.
     pub task: Task,
 }
@@ -74,6 +77,7 @@ impl Slot {
         last_seen: 0,
         start: 0,
         orig_ns: 0,
+        predicted_bursts: 0,
         task: Task::EMPTY,
     };
 
@@ -328,7 +332,7 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(core::mem::size_of::<Slot>(), 128);
+        assert_eq!(core::mem::size_of::<Slot>(), 136);
     }
 
     #[test]
