@@ -40,7 +40,7 @@
 
 use std::collections::HashSet;
 
-use learned_core::sched::trace::{Event, Kind};
+use learned_core::sched::trace::{decimal, Event, Kind};
 
 use crate::sched::{format_trace, read_input, USAGE};
 use crate::Error;
@@ -139,20 +139,6 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     hay.windows(needle.len()).rposition(|w| w == needle)
-}
-
-fn decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let mut v = 0u64;
-    for &b in s {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(v)
 }
 
 /// `SECONDS.FRACTION` (1 to 9 digits of fraction) in ns.

@@ -12,6 +12,24 @@ use lrn::sched::{self, replay, Sample, SynthConfig, TrainConfig};
 mod common;
 use common::{lrn, tmpdir};
 
+/// Runs `lrn sched synth` for 8 tasks: writes `dir/name` from `seed` over `seconds`.
+fn synth(dir: &std::path::Path, name: &str, seed: &str, seconds: &str) {
+    let out = dir.join(name);
+    let o = lrn(&[
+        "sched",
+        "synth",
+        "--seed",
+        seed,
+        "--tasks",
+        "8",
+        "--seconds",
+        seconds,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn small(seed: u64) -> SynthConfig {
     SynthConfig {
         seed,
@@ -23,21 +41,8 @@ fn small(seed: u64) -> SynthConfig {
 #[test]
 fn synth_is_deterministic_and_well_formed() {
     let dir = tmpdir("sched-synth");
-    let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
     for (name, seed) in [("a", "3"), ("b", "3"), ("c", "4")] {
-        let o = lrn(&[
-            "sched",
-            "synth",
-            "--seed",
-            seed,
-            "--tasks",
-            "8",
-            "--seconds",
-            "2",
-            "--out",
-            &path(name),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        synth(&dir, name, seed, "2");
     }
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
     let (a, b, c) = (read("a"), read("b"), read("c"));
@@ -234,19 +239,7 @@ fn training_is_deterministic_and_eval_prints_the_same_report() {
     let dir = tmpdir("sched-train");
     let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
     for (name, seed) in [("t1", "1"), ("h1", "9")] {
-        let o = lrn(&[
-            "sched",
-            "synth",
-            "--seed",
-            seed,
-            "--tasks",
-            "8",
-            "--seconds",
-            "3",
-            "--out",
-            &path(name),
-        ]);
-        assert!(o.status.success());
+        synth(&dir, name, seed, "3");
     }
     let train = |out: &str| {
         let o = lrn(&[
@@ -418,19 +411,7 @@ fn train_reports_each_held_out_set_and_reads_gzip() {
     let dir = tmpdir("sched-sets");
     let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
     for (name, seed) in [("t1", "1"), ("h1", "9"), ("h2", "10")] {
-        let o = lrn(&[
-            "sched",
-            "synth",
-            "--seed",
-            seed,
-            "--tasks",
-            "8",
-            "--seconds",
-            "3",
-            "--out",
-            &path(name),
-        ]);
-        assert!(o.status.success());
+        synth(&dir, name, seed, "3");
     }
     let gz = std::process::Command::new("gzip")
         .args(["-n", &path("h2")])

@@ -92,8 +92,9 @@ fn blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// A decimal `u64`: digits only, no sign, no overflow.
-fn decimal(s: &[u8]) -> Option<u64> {
+/// A decimal `u64`: digits only, no sign, no overflow (the trace format's numbers; the
+/// host's tracefs import reads its own with it too).
+pub fn decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
