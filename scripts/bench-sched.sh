@@ -86,7 +86,8 @@ tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" -
     if ($5 == "hog") tput[b, c] += kv($0, "per_s")
     seen[c] = 1; boots[b] = 1
   }
-  $1 == "boot" && $3 == "stat" && $5 == "predict_ns_mean" { cost = cost " " $6 }
+  $1 == "boot" && $3 == "stat" && $4 == "learned" && $5 == "predict_ns_mean" { cost = cost " " $6 }
+  $1 == "boot" && $3 == "stat" && $4 == "learned" && $5 == "predict_model" { preds = preds " " $6 }
   $1 == "boot" && $3 == "stat" && $5 == "slices_set" { set[$4] = set[$4] " " $6 }
   END {
     split("stock fallback learned", cs, " ")
@@ -120,6 +121,7 @@ tr -d '\r' <"$log" | awk -v reps="$REPS" -v variant="$VARIANT" -v secs="$SECS" -
     }
     print ""
     if (cost != "") { stats(cost); printf "Model cost per decision (features and inference, in the work, guest time): median %.0f ns over the boots (%.0f-%.0f).\n", md, lo, hi }
+    if (preds != "") { stats(preds); printf "Model predictions per learned run: median %d.\n", md }
     if (set["learned"] != "") { stats(set["learned"]); printf "Learned slices set per run: median %d.\n", md }
   }' | tee "$md"
 echo "bench-sched: table in build/bench-sched.md (guest status $rc)"

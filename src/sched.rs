@@ -87,7 +87,7 @@ impl SchedKnob {
     /// Name, smallest and largest value, default.
     fn spec(self) -> (&'static str, i64, i64, i64) {
         match self {
-            Self::IntervalMs => ("interval_ms", 1, 1000, 20),
+            Self::IntervalMs => ("interval_ms", 1, 1000, 100),
             Self::WindowMs => ("window_ms", 10, 60_000, 1000),
             Self::GuardMarginPpm => ("guard_margin_ppm", -1_000_000, 10_000_000, 100_000),
             Self::GuardTripAfter => ("guard_trip_after", 1, 1000, 3),

@@ -386,7 +386,7 @@ unsafe extern "C" fn run(ctx: *const c_void) {
     let sched = knobs.sched();
     let enabled = knobs.policy(PolicyId::Sched).enabled();
     if sched.tick(knobs.slot(PolicyId::Sched), enabled) {
-        let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(20);
+        let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(100);
         work::schedule(WorkId::Sched, ms);
     }
 }

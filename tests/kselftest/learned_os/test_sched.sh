@@ -53,7 +53,7 @@ defaults() {
 		[ -e $S/$f ] || { ktap_print_msg "no $S/$f"; return 1; }
 	done
 	[ "$(cat $S/enabled)" = 0 ] && [ "$(cat $S/cgroup)" = none ] &&
-		[ "$(cat $S/interval_ms)" = 20 ] && [ "$(cat $S/window_ms)" = 1000 ] &&
+		[ "$(cat $S/interval_ms)" = 100 ] && [ "$(cat $S/window_ms)" = 1000 ] &&
 		[ "$(cat $S/guard_margin_ppm)" = 100000 ] && [ "$(cat $S/guard_trip_after)" = 3 ] &&
 		[ "$(cat $S/guard_min_samples)" = 100 ] && stats_well_formed $S/stats &&
 		[ "$(stat_value sched recording)" = 0 ] && [ "$(stat_value sched slices_applied)" = 0 ]
