@@ -255,20 +255,23 @@ int lo_sched_task_slice(struct task_struct *p, u64 *slice, bool *custom)
  * Sets @p's slice to @runtime ns (the kernel clamps it to 0.1..100 ms), or back to the
  * default for 0, keeping its policy, nice value and reset-on-fork flag. -EPERM if @p is not
  * a normal user task. (A nice change between the read here and the set is lost.)
+ *
+ * The policy is passed as -1 ("keep the current one", SETPARAM_POLICY in
+ * kernel/sched/syscalls.c, which __sched_setscheduler() reads under the runqueue lock): a
+ * task made RT or deadline meanwhile then fails the parameter checks (-EINVAL) instead of
+ * being turned back into a normal task.
  */
 int lo_sched_task_set_slice(struct task_struct *p, u64 runtime)
 {
 	struct sched_attr attr = {
 		.size = sizeof(attr),
+		.sched_policy = (u32)-1,
 		.sched_runtime = runtime,
 	};
 
 	if (!lo_sched_eligible(p))
 		return -EPERM;
-	attr.sched_policy = p->policy;
 	attr.sched_nice = task_nice(p);
-	if (p->sched_reset_on_fork)
-		attr.sched_flags |= SCHED_FLAG_RESET_ON_FORK;
 	return sched_setattr_nocheck(p, &attr);
 }
 

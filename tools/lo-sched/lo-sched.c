@@ -5,6 +5,8 @@
  *
  * Usage:
  *   lo-sched slice PID                 print PID's slice (sched_getattr's sched_runtime), ns
+ *   lo-sched policy PID                print PID's policy (0 normal, 1 FIFO, 3 batch, ...)
+ *   lo-sched fifo PID                  make PID SCHED_FIFO, priority 1
  *   lo-sched sleeper PERIOD_US SECONDS [BURST_US]
  *       a request/response task: BURST_US (default 50) of CPU, then sleep PERIOD_US;
  *       prints "sleeper pid=P wakeups=N p50_us=X p99_us=Y max_us=Z", the wakeup latency
@@ -22,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +77,29 @@ static int slice(pid_t pid)
 		return 1;
 	}
 	printf("%llu\n", (unsigned long long)a.sched_runtime);
+	return 0;
+}
+
+static int policy(pid_t pid)
+{
+	int p = sched_getscheduler(pid);
+
+	if (p < 0) {
+		fprintf(stderr, "lo-sched: sched_getscheduler %d: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	printf("%d\n", p);
+	return 0;
+}
+
+static int fifo(pid_t pid)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (sched_setscheduler(pid, SCHED_FIFO, &sp)) {
+		fprintf(stderr, "lo-sched: sched_setscheduler %d: %s\n", pid, strerror(errno));
+		return 1;
+	}
 	return 0;
 }
 
@@ -237,6 +263,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && !strcmp(argv[1], "slice"))
 		return slice(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "policy"))
+		return policy(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "fifo"))
+		return fifo(atoi(argv[2]));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "sleeper"))
 		return sleeper(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
 			       argc == 5 ? strtoull(argv[4], NULL, 0) : 50);
@@ -251,7 +281,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "phases"))
 		return phases(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	fprintf(stderr,
-		"usage: lo-sched slice PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n"
+		"usage: lo-sched slice PID | policy PID | fifo PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n"
 		"       | random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US | phases SECONDS SEED\n");
 	return 2;
 }

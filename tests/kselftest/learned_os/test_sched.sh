@@ -3,9 +3,10 @@
 # The scheduler policy on real tasks (lo-sched), limited to a test cgroup: bad knob values
 # are refused and change nothing; enabled without a model it records bursts and sets no
 # slice; with the shipped model a short-burst task gets a short slice and a CPU hog a long
-# one (read back with sched_getattr), and disabling restores the defaults; tasks exiting all the time while
-# predictions run leave nothing behind; the guard, told that learned must be 100% better,
-# trips and restores the default slices; unloading restores every slice it set.
+# one (read back with sched_getattr), and disabling restores the defaults; tasks exiting all
+# the time while predictions run leave nothing behind; a task made real-time keeps its
+# policy; the guard, told that learned must be 100% better, trips and restores the default
+# slices; unloading restores every slice it set.
 . "$(dirname "$0")/lib.sh"
 
 S=$SYSFS/sched
@@ -138,6 +139,23 @@ churn() {
 		[ "$(stat_value sched tasks)" -lt 100 ] && stats_well_formed $S/stats
 }
 
+# never_rt: a task made SCHED_FIFO after it got a learned slice stays FIFO; disabling
+# forgets its slice (not ours to restore) and sets nothing on it.
+never_rt() {
+	one_window && enable 1 || return 1
+	skipped=$(stat_value sched tasks_skipped)
+	start SL sleeper 2000 30
+	wait_for 20 is_short "$SL" || { stop_all; enable 0; set_defaults; return 1; }
+	"$TOOL" fifo "$SL" || { stop_all; enable 0; set_defaults; return 1; }
+	enable 0
+	wait_for 10 applied_is 0
+	pol=$("$TOOL" policy "$SL")
+	ktap_print_msg "policy after disable: $pol, skipped $(($(stat_value sched tasks_skipped) - skipped)), applied $(stat_value sched slices_applied)"
+	stop_all
+	set_defaults
+	[ "$pol" = 1 ] && [ "$(stat_value sched tasks_skipped)" -gt "$skipped" ] && wait_for 10 applied_is 0
+}
+
 tripped_is() { [ "$(stat_value sched guard_tripped)" = "$1" ]; }
 guard_trip() {
 	knob_write $S/window_ms "200\n" && knob_write $S/guard_margin_ppm "-1000000\n" &&
@@ -173,10 +191,10 @@ unload() {
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 
 if [ ! -x "$TOOL" ] || [ ! -f /learned_os/models/sched.lmod ] || ! mkdir -p "$CG"; then
-	for t in 1 2 3 4 5 6 7; do ktap_test_skip "sched $t" "no $TOOL, model or cgroup2"; done
+	for t in 1 2 3 4 5 6 7 8; do ktap_test_skip "sched $t" "no $TOOL, model or cgroup2"; done
 	ktap_finished
 fi
 DEFAULT=$(slice_of $$)
@@ -190,6 +208,7 @@ ktap_check "bad knob values refused; cgroup set only while disabled" bad_knobs
 ktap_check "enabled without a model: bursts recorded, default slices" no_model
 ktap_check "with the model: short slice for a short-burst task, long for a hog; disable restores" short_slice
 ktap_check "300 tasks exiting during predictions leave nothing applied" churn
+ktap_check "a task made SCHED_FIFO stays FIFO: its slice is forgotten, not restored" never_rt
 ktap_check "the guard trips (learned must be 100% better) and restores default slices" guard_trip
 ktap_check "rmmod restores every slice the module set" unload
 
