@@ -145,14 +145,6 @@ impl LatHist {
     pub fn clear(&mut self) {
         *self = Self::new();
     }
-
-    /// Adds `other`'s values (per-CPU histograms into one).
-    pub fn merge(&mut self, other: &LatHist) {
-        for (c, &o) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *c = c.saturating_add(o);
-        }
-        self.total = self.total.saturating_add(other.total);
-    }
 }
 
 /// Whose outcome a task's events measure ([`role`]).
@@ -598,9 +590,7 @@ mod tests {
         assert_eq!(h.quantile_ns(980_000), 10_239);
         assert_eq!(h.quantile_ns(0), 10_239, "at least one value");
         assert_eq!(h.quantile_ns(u32::MAX), 1_048_575);
-        let mut g = LatHist::new();
-        g.record(u64::MAX);
-        h.merge(&g);
+        h.record(u64::MAX);
         assert_eq!(h.count(), 101);
         assert_eq!(h.quantile_ns(PPM), u64::MAX);
         h.clear();

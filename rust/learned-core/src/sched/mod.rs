@@ -67,7 +67,7 @@ pub const SLEEPS: usize = 4;
 pub const PROBE: usize = 8;
 /// The fewest bursts a task must have finished before the model is asked about it.
 pub const MIN_HISTORY: u32 = 2;
-/// "No class": [`Task::predicted`], [`Slot::want`] and [`Slot::applied`] when the task has,
+/// "No class": [`Slot::want`] and [`Slot::applied`] when the task has,
 /// or should have, the kernel's default slice.
 pub const NONE: u8 = 0xff;
 /// Parts per million, the unit of the guard's ratios.

@@ -27,7 +27,7 @@
 //! `u32`s is half the size of one of nanoseconds. [`Task::stop`] returns the burst in
 //! nanoseconds, from the unrounded sum.
 
-use super::{HISTORY, NONE, SLEEPS};
+use super::{HISTORY, SLEEPS};
 
 /// The ring index mask of the bursts (`HISTORY` is a power of two).
 const BURST_MASK: u8 = HISTORY as u8 - 1;
@@ -80,8 +80,6 @@ pub struct Task {
     sleep_head: u8,
     /// [`ASLEEP`], [`WOKEN`], [`RUNNING`], [`VALID`].
     flags: u8,
-    /// The class the policy last predicted for the task's next burst, [`NONE`] for none.
-    pub predicted: u8,
 }
 
 impl Default for Task {
@@ -112,7 +110,6 @@ impl Task {
             head: 0,
             sleep_head: 0,
             flags: 0,
-            predicted: NONE,
         }
     }
 
