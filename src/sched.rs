@@ -60,6 +60,7 @@ pub(crate) const SLOTS: usize = 4096;
 extern "C" {
     fn lo_sched_now() -> u64;
     fn lo_sched_set_cgroup(cgrp: *mut RawCgroup);
+    fn lo_sched_set_recording(on: bool);
 }
 
 /// The clock of the probes' events, ns.
@@ -103,8 +104,6 @@ struct Events {
     run: u64,
     stop: u64,
     exit: u64,
-    /// Events of tasks the policy does not touch (RT, deadline, idle, kernel threads).
-    ineligible: u64,
     /// Tasks whose pid was reused without their exit seen: their history restarted.
     reused: u64,
     /// Bursts ended (voluntary switches).
@@ -186,8 +185,11 @@ struct Changes {
 #[pin_data]
 pub(crate) struct Sched {
     state: IrqRawLock<State>,
-    /// The probes record events (the policy is enabled, or slices remain to restore).
+    /// The probes record events (the policy is enabled); the shim's gate mirrors it.
     recording: AtomicBool,
+    /// Events of tasks the policy does not touch (RT, deadline, kernel threads, outside the
+    /// cgroup), counted without the lock.
+    ineligible: AtomicU64,
     interval_ms: AtomicI32,
     window_ms: AtomicI32,
     margin_ppm: AtomicI32,
@@ -206,6 +208,7 @@ impl Sched {
         pin_init!(Self {
             state: mem.0,
             recording: AtomicBool::new(false),
+            ineligible: AtomicU64::new(0),
             interval_ms: default(SchedKnob::IntervalMs),
             window_ms: default(SchedKnob::WindowMs),
             margin_ppm: default(SchedKnob::GuardMarginPpm),
@@ -310,10 +313,13 @@ impl Sched {
             st.guard.reset();
             st.window.clear();
             st.window_start = now();
+            drop(st);
             self.recording.store(true, Relaxed);
         } else {
             self.recording.store(false, Relaxed);
         }
+        // SAFETY: sets a flag the probes read; any context.
+        unsafe { lo_sched_set_recording(on) };
     }
 
     /// A scheduler event (see `probes`). Atomic context, interrupts possibly off: takes the
@@ -331,9 +337,11 @@ impl Sched {
             }
             return;
         }
-        if !self.recording.load(Relaxed) {
+        // While not recording the shim passes only exits; the rest is bookkeeping.
+        let Some(ev) = ev.eligible() else {
+            self.ineligible.fetch_add(1, Relaxed);
             return;
-        }
+        };
         let mut st = self.state.lock();
         let State {
             slots,
@@ -343,10 +351,6 @@ impl Sched {
             applied,
             ..
         } = &mut *st;
-        let Some(ev) = ev.eligible() else {
-            events.ineligible += 1;
-            return;
-        };
         let mut t = Table::resume(slots, *table);
         let s = t.get_or_insert(pid, now);
         let Some(s) = s else {
@@ -428,7 +432,7 @@ impl Sched {
         out.kv("events_run", ev.run)?;
         out.kv("events_stop", ev.stop)?;
         out.kv("events_exit", ev.exit)?;
-        out.kv("events_ineligible", ev.ineligible)?;
+        out.kv("events_ineligible", self.ineligible.load(Relaxed))?;
         out.kv("pid_reused", ev.reused)?;
         out.kv("bursts", ev.bursts)?;
         out.kv("ongoing_long", ev.ongoing)?;

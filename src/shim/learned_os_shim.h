@@ -143,6 +143,7 @@ int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb);
 void lo_sched_probes_unregister(void);
 u64 lo_sched_now(void);
 void lo_sched_set_cgroup(struct cgroup *cgrp);
+void lo_sched_set_recording(bool on);
 struct lo_raw_lock;
 struct lo_raw_lock *lo_raw_lock_new(void);
 void lo_raw_lock_free(struct lo_raw_lock *l);

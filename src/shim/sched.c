@@ -47,6 +47,9 @@ static const char *const lo_sched_tp_names[LO_SCHED_TP_COUNT] = {
 	[LO_TP_EXIT] = "sched_process_exit",
 };
 
+/* The policy records events: while it does not, the probes pass only exits on. */
+static bool lo_sched_recording;
+
 /* Only tasks in this cgroup (or below) are eligible, if set. */
 static struct cgroup __rcu *lo_sched_cgrp;
 
@@ -77,6 +80,8 @@ static bool lo_sched_in_scope(struct task_struct *p)
 
 static void lo_sched_event(u32 ev, struct task_struct *p, u64 now, u32 flags)
 {
+	if (ev != LO_SCHED_EXIT && !READ_ONCE(lo_sched_recording))
+		return;
 	/* After its exit event, an exiting task's last switches would bring it back. */
 	if (p->pid <= 0 || (ev != LO_SCHED_EXIT && (p->flags & PF_EXITING)))
 		return;
@@ -176,6 +181,12 @@ void lo_sched_set_cgroup(struct cgroup *cgrp)
 {
 	rcu_assign_pointer(lo_sched_cgrp, cgrp);
 	synchronize_rcu();
+}
+
+/* Starts (@on) or stops passing events other than exits to the callback. Any context. */
+void lo_sched_set_recording(bool on)
+{
+	WRITE_ONCE(lo_sched_recording, on);
 }
 
 /* The monotonic clock the probes stamp events with. */
