@@ -12,28 +12,9 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
-#include <linux/string.h>
-#include <linux/tracepoint.h>
 
 #include "learned_os_shim.h"
 
-enum lo_filemap_tp {
-	LO_TP_ADD,
-	LO_TP_DELETE,
-	LO_TP_GET_PAGES,
-	LO_TP_FAULT,
-	LO_TP_COUNT,
-};
-
-static const char *const lo_tp_names[LO_TP_COUNT] = {
-	[LO_TP_ADD] = "mm_filemap_add_to_page_cache",
-	[LO_TP_DELETE] = "mm_filemap_delete_from_page_cache",
-	[LO_TP_GET_PAGES] = "mm_filemap_get_pages",
-	[LO_TP_FAULT] = "mm_filemap_fault",
-};
-
-static struct tracepoint *lo_tps[LO_TP_COUNT];
-static void *lo_tp_probes[LO_TP_COUNT];
 static const void *lo_filemap_ctx;
 static lo_filemap_event_t lo_filemap_cb;
 
@@ -76,31 +57,18 @@ static void lo_probe_fault(void *data, struct address_space *mapping, pgoff_t in
 		lo_filemap_cb(lo_filemap_ctx, LO_FILEMAP_ACCESS, (u64)(uintptr_t)mapping, index, 1);
 }
 
-static void lo_find_tp(struct tracepoint *tp, void *priv)
-{
-	int i;
-
-	for (i = 0; i < LO_TP_COUNT; i++)
-		if (!strcmp(tp->name, lo_tp_names[i]))
-			lo_tps[i] = tp;
-}
+static struct lo_tp lo_filemap_tps[] = {
+	{ .name = "mm_filemap_add_to_page_cache", .probe = lo_probe_add },
+	{ .name = "mm_filemap_delete_from_page_cache", .probe = lo_probe_delete },
+	{ .name = "mm_filemap_get_pages", .probe = lo_probe_get_pages },
+	{ .name = "mm_filemap_fault", .probe = lo_probe_fault },
+	{}
+};
 
 /* Unregisters the probes registered so far and waits until none is running. */
 void lo_filemap_probes_unregister(void)
 {
-	bool any = false;
-	int i;
-
-	for (i = 0; i < LO_TP_COUNT; i++) {
-		if (lo_tps[i] && lo_tp_probes[i]) {
-			tracepoint_probe_unregister(lo_tps[i], lo_tp_probes[i], NULL);
-			any = true;
-		}
-		lo_tp_probes[i] = NULL;
-		lo_tps[i] = NULL;
-	}
-	if (any)
-		tracepoint_synchronize_unregister();
+	lo_tp_unregister(lo_filemap_tps);
 }
 
 /*
@@ -109,30 +77,7 @@ void lo_filemap_probes_unregister(void)
  */
 int lo_filemap_probes_register(const void *ctx, lo_filemap_event_t cb)
 {
-	static void *const probes[LO_TP_COUNT] = {
-		[LO_TP_ADD] = lo_probe_add,
-		[LO_TP_DELETE] = lo_probe_delete,
-		[LO_TP_GET_PAGES] = lo_probe_get_pages,
-		[LO_TP_FAULT] = lo_probe_fault,
-	};
-	int i, ret;
-
 	lo_filemap_ctx = ctx;
 	lo_filemap_cb = cb;
-	for_each_kernel_tracepoint(lo_find_tp, NULL);
-	for (i = 0; i < LO_TP_COUNT; i++) {
-		if (!lo_tps[i]) {
-			pr_warn("learned_os: tracepoint %s not found\n", lo_tp_names[i]);
-			ret = -ENOENT;
-			goto fail;
-		}
-		ret = tracepoint_probe_register(lo_tps[i], probes[i], NULL);
-		if (ret)
-			goto fail;
-		lo_tp_probes[i] = probes[i];
-	}
-	return 0;
-fail:
-	lo_filemap_probes_unregister();
-	return ret;
+	return lo_tp_register(lo_filemap_tps);
 }

@@ -49,6 +49,20 @@ int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb);
 void lo_reclaim_hook_unregister(void);
 
 /*
+ * Probes on tracepoints found by name (tracepoint.c): a set is an array ended by an entry
+ * whose name is NULL; tp and registered are the helpers' own.
+ */
+struct tracepoint;
+struct lo_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool registered;
+};
+int lo_tp_register(struct lo_tp *set);
+void lo_tp_unregister(struct lo_tp *set);
+
+/*
  * A page-cache event for pages [@index, @index + @nr) of the mapping at @owner (an opaque
  * key). Called from tracepoints with preemption disabled: must not sleep.
  */

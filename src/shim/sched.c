@@ -24,28 +24,11 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/string.h>
 #include <linux/timekeeping.h>
-#include <linux/tracepoint.h>
 #include <uapi/linux/sched.h>
 #include <uapi/linux/sched/types.h>
 
 #include "learned_os_shim.h"
-
-enum lo_sched_tp {
-	LO_TP_SWITCH,
-	LO_TP_WAKING,
-	LO_TP_WAKEUP_NEW,
-	LO_TP_EXIT,
-	LO_SCHED_TP_COUNT,
-};
-
-static const char *const lo_sched_tp_names[LO_SCHED_TP_COUNT] = {
-	[LO_TP_SWITCH] = "sched_switch",
-	[LO_TP_WAKING] = "sched_waking",
-	[LO_TP_WAKEUP_NEW] = "sched_wakeup_new",
-	[LO_TP_EXIT] = "sched_process_exit",
-};
 
 /* The policy records events: while it does not, the probes pass only exits on. */
 static bool lo_sched_recording;
@@ -53,8 +36,6 @@ static bool lo_sched_recording;
 /* Only tasks in this cgroup (or below) are eligible, if set. */
 static struct cgroup __rcu *lo_sched_cgrp;
 
-static struct tracepoint *lo_sched_tps[LO_SCHED_TP_COUNT];
-static void *lo_sched_tp_probes[LO_SCHED_TP_COUNT];
 static const void *lo_sched_ctx;
 static lo_sched_event_t lo_sched_cb;
 
@@ -112,31 +93,18 @@ static void lo_probe_exit(void *data, struct task_struct *p)
 	lo_sched_event(LO_SCHED_EXIT, p, ktime_get_mono_fast_ns(), 0);
 }
 
-static void lo_sched_find_tp(struct tracepoint *tp, void *priv)
-{
-	int i;
-
-	for (i = 0; i < LO_SCHED_TP_COUNT; i++)
-		if (!strcmp(tp->name, lo_sched_tp_names[i]))
-			lo_sched_tps[i] = tp;
-}
+static struct lo_tp lo_sched_tps[] = {
+	{ .name = "sched_switch", .probe = lo_probe_switch },
+	{ .name = "sched_waking", .probe = lo_probe_waking },
+	{ .name = "sched_wakeup_new", .probe = lo_probe_waking },
+	{ .name = "sched_process_exit", .probe = lo_probe_exit },
+	{}
+};
 
 /* Unregisters the probes registered so far and waits until none is running. */
 void lo_sched_probes_unregister(void)
 {
-	bool any = false;
-	int i;
-
-	for (i = 0; i < LO_SCHED_TP_COUNT; i++) {
-		if (lo_sched_tps[i] && lo_sched_tp_probes[i]) {
-			tracepoint_probe_unregister(lo_sched_tps[i], lo_sched_tp_probes[i], NULL);
-			any = true;
-		}
-		lo_sched_tp_probes[i] = NULL;
-		lo_sched_tps[i] = NULL;
-	}
-	if (any)
-		tracepoint_synchronize_unregister();
+	lo_tp_unregister(lo_sched_tps);
 }
 
 /*
@@ -145,32 +113,9 @@ void lo_sched_probes_unregister(void)
  */
 int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb)
 {
-	static void *const probes[LO_SCHED_TP_COUNT] = {
-		[LO_TP_SWITCH] = lo_probe_switch,
-		[LO_TP_WAKING] = lo_probe_waking,
-		[LO_TP_WAKEUP_NEW] = lo_probe_waking,
-		[LO_TP_EXIT] = lo_probe_exit,
-	};
-	int i, ret;
-
 	lo_sched_ctx = ctx;
 	lo_sched_cb = cb;
-	for_each_kernel_tracepoint(lo_sched_find_tp, NULL);
-	for (i = 0; i < LO_SCHED_TP_COUNT; i++) {
-		if (!lo_sched_tps[i]) {
-			pr_warn("learned_os: tracepoint %s not found\n", lo_sched_tp_names[i]);
-			ret = -ENOENT;
-			goto fail;
-		}
-		ret = tracepoint_probe_register(lo_sched_tps[i], probes[i], NULL);
-		if (ret)
-			goto fail;
-		lo_sched_tp_probes[i] = probes[i];
-	}
-	return 0;
-fail:
-	lo_sched_probes_unregister();
-	return ret;
+	return lo_tp_register(lo_sched_tps);
 }
 
 /*
