@@ -3,6 +3,7 @@
 #   make                 build learned_os.ko against the plain kernel (or KDIR=/path)
 #   make kernel          build the plain and debug kernels (cached)
 #   make check           every test: host and kselftests in QEMU on the debug kernel
+#   make ktest           only the kselftests (TESTS=test_a.sh,test_b.sh VARIANT=debug|plain)
 #   make demo            boot the plain kernel, load the module, show its sysfs tree
 #   make bench-evict     learned vs stock page eviction on file-read workloads in QEMU
 #                        (MIB=32 WORK=scan,loop,zipf,lru; see scripts/bench-evict.sh)
@@ -13,7 +14,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check demo bench-evict bench-sizer bench-vindex bench-sched qemu clean distclean
+.PHONY: all module kernel setup check ktest demo bench-evict bench-sizer bench-vindex bench-sched qemu clean distclean
 
 all: module
 
@@ -29,6 +30,9 @@ setup:
 
 check:
 	@TESTS="$(TESTS)" scripts/check.sh
+
+ktest:
+	@scripts/ktest.sh $(if $(filter plain,$(VARIANT)),plain,debug) "$(TESTS)"
 
 demo:
 	@scripts/demo.sh
