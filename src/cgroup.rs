@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A held cgroup v2 and its memory limits, through a thin C shim (`shim/cgroup.c`): 6.12's
-//! Rust has no cgroup abstraction.
+//! Rust has no cgroup abstraction. A policy resolves a path once, when its knob is written, and
+//! from then on acts on the cgroup it holds, never on a path (which names another cgroup in
+//! another namespace, or after an rmdir and mkdir).
 
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::str::CString;
 
-use crate::learned_core::knob;
 use crate::warn::warn_ratelimited;
 
 /// `struct cgroup`, opaque here.
@@ -31,12 +32,8 @@ extern "C" {
         usage: *mut u64,
     ) -> kernel::ffi::c_int;
     fn lo_memcg_set_high(cgrp: *mut RawCgroup, pages: u64) -> kernel::ffi::c_int;
-    fn lo_memcg_write_high(path: *const kernel::ffi::c_char, pages: u64) -> kernel::ffi::c_int;
-    fn lo_memcg_read_stat(
-        path: *const kernel::ffi::c_char,
-        buf: *mut u8,
-        len: usize,
-    ) -> kernel::ffi::c_long;
+    fn lo_memcg_reclaim(cgrp: *mut RawCgroup, pages: u64) -> u64;
+    fn lo_memcg_file_pages(cgrp: *mut RawCgroup, pages: *mut u64) -> kernel::ffi::c_int;
     fn lo_pages_max() -> u64;
 }
 
@@ -44,29 +41,35 @@ extern "C" {
 pub(crate) const MAX_PATH: usize = 255;
 
 /// A write to a policy's `cgroup` knob, named `knob` in warnings: `Ok(None)` for `none`,
-/// else the cgroup v2 at the path written (like `/bench`). A malformed path is refused with
-/// `EINVAL`, a missing cgroup with the lookup's error, each with one warning. Process
-/// context.
+/// else the cgroup v2 at the path written (like `/bench`), resolved once, here, in the
+/// writer's cgroup namespace; the policy then acts on the cgroup it holds. A malformed path
+/// (not absolute, too long, not UTF-8, with white space) and the root cgroup (`/`: nobody may
+/// limit it) are refused with `EINVAL`, a missing cgroup with the lookup's error, each with
+/// one warning. Process context.
 pub(crate) fn parse_knob(knob: &str, input: &[u8]) -> Result<Option<Cgroup>> {
-    let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
+    let refuse = || {
+        warn_ratelimited!(
+            "{}: write refused: expected a cgroup v2 path below the root like /bench (at most {} bytes) or none\n",
+            knob,
+            MAX_PATH
+        );
+        EINVAL
+    };
+    let text = core::str::from_utf8(input).map_err(|_| refuse())?;
     let path = text.strip_suffix('\n').unwrap_or(text);
     if path == "none" {
         return Ok(None);
     }
     if !path.starts_with('/')
+        || path.trim_end_matches('/').is_empty()
         || path.len() > MAX_PATH
         || path.bytes().any(|b| b.is_ascii_whitespace() || b == 0)
     {
-        warn_ratelimited!(
-            "{}: write refused: expected a cgroup v2 path like /bench (at most {} bytes) or none\n",
-            knob,
-            MAX_PATH
-        );
-        return Err(EINVAL);
+        return Err(refuse());
     }
     Cgroup::lookup(path)
         .inspect_err(|e| {
-            warn_ratelimited!("{}: write refused: no cgroup {} ({:?})\n", knob, path, e);
+            warn_ratelimited!("{}: write refused: no cgroup {} below the root ({:?})\n", knob, path, e);
         })
         .map(Some)
 }
@@ -80,15 +83,6 @@ pub(crate) struct Limits {
     pub(crate) max: u64,
     /// Memory charged now.
     pub(crate) usage: u64,
-}
-
-/// How a new `memory.high` took effect.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Applied {
-    /// Written through the cgroup's file: the kernel reclaimed down to it at once.
-    Now,
-    /// Set on the page counter: enforced from the next charges.
-    Lazily,
 }
 
 /// The page count that means "max" (no limit).
@@ -112,8 +106,9 @@ unsafe impl Send for Cgroup {}
 unsafe impl Sync for Cgroup {}
 
 impl Cgroup {
-    /// The cgroup at `path` in the v2 hierarchy (as `/proc/PID/cgroup` shows it, e.g.
-    /// `/bench`): `ENOENT` if there is none. Process context.
+    /// The cgroup at `path` in the v2 hierarchy, as the current task's cgroup namespace sees
+    /// it (as its `/proc/PID/cgroup` shows it, e.g. `/bench`): `ENOENT` if there is none,
+    /// `EINVAL` for the root cgroup. Process context.
     pub(crate) fn lookup(path: &str) -> Result<Self> {
         let path = CString::try_from_fmt(format_args!("{path}"))?;
         let mut ptr = core::ptr::null_mut();
@@ -129,7 +124,7 @@ impl Cgroup {
         self.ptr
     }
 
-    /// The path it was looked up by.
+    /// The path it was looked up by, in the namespace of the task that named it.
     pub(crate) fn path(&self) -> &str {
         self.path.to_str().unwrap_or("?")
     }
@@ -154,46 +149,29 @@ impl Cgroup {
         Ok(Limits { high, max, usage })
     }
 
-    /// Sets its `memory.high` to `pages` on the page counter, enforced from the cgroup's next
-    /// charges; takes no lock (callable under the sizer's mutex, inside a sysfs write).
-    pub(crate) fn set_high_counter(&self, pages: u64) -> Result {
+    /// Sets its `memory.high` to `pages`, as writing its `memory.high` file does before that
+    /// handler reclaims: enforced from the cgroup's next charges, and [`Self::reclaim`] brings
+    /// the usage down now. Takes no lock.
+    pub(crate) fn set_high(&self, pages: u64) -> Result {
         // SAFETY: `ptr` is held (type invariant).
         to_result(unsafe { lo_memcg_set_high(self.ptr, pages) })
     }
 
-    /// Sets its `memory.high` to `pages`: through its `memory.high` file under
-    /// `/sys/fs/cgroup`, which reclaims down to it at once ([`Applied::Now`]), or, where that
-    /// file cannot be written, on the page counter, enforced from the cgroup's next charges
-    /// ([`Applied::Lazily`]). Process context: may reclaim, may sleep; call it holding no lock
-    /// that a sysfs or cgroup file write may take (kernfs's own locks come first there).
-    pub(crate) fn set_high(&self, pages: u64) -> Result<Applied> {
-        // SAFETY: `path` is NUL-terminated and outlives the call.
-        if unsafe { lo_memcg_write_high(self.path.as_char_ptr(), pages) } == 0 {
-            return Ok(Applied::Now);
-        }
-        self.set_high_counter(pages)?;
-        Ok(Applied::Lazily)
+    /// Reclaims up to `pages` pages from it, one bounded step; the pages reclaimed. Process
+    /// context: may sleep.
+    pub(crate) fn reclaim(&self, pages: u64) -> u64 {
+        // SAFETY: `ptr` is held (type invariant).
+        unsafe { lo_memcg_reclaim(self.ptr, pages) }
     }
-}
 
-impl Cgroup {
-    /// Its page cache, in pages (`file` of its `memory.stat`). Process context: may sleep;
-    /// call it holding no lock that a sysfs or cgroup file access may take.
+    /// Its page cache, in pages (`file` of its `memory.stat`). Process context: may sleep.
     pub(crate) fn file_pages(&self) -> Result<u64> {
-        let mut buf = KVec::from_elem(0u8, STAT_BYTES, GFP_KERNEL)?;
-        // SAFETY: `path` is NUL-terminated and outlives the call; `buf` is valid for writes of
-        // its length.
-        let n = unsafe { lo_memcg_read_stat(self.path.as_char_ptr(), buf.as_mut_ptr(), buf.len()) };
-        let n = usize::try_from(n).map_err(|_| Error::from_errno(n as i32))?;
-        let text = buf.get(..n).ok_or(EIO)?;
-        knob::stat_value(text, b"file")
-            .map(|bytes| bytes / kernel::page::PAGE_SIZE as u64)
-            .ok_or(EIO)
+        let mut pages = 0;
+        // SAFETY: `ptr` is held (type invariant); `pages` is valid for writes.
+        to_result(unsafe { lo_memcg_file_pages(self.ptr, &mut pages) })?;
+        Ok(pages)
     }
 }
-
-/// Bytes of `memory.stat` read: its `file` line is among the first.
-const STAT_BYTES: usize = 4096;
 
 impl Drop for Cgroup {
     fn drop(&mut self) {

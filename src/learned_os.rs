@@ -43,7 +43,7 @@ struct LearnedOs {
     // Dropped in order: the VA index's device goes (no file is open: they hold the module),
     // reclaim stops calling in, then the page cache's and the scheduler's events, then
     // sysfs, then the sizer stops and gives its cgroup back its memory.high, and the
-    // scheduler policy's work stops and restores every slice it set.
+    // scheduler policy's work stops and restores every slice it set; the workqueue goes last.
     _vindex: vindex::device::Device,
     _reclaim: reclaim::ReclaimHook,
     _filemap: filemap::FilemapProbes,
@@ -51,6 +51,7 @@ struct LearnedOs {
     _sysfs: sysfs::Tree<knobs::Knobs>,
     _sizer: sizer::SizerWork,
     _sched_work: sched::SchedWork,
+    _queue: work::Queue,
 }
 
 impl kernel::Module for LearnedOs {
@@ -64,8 +65,9 @@ impl kernel::Module for LearnedOs {
             GFP_KERNEL,
         )?;
         // Before sysfs: a knob write may start the sizer, which needs its work.
-        let sizer = sizer::SizerWork::new(knobs.clone());
-        let sched_work = sched::SchedWork::new(knobs.clone());
+        let queue = work::Queue::new()?;
+        let sizer = sizer::SizerWork::new(knobs.clone(), &queue);
+        let sched_work = sched::SchedWork::new(knobs.clone(), &queue);
         let sysfs = knobs::register(knobs.clone())?;
         let filemap = filemap::FilemapProbes::register(knobs.clone());
         let sched_probes = sched::probes::SchedProbes::register(knobs.clone());
@@ -80,6 +82,7 @@ impl kernel::Module for LearnedOs {
             _sysfs: sysfs,
             _sizer: sizer,
             _sched_work: sched_work,
+            _queue: queue,
         })
     }
 }

@@ -24,7 +24,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::{new_mutex, new_spinlock};
 
-use crate::cgroup::{self, pages_max, Applied, Cgroup};
+use crate::cgroup::{self, pages_max, Cgroup};
 use crate::knobs::Knobs;
 use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
@@ -53,6 +53,9 @@ const MIN_BYTES: u64 = 1 << 20;
 const MAX_BYTES: u64 = 1 << 40;
 const MIN_INTERVAL_MS: u64 = 100;
 const MAX_INTERVAL_MS: u64 = 60_000;
+/// Pages one reclaim step asks for (2 MiB), and the steps one decision may take (64 MiB).
+const RECLAIM_STEP: u64 = 512;
+const RECLAIM_STEPS: usize = 32;
 /// A knob only `sizer` has.
 #[derive(Clone, Copy)]
 pub(crate) enum SizerKnob {
@@ -174,7 +177,9 @@ struct Stats {
     no_data: AtomicU64,
     resets: AtomicU64,
     changes: AtomicU64,
-    changes_lazy: AtomicU64,
+    /// Reclaim steps taken after setting a limit, and the pages they freed.
+    reclaim_steps: AtomicU64,
+    reclaimed: AtomicU64,
     errors: AtomicU64,
     cgroups_removed: AtomicU64,
     last_source: AtomicU32,
@@ -253,7 +258,8 @@ impl Sizer {
                 no_data: AtomicU64::new(0),
                 resets: AtomicU64::new(0),
                 changes: AtomicU64::new(0),
-                changes_lazy: AtomicU64::new(0),
+                reclaim_steps: AtomicU64::new(0),
+                reclaimed: AtomicU64::new(0),
                 errors: AtomicU64::new(0),
                 cgroups_removed: AtomicU64::new(0),
                 last_source: AtomicU32::new(u32::MAX),
@@ -497,13 +503,10 @@ impl Sizer {
         }
     }
 
-    /// Sets `cg`'s `memory.high` back to `original` if it still is `ours`. On the page counter:
-    /// this runs under [`Control`]'s mutex, often inside a sysfs write, where writing a cgroup
-    /// file would nest kernfs locks; a limit given back is usually higher, and a lower one
-    /// takes effect from the next charges.
+    /// Sets `cg`'s `memory.high` back to `original` if it still is `ours` (usually higher; a
+    /// lower one is enforced from the cgroup's next charges).
     fn give_back(&self, cg: &Cgroup, ours: u64, original: u64) {
-        if matches!(cg.limits(), Ok(l) if l.high == ours) && cg.set_high_counter(original).is_err()
-        {
+        if matches!(cg.limits(), Ok(l) if l.high == ours) && cg.set_high(original).is_err() {
             self.stats.errors.fetch_add(1, Relaxed);
         }
     }
@@ -520,17 +523,12 @@ impl Sizer {
 
     /// One interval: read and age the curve, decide, apply. Process context.
     fn tick(&self, slot: &ModelSlot) {
-        // Before the mutex, like any cgroup file access (see `Cgroup::file_pages`).
-        let before = self.target();
-        let file = before.as_ref().and_then(|cg| cg.file_pages().ok());
-        let plan = {
+        let set = {
             let mut ctl = self.control.lock();
             if !ctl.running {
                 return;
             }
             let Some(cg) = self.target() else { return };
-            // The page cache of this target, not of one retargeted away meanwhile.
-            let file = file.filter(|_| before.as_ref().is_some_and(|b| Arc::ptr_eq(b, &cg)));
             if cg.dying() {
                 pr_info!("sizer: cgroup {} was removed: sizer stopped\n", cg.path());
                 self.stats.cgroups_removed.fetch_add(1, Relaxed);
@@ -542,34 +540,53 @@ impl Sizer {
                 drop(self.target.replace(None));
                 return;
             }
-            self.decide(&mut ctl, &cg, file, slot)
-                .map(|limit| (cg, limit, ctl.generation, ctl.original_high))
-        };
-        if let Some((cg, limit, generation, original)) = plan {
-            // Without the mutex: the cgroup's file handler may reclaim for a while, and a sysfs
-            // write that stops the sizer holds kernfs locks and then the mutex.
-            let res = cg.set_high(limit);
-            let mut ctl = self.control.lock();
-            match res {
-                Ok(how) if ctl.running && ctl.generation == generation => {
+            let file = cg.file_pages().ok();
+            // Set under the mutex, so that a stop's give-back comes wholly before or after.
+            match self.decide(&mut ctl, &cg, file, slot).map(|l| (l, cg.set_high(l))) {
+                Some((limit, Ok(()))) => {
                     ctl.applied = Some(limit);
                     self.stats.changes.fetch_add(1, Relaxed);
-                    if how == Applied::Lazily {
-                        self.stats.changes_lazy.fetch_add(1, Relaxed);
-                    }
                 }
-                // Stopped, restarted or retargeted meanwhile: its give-back may have come
-                // before this write, which must not outlive the run that decided it.
-                Ok(_) => self.give_back(&cg, limit, original),
-                Err(_) => {
+                Some((_, Err(_))) => {
                     self.stats.errors.fetch_add(1, Relaxed);
                 }
+                None => (),
             }
-            if !ctl.running {
-                return;
+            ctl.applied.map(|limit| (cg, limit, ctl.generation))
+        };
+        // Without the mutex: reclaim takes a while, and a sysfs write that stops the sizer
+        // waits for the mutex.
+        if let Some((cg, limit, generation)) = set {
+            self.reclaim_to(&cg, limit, generation);
+        }
+        if self.control.lock().running {
+            self.schedule();
+        }
+    }
+
+    /// Reclaims `cg` down towards `limit`, the `memory.high` this run (`generation`) set, in
+    /// at most [`RECLAIM_STEPS`] steps of [`RECLAIM_STEP`] pages: bounded work on the
+    /// module's own workqueue, so that `rmmod` and a stopping write wait for one step at
+    /// most. It stops once the usage is under the limit, the limit is no longer ours, a step
+    /// frees nothing, or the run ends; the cgroup's own tasks reclaim the rest as they charge
+    /// (the kernel's `memory.high` throttling).
+    fn reclaim_to(&self, cg: &Cgroup, limit: u64, generation: u64) {
+        for _ in 0..RECLAIM_STEPS {
+            match cg.limits() {
+                Ok(l) if l.high == limit && l.usage > limit => {
+                    if self.control.lock().generation != generation {
+                        return;
+                    }
+                    let freed = cg.reclaim((l.usage - limit).min(RECLAIM_STEP));
+                    self.stats.reclaim_steps.fetch_add(1, Relaxed);
+                    self.stats.reclaimed.fetch_add(freed, Relaxed);
+                    if freed == 0 {
+                        return;
+                    }
+                }
+                _ => return,
             }
         }
-        self.schedule();
     }
 
     /// Reads and ages the curve and decides; the new limit, if it must be written. The curve,
@@ -723,7 +740,8 @@ impl Sizer {
         out.kv("no_data", get(&st.no_data))?;
         out.kv("resets", get(&st.resets))?;
         out.kv("changes", get(&st.changes))?;
-        out.kv("changes_lazy", get(&st.changes_lazy))?;
+        out.kv("reclaim_steps", get(&st.reclaim_steps))?;
+        out.kv("reclaimed", get(&st.reclaimed) * PAGE)?;
         out.kv("errors", get(&st.errors))?;
         out.kv("cgroups_removed", get(&st.cgroups_removed))?;
         // 0 before the first decision, else 1 + the `Source` / `Reason` code.
@@ -749,12 +767,14 @@ pub(crate) struct SizerWork {
 }
 
 impl SizerWork {
-    /// Sets up the work for `knobs`; it runs once something starts the sizer.
-    pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
+    /// Sets up the work for `knobs` on `queue`; it runs once something starts the sizer.
+    /// `queue` must outlive the result (the module drops it last).
+    pub(crate) fn new(knobs: Arc<Knobs>, queue: &work::Queue) -> Self {
         let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
         // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has cancelled
-        // the work; `run` is written for that type.
-        unsafe { work::init(WorkId::Sizer, ctx, run) };
+        // the work, and `queue` outlives `self` (as documented above); `run` is written for
+        // that type.
+        unsafe { work::init(WorkId::Sizer, queue, ctx, run) };
         // INVARIANT: set up with `ctx` = `&*knobs`.
         Self { knobs }
     }

@@ -2,7 +2,7 @@
 
 //! The periodic work that turns the policy's wishes into slices: it ends guard windows, sets
 //! the learned slices that changed (learned windows, policy enabled, guard not tripped) and
-//! restores every slice it set otherwise. Process context: `sched_setattr` may sleep, so the
+//! restores every slice it set otherwise. Process context: a task lookup may sleep, so the
 //! table's raw lock is only held to pick a batch of tasks and to record the outcome.
 
 use core::ffi::c_void;
@@ -353,11 +353,13 @@ pub(crate) struct SchedWork {
 }
 
 impl SchedWork {
-    /// The work, idle until [`SchedWork::kick`].
-    pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
+    /// The work on `queue`, idle until [`SchedWork::kick`]. `queue` must outlive the result
+    /// (the module drops it last).
+    pub(crate) fn new(knobs: Arc<Knobs>, queue: &work::Queue) -> Self {
         let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
-        // SAFETY: `ctx` stays valid until `drop` cancels the work; `run` is written for it.
-        unsafe { work::init(WorkId::Sched, ctx, run) };
+        // SAFETY: `ctx` stays valid until `drop` cancels the work, and `queue` outlives `self`
+        // (as documented above); `run` is written for it.
+        unsafe { work::init(WorkId::Sched, queue, ctx, run) };
         Self { knobs }
     }
 

@@ -1,34 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Cgroup v2 and memory-cgroup glue for the buffer-cache sizer: look a cgroup up by path,
- * hold and release it, ask whether it is being removed and whether the current task is in
- * it, and read and set its memory limits. No policy here: Rust decides what to set.
+ * Cgroup v2 and memory-cgroup glue for the policies that act on a cgroup: look a cgroup up by
+ * path, hold and release it, ask whether it is being removed and whether the current task is
+ * in it, and read and set its memory limits. No policy here: Rust decides what to set.
  *
- * Limits are in pages. memory.high is written through the cgroup file system, as a user
- * writes it, so that the kernel's own handler (memory_high_write()) sets it and reclaims
- * down to it at once; where that file cannot be opened, lo_memcg_set_high() sets the page
- * counter directly and the limit takes effect on the cgroup's next charges
- * (mem_cgroup_handle_over_high()), without the immediate reclaim.
+ * Everything acts on the cgroup held, never on a path resolved again later: the path is
+ * resolved once, in the writer's cgroup namespace, when a knob is written. Limits are in
+ * pages; memory.high is set on the memory cgroup's page counter as memory_high_write() sets
+ * it, and the caller reclaims down to it in bounded steps (lo_memcg_reclaim()).
  */
 #include <linux/cgroup.h>
 #include <linux/err.h>
-#include <linux/fs.h>
-#include <linux/magic.h>
-#include <linux/slab.h>
 #include <linux/memcontrol.h>
 #include <linux/page_counter.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/swap.h>
 
 #include "learned_os_shim.h"
 
-/* Holds the cgroup at @path in the v2 hierarchy ("/a/b") in *@out; -ENOENT if none. */
+/*
+ * Holds the cgroup at @path ("/a/b") of the v2 hierarchy, as the current task's cgroup
+ * namespace sees it, in *@out. -ENOENT if there is none, -EINVAL for the root cgroup (whose
+ * limits the kernel does not let anyone set).
+ */
 int lo_cgroup_get(const char *path, struct cgroup **out)
 {
 	struct cgroup *cgrp = cgroup_get_from_path(path);
 
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
+	if (!cgroup_parent(cgrp)) {
+		cgroup_put(cgrp);
+		return -EINVAL;
+	}
 	*out = cgrp;
 	return 0;
 }
@@ -103,72 +108,36 @@ int lo_memcg_set_high(struct cgroup *cgrp, u64 pages)
 }
 
 /*
- * Opens the file @file of the cgroup at @path in the hierarchy, on the cgroup2 file system
- * mounted at /sys/fs/cgroup (anything else there is -ENOENT). Process context.
+ * Reclaims up to @pages pages from @cgrp's memory cgroup (one step of memory_high_write()'s
+ * loop); returns the pages reclaimed. Process context: may sleep.
  */
-static struct file *lo_cgroup_file_open(const char *path, const char *file, int flags)
+u64 lo_memcg_reclaim(struct cgroup *cgrp, u64 pages)
 {
-	struct file *f;
-	char *name;
+	struct mem_cgroup *memcg = lo_memcg_get(cgrp);
+	u64 done;
 
-	name = kasprintf(GFP_KERNEL, "/sys/fs/cgroup%s/%s", path, file);
-	if (!name)
-		return ERR_PTR(-ENOMEM);
-	f = filp_open(name, flags, 0);
-	kfree(name);
-	if (!IS_ERR(f) && file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC) {
-		filp_close(f, NULL);
-		return ERR_PTR(-ENOENT);
-	}
-	return f;
+	if (!memcg)
+		return 0;
+	done = try_to_free_mem_cgroup_pages(memcg, pages, GFP_KERNEL, MEMCG_RECLAIM_MAY_SWAP,
+					    NULL);
+	css_put(&memcg->css);
+	return done;
 }
 
 /*
- * Writes @pages to the memory.high file of the cgroup at @path. Returns 0, or -errno with
- * nothing set. Process context: the handler may reclaim.
+ * @cgrp's page cache in pages ("file" in its memory.stat) in *@pages. -EOPNOTSUPP if the
+ * memory controller is not enabled for @cgrp. Process context: the stats flush may sleep.
  */
-int lo_memcg_write_high(const char *path, u64 pages)
+int lo_memcg_file_pages(struct cgroup *cgrp, u64 *pages)
 {
-	struct file *f = lo_cgroup_file_open(path, "memory.high", O_WRONLY);
-	char val[24];
-	loff_t pos = 0;
-	ssize_t n;
-	int len;
+	struct mem_cgroup *memcg = lo_memcg_get(cgrp);
 
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	if (pages >= PAGE_COUNTER_MAX)
-		len = scnprintf(val, sizeof(val), "max\n");
-	else
-		len = scnprintf(val, sizeof(val), "%llu\n", pages << PAGE_SHIFT);
-	n = kernel_write(f, val, len, &pos);
-	filp_close(f, NULL);
-	if (n < 0)
-		return n;
-	return n == len ? 0 : -EIO;
-}
-
-/*
- * Reads up to @len - 1 bytes of the memory.stat file of the cgroup at @path into @buf,
- * NUL-terminated; returns the bytes read or -errno. Process context: may sleep; call it
- * holding no lock a sysfs or cgroup file access may take.
- */
-ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len)
-{
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-
-	if (!len)
-		return -EINVAL;
-	f = lo_cgroup_file_open(path, "memory.stat", O_RDONLY);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, buf, len - 1, &pos);
-	filp_close(f, NULL);
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
+	if (!memcg)
+		return -EOPNOTSUPP;
+	mem_cgroup_flush_stats(memcg);
+	*pages = memcg_page_state(memcg, NR_FILE_PAGES);
+	css_put(&memcg->css);
+	return 0;
 }
 
 u64 lo_pages_max(void)

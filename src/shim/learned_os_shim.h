@@ -84,8 +84,8 @@ bool lo_cgroup_dying(struct cgroup *cgrp);
 bool lo_cgroup_has_current(struct cgroup *cgrp);
 int lo_memcg_limits(struct cgroup *cgrp, u64 *high, u64 *max, u64 *usage);
 int lo_memcg_set_high(struct cgroup *cgrp, u64 pages);
-int lo_memcg_write_high(const char *path, u64 pages);
-ssize_t lo_memcg_read_stat(const char *path, char *buf, size_t len);
+u64 lo_memcg_reclaim(struct cgroup *cgrp, u64 pages);
+int lo_memcg_file_pages(struct cgroup *cgrp, u64 *pages);
 u64 lo_pages_max(void);
 
 /* The module's delayed work items (work.c): callbacks run in process context, may sleep. */
@@ -95,7 +95,10 @@ enum lo_work_id {
 	LO_WORK_COUNT,
 };
 typedef void (*lo_work_fn_t)(const void *ctx);
-void lo_work_init(u32 id, const void *ctx, lo_work_fn_t fn);
+struct workqueue_struct;
+struct workqueue_struct *lo_workqueue_alloc(void);
+void lo_workqueue_destroy(struct workqueue_struct *wq);
+void lo_work_init(u32 id, struct workqueue_struct *wq, const void *ctx, lo_work_fn_t fn);
 void lo_work_schedule(u32 id, unsigned int ms);
 void lo_work_kick(u32 id);
 void lo_work_cancel(u32 id);

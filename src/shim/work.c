@@ -2,8 +2,9 @@
 /*
  * The module's delayed work items (6.12's Rust has no delayed work), one per enum lo_work_id:
  * the buffer-cache sizer's periodic decision and the scheduler policy's slice updates. A
- * callback runs in process context on the system workqueue, may sleep, and re-arms itself
- * with lo_work_schedule().
+ * callback runs in process context on the module's own unbound workqueue (the sizer's
+ * reclaim steps must not hold up the system workqueue's other users), may sleep, and re-arms
+ * itself with lo_work_schedule().
  */
 #include <linux/jiffies.h>
 #include <linux/workqueue.h>
@@ -12,6 +13,7 @@
 
 struct lo_work {
 	struct delayed_work dwork;
+	struct workqueue_struct *wq;
 	const void *ctx;
 	lo_work_fn_t fn;
 };
@@ -30,12 +32,25 @@ static struct lo_work *lo_work_get(u32 id)
 	return id < LO_WORK_COUNT && lo_works[id].fn ? &lo_works[id] : NULL;
 }
 
-/* Sets work @id's callback; before any other call for @id. */
-void lo_work_init(u32 id, const void *ctx, lo_work_fn_t fn)
+/* The module's workqueue for its work items; NULL if out of memory. */
+struct workqueue_struct *lo_workqueue_alloc(void)
+{
+	return alloc_workqueue("learned_os", WQ_UNBOUND, 0);
+}
+
+/* Waits for every item queued on @wq and frees it. */
+void lo_workqueue_destroy(struct workqueue_struct *wq)
+{
+	destroy_workqueue(wq);
+}
+
+/* Sets work @id's callback and queue; before any other call for @id. */
+void lo_work_init(u32 id, struct workqueue_struct *wq, const void *ctx, lo_work_fn_t fn)
 {
 	if (id >= LO_WORK_COUNT)
 		return;
 	INIT_DELAYED_WORK(&lo_works[id].dwork, lo_work_run);
+	lo_works[id].wq = wq;
 	lo_works[id].ctx = ctx;
 	lo_works[id].fn = fn;
 }
@@ -46,7 +61,7 @@ void lo_work_schedule(u32 id, unsigned int ms)
 	struct lo_work *w = lo_work_get(id);
 
 	if (w)
-		queue_delayed_work(system_wq, &w->dwork, msecs_to_jiffies(ms));
+		queue_delayed_work(w->wq, &w->dwork, msecs_to_jiffies(ms));
 }
 
 /*
@@ -58,7 +73,7 @@ void lo_work_kick(u32 id)
 	struct lo_work *w = lo_work_get(id);
 
 	if (w)
-		mod_delayed_work(system_wq, &w->dwork, 0);
+		mod_delayed_work(w->wq, &w->dwork, 0);
 }
 
 /* Cancels the work and waits for a running callback; works even if it re-arms itself. */

@@ -3,16 +3,19 @@
 # The buffer-cache sizer on a real cgroup: bad knob values are refused and change nothing; a
 # task reading an 8 MiB working set over and over in the target cgroup gets a miss-ratio
 # curve that falls to near 0 past 8 MiB, and a memory.high the exact rules set near it
-# (written through the cgroup's file, so memory.current is reclaimed under it), within the
+# (set on its memory cgroup, which the module then reclaims down to in bounded steps), within the
 # bounds and never above memory.max; a working set that triples gets a memory.high above it
 # from an early decision; a model decides once one is loaded;
 # disabling, and unloading, give the cgroup back its own memory.high; a removed cgroup is let
-# go.
+# go; the root cgroup is refused; a path written from inside a cgroup namespace names that
+# namespace's cgroup, and the sizer acts on it, not on the host's cgroup of the same name.
 . "$(dirname "$0")/lib.sh"
 
 ROOT=/sys/fs/cgroup
 CG=$ROOT/lo_sizer
 GONE=$ROOT/lo_sizer_gone
+NS=$ROOT/lo_sizer_ns
+TOOL=${LO_SCHED:-/learned_os/bin/lo-sched}
 Z=$SYSFS/sizer
 M=/learned_os/testmodels
 TMP=$(mktemp -d)
@@ -24,15 +27,16 @@ stop_reader() {
 }
 cleanup() {
 	stop_reader
-	rmdir $CG/nomem/leaf $CG/nomem $CG $GONE 2>/dev/null
+	rmdir $CG/nomem/leaf $CG/nomem $CG $GONE $NS/lo_victim $NS/w $NS $ROOT/lo_victim 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# reader MIB: reads the first MIB MiB of the disk over and over, inside the cgroup, until
-# stop_reader, or until this test is gone (killed at its timeout, its trap never runs).
+# reader MIB [CGROUP]: reads the first MIB MiB of the disk over and over, inside the cgroup
+# (the test's, or the directory CGROUP), until stop_reader, or until this test is gone
+# (killed at its timeout, its trap never runs).
 reader() {
-	sh -c "echo \$\$ > $CG/cgroup.procs &&
+	sh -c "echo \$\$ > ${2:-$CG}/cgroup.procs &&
 		while [ ! -e $TMP/stop ] && kill -0 $$ 2>/dev/null; do
 			dd if=/dev/vda of=/dev/null bs=64k count=$(($1 * 16)) 2>/dev/null
 		done" &
@@ -53,7 +57,7 @@ settled() {
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 13
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -83,16 +87,26 @@ bad_values() {
 		[ $(($(stat_value sizer rejected_writes) - r0)) = 10 ]
 }
 ktap_check "bad values refused (range, garbage, min too close to max, bad or missing cgroup, no memory controller)" bad_values
+# Nobody may limit the root cgroup (the kernel exposes no memory.high there).
+root_refused() {
+	for v in '/\n' '/' '//\n'; do
+		write_refused $Z/cgroup "$v" "Invalid argument" || { ktap_print_msg "'$v' not refused"; return 1; }
+	done
+	[ "$(stat_value sizer target_set)" = 0 ]
+}
+ktap_check "the root cgroup is refused with EINVAL, no target set" root_refused
 
 if ! grep -q 'lo.disk=1' /proc/cmdline; then
 	for t in "an 8 MiB working set: the curve falls past 8 MiB and memory.high follows it" \
 		"a growing working set: first accesses raise memory.high early" \
+		"a limit under the page cache: the sizer reclaims down to it in bounded steps" \
 		"memory.high stays within min..max and under memory.max" \
 		"a loaded sizer model decides" \
 		"disabling gives the cgroup its own memory.high back" \
 		"rmmod gives the cgroup its own memory.high back" \
 		"a removed cgroup is let go" \
-		"the sizer works again on a new cgroup"; do
+		"the sizer works again on a new cgroup" \
+		"a path written in a cgroup namespace: the sizer sizes that namespace's cgroup"; do
 		ktap_test_skip "$t" "no disk attached"
 	done
 	mod_unload
@@ -120,12 +134,11 @@ follows() {
 	ktap_print_msg "memory.high $h; miss ratio (ppm) at 4 MiB $small, at 48 MiB $big;" \
 		"$(grep -E '^(accesses|decisions_fallback|changes|last_reason|reason_goal_met) ' $Z/stats | tr '\n' ' ')"
 	cur=$(cat $CG/memory.current)
-	ktap_print_msg "memory.current $cur; limits written through memory.high: $(stat_value sizer changes)," \
-		"on the page counter: $(stat_value sizer changes_lazy)"
+	ktap_print_msg "memory.current $cur; limits set: $(stat_value sizer changes)," \
+		"reclaim steps: $(stat_value sizer reclaim_steps), $(stat_value sizer reclaimed) bytes"
 	[ "$h" -ge $((8 * MIB)) ] && [ "$h" -le $((16 * MIB)) ] && [ "$small" -gt 500000 ] &&
 		[ "$big" -lt 100000 ] && [ "$(stat_value sizer last_reason)" = 2 ] &&
-		[ "$(stat_value sizer last_limit)" = "$h" ] && [ "$cur" -le $((h + MIB)) ] &&
-		[ "$(stat_value sizer changes_lazy)" = 0 ]
+		[ "$(stat_value sizer last_limit)" = "$h" ] && [ "$cur" -le $((h + MIB)) ]
 }
 ktap_check "an 8 MiB working set: the curve falls past 8 MiB and memory.high follows it" follows
 
@@ -148,6 +161,32 @@ grows() {
 	[ $ok = 1 ]
 }
 ktap_check "a growing working set: first accesses raise memory.high early" grows
+
+# A 24 MiB working set and max lowered to 12 MiB: the limit falls under the page cache, and
+# the sizer's own bounded reclaim steps (not a write to memory.high) bring memory.current
+# down to it.
+current_at_most() { [ "$(cat $CG/memory.current)" -le "$1" ]; }
+reclaims() {
+	stop_reader
+	reader 24
+	wait_for 30 sh -c "[ \$(cat $CG/memory.current) -ge $((20 * MIB)) ]"
+	s0=$(stat_value sizer reclaim_steps)
+	r0=$(stat_value sizer reclaimed)
+	echo $((12 * MIB)) >$Z/max
+	wait_for 20 high_at_most $((13 * MIB)) && wait_for 20 current_at_most $((14 * MIB))
+	ktap_print_msg "max 12 MiB under a 24 MiB working set: memory.high $(high), memory.current" \
+		"$(cat $CG/memory.current); reclaim steps $(($(stat_value sizer reclaim_steps) - s0))," \
+		"$(($(stat_value sizer reclaimed) - r0)) bytes"
+	ok=0
+	[ "$(high)" -le $((13 * MIB)) ] && [ "$(cat $CG/memory.current)" -le $((14 * MIB)) ] &&
+		[ "$(stat_value sizer reclaim_steps)" -gt "$s0" ] &&
+		[ "$(stat_value sizer reclaimed)" -gt "$r0" ] && ok=1
+	echo $((48 * MIB)) >$Z/max
+	stop_reader
+	reader 8
+	[ $ok = 1 ]
+}
+ktap_check "a limit under the page cache: the sizer reclaims down to it in bounded steps" reclaims
 
 bounded() {
 	# The rules still ask for about 8 MiB: memory.max (6 MiB) caps it at once.
@@ -229,6 +268,32 @@ again() {
 		[ "$(high)" -ge $((8 * MIB)) ]
 }
 ktap_check "the sizer works again on a new cgroup" again
+
+# A writer in a cgroup namespace rooted at lo_sizer_ns names /lo_victim: that is
+# lo_sizer_ns/lo_victim, which the sizer must size; the host's own /lo_victim, with the same
+# path outside the namespace, must keep its memory.high.
+ns_high_set() { [ "$(cat $NS/lo_victim/memory.high)" != max ]; }
+in_namespace() {
+	mkdir -p $NS $ROOT/lo_victim || return 1
+	# The writer enters lo_sizer_ns, unshares its cgroup namespace there (its root), and
+	# moves to a leaf below it, so that lo_sizer_ns may delegate the memory controller to its
+	# children (cgroup v2 lets no cgroup with processes do that); then it names /lo_victim.
+	sh -c "echo \$\$ >$NS/cgroup.procs && exec $TOOL cgns sh -c '
+		mkdir $NS/w && echo \$\$ >$NS/w/cgroup.procs &&
+		echo +memory >$NS/cgroup.subtree_control && mkdir $NS/lo_victim &&
+		echo /lo_victim >$Z/cgroup'" || return 1
+	ktap_print_msg "written in the namespace; seen from the host: sizer/cgroup $(cat $Z/cgroup)"
+	reader 8 $NS/lo_victim
+	wait_for 60 ns_high_set
+	ns=$(cat $NS/lo_victim/memory.high)
+	host=$(cat $ROOT/lo_victim/memory.high)
+	ktap_print_msg "memory.high: lo_sizer_ns/lo_victim $ns, host's /lo_victim $host;" \
+		"$(grep -E '^(running|changes|reclaim_steps|reclaimed|errors) ' $Z/stats | tr '\n' ' ')"
+	stop_reader
+	echo none >$Z/cgroup
+	[ "$host" = max ] && [ "$ns" != max ]
+}
+ktap_check "a path written in a cgroup namespace: the sizer sizes that namespace's cgroup" in_namespace
 
 exec 3<&-
 mod_unload
