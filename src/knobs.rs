@@ -32,7 +32,8 @@
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Arc;
+use kernel::new_mutex;
+use kernel::sync::{Arc, Mutex};
 
 use crate::evict::{Evict, EvictKnob, EvictMem};
 use crate::learned_core::model::mlp::MAX_INPUTS;
@@ -216,6 +217,12 @@ enum Node {
 #[pin_data]
 pub(crate) struct Knobs {
     policies: [Policy; PolicyId::ALL.len()],
+    /// One writer at a time per policy: a write to `enabled`, to a knob or to `cgroup` holds
+    /// its policy's lock from its checks to its last effect, so that the flag, the actuators
+    /// it starts and stops (the sizer's work, the slices) and the knobs they read never
+    /// disagree.
+    #[pin]
+    config: [Mutex<()>; PolicyId::ALL.len()],
     #[pin]
     slots: [ModelSlot; PolicyId::ALL.len()],
     #[pin]
@@ -233,6 +240,9 @@ impl Knobs {
     pub(crate) fn new(evict: EvictMem, sizer: SizerMem, sched: SchedMem) -> impl PinInit<Self> {
         pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
+            config <- kernel::init::pin_init_array_from_fn(|_| {
+                new_mutex!((), "learned_os_policy_config")
+            }),
             // `i` ranges over the array's indices, which are `ALL`'s.
             slots <- kernel::init::pin_init_array_from_fn(|i| {
                 let id = PolicyId::ALL[i];
@@ -347,6 +357,8 @@ impl Handler for Knobs {
         let Node::Policy(id) = Self::node(dir)? else {
             return Err(EACCES);
         };
+        // The index is below `ALL.len()`, the array's length.
+        let _config = self.config[id.index()].lock();
         match FileId::from_u32(file) {
             Some(FileId::Enabled) => self.store_enabled(id, input),
             Some(FileId::Infer) => self.store_infer(id, input),

@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Concurrent writers (valid and invalid) and readers on every knob; then rmmod while they run.
+# Concurrent writers (valid and invalid) and readers on every knob; writers of 0 and 1 racing
+# on a policy with a target (the sizer's cgroup, the scheduler's cgroup) leave the flag and
+# what it drives in agreement; then rmmod while they run.
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-200}
+RACES=${RACES:-60}
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+CG=/sys/fs/cgroup/lo_concurrent
+trap 'rmdir $CG 2>/dev/null; rm -rf "$TMP"' EXIT
 
 toggler() { # POLICY ID: ROUNDS writes of 1 and 0
 	i=0
@@ -38,7 +42,7 @@ hammer() { # POLICY: loop until the module is gone; failures are expected once i
 }
 
 ktap_print_header
-ktap_set_plan 5
+ktap_set_plan 7
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -64,6 +68,44 @@ counts_exact() {
 	done
 }
 ktap_check "rejected_writes exact and transitions bounded under concurrency" counts_exact
+
+# writes FILE FIRST LAST: 8 writes alternating from FIRST, ending with LAST.
+writes() {
+	for v in $2 $3 $2 $3 $2 $3 $2 $3; do echo $v >"$1"; done 2>/dev/null
+}
+# race POLICY KEY: RACES times, two processes writing 0 and 1 at once, one ending with 0 and
+# the other with 1; once both returned, the flag and the actuator's state (stats KEY) must
+# agree.
+race() {
+	bad=0
+	i=0
+	while [ $i -lt "$RACES" ]; do
+		writes "$SYSFS/$1/enabled" 1 0 & a=$!
+		writes "$SYSFS/$1/enabled" 0 1 & b=$!
+		wait $a $b
+		e=$(cat "$SYSFS/$1/enabled")
+		r=$(stat_value "$1" "$2")
+		[ "$e" = "$r" ] || { bad=$((bad + 1)); ktap_print_msg "$1 race $i: enabled $e, $2 $r"; }
+		# The sizer's limit goes back to the cgroup's own whenever it stops.
+		if [ "$1" = sizer ] && [ "$e" = 0 ] && [ "$(cat $CG/memory.high)" != 62914560 ]; then
+			bad=$((bad + 1))
+			ktap_print_msg "sizer race $i: disabled, memory.high $(cat $CG/memory.high)"
+		fi
+		i=$((i + 1))
+	done
+	echo 0 >"$SYSFS/$1/enabled"
+	[ $bad = 0 ]
+}
+mkdir -p $CG
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+echo 60M >$CG/memory.high
+echo 100 >$SYSFS/sizer/interval_ms
+echo /lo_concurrent >$SYSFS/sizer/cgroup
+echo /lo_concurrent >$SYSFS/sched/cgroup
+ktap_check "sizer with a target: $RACES races of 0 and 1 leave enabled and running in agreement" race sizer running
+ktap_check "sched with a cgroup: $RACES races of 0 and 1 leave enabled and recording in agreement" race sched recording
+echo none >$SYSFS/sizer/cgroup
+echo none >$SYSFS/sched/cgroup
 
 pids=
 for p in $POLICIES; do hammer "$p" & pids="$pids $!"; done
