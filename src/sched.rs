@@ -16,7 +16,7 @@
 //!   the middle class, the task keeps the kernel's default slice. A preempted task whose
 //!   current burst is already long wants a long slice at once (the probe knows that much).
 //! - **Applying** ([`apply`]): a periodic work item, off the hot path, sets the slices that
-//!   changed with `sched_setattr_nocheck()` (only tasks in `sched/cgroup` if one is set;
+//!   changed with `sched_set_slice()` (the slice alone; only tasks in `sched/cgroup` if one is set;
 //!   never RT or deadline tasks, never kernel threads) and restores every slice it set: on
 //!   fallback windows, on disable and on unload. A slice someone else changed since is left
 //!   alone (`foreign_changes`).
@@ -171,7 +171,7 @@ struct Changes {
     set: AtomicU64,
     /// Slices put back to what they were.
     restored: AtomicU64,
-    /// `sched_setattr` failures.
+    /// `sched_set_slice` failures.
     failures: AtomicU64,
     /// Tasks gone (exited) before the work got to them.
     gone: AtomicU64,

@@ -66,7 +66,8 @@ impl TaskRef {
     }
 
     /// Sets its slice to `ns` (the kernel clamps it to 0.1..100 ms), or back to the default
-    /// with 0, keeping its policy and nice value. May sleep.
+    /// with 0, changing nothing else (its policy and nice value stay as the kernel holds them).
+    /// May sleep.
     pub(super) fn set_slice(&self, ns: u64) -> Result {
         // SAFETY: `ptr` is held (type invariant); process context (our callers').
         to_result(unsafe { lo_sched_task_set_slice(self.ptr.as_ptr(), ns) })

@@ -11,7 +11,7 @@
  * - that raw spinlock (6.12's Rust has only spinlock_t, which must not nest inside the
  *   runqueue's raw lock);
  * - per-task accessors for that work: look a task up by pid and start time, read and set its
- *   EEVDF slice (sched_attr.sched_runtime, through sched_setattr_nocheck()), test its cgroup.
+ *   EEVDF slice alone (sched_set_slice(), patches/0005), test its cgroup.
  *
  * No policy here: which tasks get which slice is decided in Rust.
  */
@@ -26,7 +26,6 @@
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <uapi/linux/sched.h>
-#include <uapi/linux/sched/types.h>
 
 #include "learned_os_shim.h"
 
@@ -54,7 +53,7 @@ static bool lo_sched_in_scope(struct task_struct *p)
 
 	rcu_read_lock();
 	cgrp = rcu_dereference(lo_sched_cgrp);
-	in = !cgrp || cgroup_is_descendant(task_dfl_cgroup(p), cgrp);
+	in = cgrp && cgroup_is_descendant(task_dfl_cgroup(p), cgrp);
 	rcu_read_unlock();
 	return in;
 }
@@ -209,26 +208,16 @@ int lo_sched_task_slice(struct task_struct *p, u64 *slice, bool *custom)
 
 /*
  * Sets @p's slice to @runtime ns (the kernel clamps it to 0.1..100 ms), or back to the
- * default for 0, keeping its policy, nice value and reset-on-fork flag. -EPERM if @p is not
- * a normal user task. (A nice change between the read here and the set is lost.)
- *
- * The policy is passed as -1 ("keep the current one", SETPARAM_POLICY in
- * kernel/sched/syscalls.c, which __sched_setscheduler() reads under the runqueue lock): a
- * task made RT or deadline meanwhile then fails the parameter checks (-EINVAL) instead of
- * being turned back into a normal task.
+ * default for 0, changing nothing else (sched_set_slice(), patches/0005: policy, nice value
+ * and every other parameter stay as the kernel holds them, under the runqueue lock, so a
+ * concurrent renice or setscheduler is never reverted). -EPERM if @p is not a normal user
+ * task; -EINVAL if it stopped being a fair task meanwhile.
  */
 int lo_sched_task_set_slice(struct task_struct *p, u64 runtime)
 {
-	struct sched_attr attr = {
-		.size = sizeof(attr),
-		.sched_policy = (u32)-1,
-		.sched_runtime = runtime,
-	};
-
 	if (!lo_sched_eligible(p))
 		return -EPERM;
-	attr.sched_nice = task_nice(p);
-	return sched_setattr_nocheck(p, &attr);
+	return sched_set_slice(p, runtime);
 }
 
 /* Whether @p is in @cgrp or below it (cgroup v2). */

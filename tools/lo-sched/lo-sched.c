@@ -21,6 +21,12 @@
  *   lo-sched phases SECONDS SEED       a task whose behaviour changes: phases of 10 to 100
  *       iterations alternate between short bursts (50 to 300 us, sleeps of 1 to 20 ms) and
  *       long ones (2 to 20 ms, sleeps of 0.5 to 5 ms); prints "phases pid=P bursts=N phases=M"
+ *   lo-sched renice-race SECONDS       a task that renices itself (nice 3, 4, 3, ...) between
+ *       bursts of 50 to 3000 us and short sleeps, and reads its nice value back after each
+ *       change; prints "renice-race pid=P sets=N reverted=M" (M: reads that did not see the
+ *       value just set, i.e. somebody wrote an older nice value back)
+ *   lo-sched cgns CMD [ARGS...]        run CMD in a new cgroup namespace (unshare(2)
+ *       CLONE_NEWCGROUP), rooted at the caller's cgroup; busybox's unshare has no -C
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -258,6 +265,43 @@ static int phases(uint64_t seconds, uint64_t seed)
 	return 0;
 }
 
+static int renice_race(uint64_t seconds)
+{
+	uint64_t end = now_ns() + seconds * 1000000000ull, sets = 0, reverted = 0, i = 0;
+	int nice;
+
+	while (now_ns() < end) {
+		nice = 3 + (int)(i & 1);
+		if (setpriority(PRIO_PROCESS, 0, nice)) {
+			perror("setpriority");
+			return 1;
+		}
+		sets++;
+		/* Alternating short and long bursts keep the policy changing this task's slice. */
+		spin_ns((i / 8) % 2 ? 3000000 : 50000);
+		errno = 0;
+		if (getpriority(PRIO_PROCESS, 0) != nice && !errno)
+			reverted++;
+		if (i % 4 == 0)
+			usleep(500);
+		i++;
+	}
+	printf("renice-race pid=%d sets=%llu reverted=%llu\n", getpid(), (unsigned long long)sets,
+	       (unsigned long long)reverted);
+	return 0;
+}
+
+static int cgns(char **argv)
+{
+	if (unshare(CLONE_NEWCGROUP)) {
+		perror("unshare(CLONE_NEWCGROUP)");
+		return 1;
+	}
+	execvp(argv[0], argv);
+	perror("execvp");
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -280,8 +324,13 @@ int main(int argc, char **argv)
 				   strtoull(argv[6], NULL, 0), strtoull(argv[7], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "phases"))
 		return phases(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "renice-race"))
+		return renice_race(strtoull(argv[2], NULL, 0));
+	if (argc >= 3 && !strcmp(argv[1], "cgns"))
+		return cgns(argv + 2);
 	fprintf(stderr,
 		"usage: lo-sched slice PID | policy PID | fifo PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n"
-		"       | random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US | phases SECONDS SEED\n");
+		"       | random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US | phases SECONDS SEED\n"
+		"       | renice-race SECONDS | cgns CMD [ARGS...]\n");
 	return 2;
 }

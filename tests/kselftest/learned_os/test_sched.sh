@@ -5,8 +5,9 @@
 # slice; with the shipped model a short-burst task gets a short slice and a CPU hog a long
 # one (read back with sched_getattr), and disabling restores the defaults; tasks exiting all
 # the time while predictions run leave nothing behind; a task made real-time keeps its
-# policy; the guard, told that learned must be 100% better, trips and restores the default
-# slices; unloading restores every slice it set.
+# policy; with no cgroup named, no task is touched; a task renicing itself while the policy
+# changes its slice never sees its nice value reverted; the guard, told that learned must be
+# 100% better, trips and restores the default slices; unloading restores every slice it set.
 . "$(dirname "$0")/lib.sh"
 
 S=$SYSFS/sched
@@ -73,6 +74,24 @@ bad_knobs() {
 		[ "$(cat $S/cgroup)" = /lo_sched_test ] &&
 		enable 1 && write_refused $S/cgroup "none\n" "Device or resource busy" && enable 0 &&
 		[ "$(cat $S/cgroup)" = /lo_sched_test ]
+}
+
+# opt_in: with no cgroup named, the policy records and changes no task, even with a model.
+opt_in() {
+	cat /learned_os/models/sched.lmod >$S/model || return 1
+	one_window && enable 1 || return 1
+	b0=$(stat_value sched bursts)
+	"$TOOL" sleeper 2000 3 >/dev/null &
+	SL=$!
+	sleep 1
+	s=$(slice_of "$SL")
+	wait "$SL"
+	enable 0
+	echo none >$S/model
+	set_defaults
+	ktap_print_msg "no cgroup: bursts $(($(stat_value sched bursts) - b0)), sleeper slice $s, set $(stat_value sched slices_set)"
+	[ "$(stat_value sched bursts)" = "$b0" ] && [ "$s" = "$DEFAULT" ] &&
+		[ "$(stat_value sched slices_set)" = 0 ]
 }
 
 # no_model: enabled without a model, bursts are recorded, predictions fall back, no slice
@@ -156,6 +175,26 @@ never_rt() {
 	[ "$pol" = 1 ] && [ "$(stat_value sched tasks_skipped)" -gt "$skipped" ] && wait_for 10 applied_is 0
 }
 
+# renice_kept: the policy sets slices alone (sched_set_slice): a task that renices itself
+# between alternating short and long bursts, while the policy keeps changing its slice, reads
+# back every nice value it set (a slice set by writing back a nice value read earlier would
+# revert some).
+renice_kept() {
+	one_window && enable 1 || return 1
+	set0=$(stat_value sched slices_set)
+	start RN renice-race 10
+	start HOG hog 10
+	wait "$RN"
+	out=$(cat "$TMP/RN.out")
+	stop_all
+	enable 0
+	set_defaults
+	sets=$(($(stat_value sched slices_set) - set0))
+	ktap_print_msg "$out; slices set meanwhile: $sets"
+	case "$out" in *" reverted=0") ;; *) return 1 ;; esac
+	[ "$sets" -gt 0 ]
+}
+
 tripped_is() { [ "$(stat_value sched guard_tripped)" = "$1" ]; }
 guard_trip() {
 	knob_write $S/window_ms "200\n" && knob_write $S/guard_margin_ppm "-1000000\n" &&
@@ -191,10 +230,10 @@ unload() {
 }
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 10
 
 if [ ! -x "$TOOL" ] || [ ! -f /learned_os/models/sched.lmod ] || ! mkdir -p "$CG"; then
-	for t in 1 2 3 4 5 6 7 8; do ktap_test_skip "sched $t" "no $TOOL, model or cgroup2"; done
+	for t in 1 2 3 4 5 6 7 8 9 10; do ktap_test_skip "sched $t" "no $TOOL, model or cgroup2"; done
 	ktap_finished
 fi
 DEFAULT=$(slice_of $$)
@@ -204,11 +243,13 @@ mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
 
 ktap_check "defaults: knobs, disabled, nothing recorded or applied" defaults
+ktap_check "no cgroup named: no task recorded or changed (opt-in)" opt_in
 ktap_check "bad knob values refused; cgroup set only while disabled" bad_knobs
 ktap_check "enabled without a model: bursts recorded, default slices" no_model
 ktap_check "with the model: short slice for a short-burst task, long for a hog; disable restores" short_slice
 ktap_check "300 tasks exiting during predictions leave nothing applied" churn
 ktap_check "a task made SCHED_FIFO stays FIFO: its slice is forgotten, not restored" never_rt
+ktap_check "a task renicing itself while its slice changes: no nice value reverted" renice_kept
 ktap_check "the guard trips (learned must be 100% better) and restores default slices" guard_trip
 ktap_check "rmmod restores every slice the module set" unload
 
