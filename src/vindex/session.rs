@@ -40,7 +40,7 @@ use kernel::uaccess::UserSlice;
 use kernel::{new_mutex, new_spinlock};
 
 use super::abi::{self, Path, MAX_BATCH, NOT_PRESENT, NO_REBUILD, VIA_RBTREE, VIA_SEARCH};
-use super::mm::{Notifier, Walker};
+use super::mm::{IoctlFile, Notifier, Walker};
 use super::tree::RunTree;
 use super::{Count, Footprint};
 use crate::knobs::Knobs;
@@ -193,6 +193,21 @@ fn refuse(knobs: &Knobs, err: Error, why: &str) -> Error {
     err
 }
 
+/// Why a registration's notifier was refused, for its warning.
+fn register_refusal(e: Error) -> &'static str {
+    if e == EPERM {
+        "register: the file's opener lacks CAP_SYS_ADMIN"
+    } else if e == EACCES {
+        "register: ptrace read access to the process denied"
+    } else if e == ESRCH {
+        "register: no such process, or no address space (a kernel thread)"
+    } else if e == EINTR {
+        "register: interrupted"
+    } else {
+        "register: the notifier could not be registered"
+    }
+}
+
 /// The `i`-th native-endian `u64` of `bytes` (user memory's layout), if it has one.
 fn get_u64(bytes: &[u8], i: usize) -> Option<u64> {
     let b: [u8; 8] = bytes.get(i * 8..i * 8 + 8)?.try_into().ok()?;
@@ -237,8 +252,10 @@ impl Session {
         &self.knobs
     }
 
-    /// `LO_VINDEX_REGISTER`.
-    pub(crate) fn register(&self, reg: &abi::Register) -> Result {
+    /// `LO_VINDEX_REGISTER`, by the caller of an ioctl on `file`: its opener must have
+    /// `CAP_SYS_ADMIN` (`EPERM`) and the caller must pass the ptrace read check on the
+    /// process (`EACCES`), as for `/proc/PID/pagemap`.
+    pub(crate) fn register(&self, reg: &abi::Register, file: IoctlFile<'_>) -> Result {
         let knobs = &*self.knobs;
         if reg.flags != 0 {
             return Err(refuse(knobs, EINVAL, "register: unknown flags"));
@@ -263,8 +280,9 @@ impl Session {
         // SAFETY: the notifier's callbacks get `self`, which outlives the notifier: the
         // registration holding it is dropped by `unregister`, which `close` calls before the
         // session is freed.
-        let notifier = unsafe { Notifier::register(reg.pid, core::ptr::from_ref(self).cast()) }
-            .map_err(|e| refuse(knobs, e, "register: no such process"))?;
+        let notifier =
+            unsafe { Notifier::register(file, reg.pid, core::ptr::from_ref(self).cast()) }
+                .map_err(|e| refuse(knobs, e, register_refusal(e)))?;
         ctl.reg = Some(Registration {
             notifier,
             start: reg.start,
