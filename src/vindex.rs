@@ -54,6 +54,8 @@ pub(crate) enum Count {
     RebuildsRaced,
     /// Builds that failed (no memory, too many runs): the walk answers meanwhile.
     RebuildFailures,
+    /// Translations that tried no build: their range is known to be over the run limit.
+    BuildsSkipped,
     /// Registrations made.
     Registrations,
     /// Registered processes that exited.
@@ -73,6 +75,7 @@ const COUNT_KEYS: [&str; COUNTS] = [
     "rebuilds",
     "rebuilds_raced",
     "rebuild_failures",
+    "builds_skipped",
     "registrations",
     "releases",
     "rejected_ioctls",
@@ -92,6 +95,7 @@ pub(crate) struct Footprint {
 pub(crate) struct Vindex {
     epsilon: AtomicU32,
     registered: AtomicU64,
+    over_limit: AtomicU64,
     runs: AtomicU64,
     segments: AtomicU64,
     bytes: AtomicU64,
@@ -106,6 +110,7 @@ impl Vindex {
         Self {
             epsilon: AtomicU32::new(DEFAULT_EPSILON),
             registered: AtomicU64::new(0),
+            over_limit: AtomicU64::new(0),
             runs: AtomicU64::new(0),
             segments: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
@@ -162,6 +167,15 @@ impl Vindex {
         }
     }
 
+    /// A registration's range is found to be over the run limit (`true`), or no longer is.
+    pub(crate) fn set_over_limit(&self, on: bool) {
+        if on {
+            self.over_limit.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.over_limit.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     /// An index with footprint `f` was installed (`add`) or dropped.
     pub(crate) fn account(&self, f: &Footprint, add: bool) {
         for (a, v) in [
@@ -184,6 +198,7 @@ impl Vindex {
         out.kv("epsilon", self.epsilon())?;
         for (key, a) in [
             ("registered", &self.registered),
+            ("over_limit", &self.over_limit),
             ("runs", &self.runs),
             ("segments", &self.segments),
             ("bytes", &self.bytes),

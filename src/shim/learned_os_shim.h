@@ -108,6 +108,7 @@ void lo_work_cancel(u32 id);
  * registration, and the exact page-table walk. The fops and the notifier call these Rust
  * callbacks; @session is what open() stored. Return 0 or a negative errno.
  */
+struct file;
 struct lo_vindex_mm;
 struct lo_vindex_register;
 struct lo_vindex_translate;
@@ -115,7 +116,9 @@ struct lo_vindex_stats;
 struct lo_vindex_ops {
 	int (*open)(const void *ctx, void **session);
 	void (*close)(void *session);
-	int (*register_range)(const void *session, const struct lo_vindex_register *reg);
+	/* @file: the open file the ioctl came through (its opener's credentials). */
+	int (*register_range)(const void *session, const struct lo_vindex_register *reg,
+			      struct file *file);
 	int (*translate)(const void *session, struct lo_vindex_translate *tr);
 	int (*stats)(const void *session, struct lo_vindex_stats *st);
 	int (*unregister)(const void *session);
@@ -127,7 +130,8 @@ struct lo_vindex_ops {
 };
 int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx);
 void lo_vindex_device_deregister(void);
-int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **out);
+int lo_vindex_mm_register(struct file *file, s32 pid, const void *session,
+			  struct lo_vindex_mm **out);
 void lo_vindex_mm_unregister(struct lo_vindex_mm *m);
 bool lo_vindex_mm_enter(struct lo_vindex_mm *m);
 void lo_vindex_mm_exit(struct lo_vindex_mm *m);

@@ -6,6 +6,7 @@
  * everything to the Rust callbacks in struct lo_vindex_ops.
  */
 #include <linux/capability.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -13,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/pgtable.h>
 #include <linux/pid.h>
+#include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -65,10 +67,19 @@ static const struct mmu_notifier_ops lo_vindex_mn_ops = {
 
 /*
  * Registers a notifier for @session on the mm of process @pid (in the caller's pid
- * namespace). The notifier's callbacks may run from the moment this returns until
- * lo_vindex_mm_unregister() returns. -ESRCH: no such process or no mm (a kernel thread).
+ * namespace), for the caller of an ioctl on @file. The rule is /proc/PID/pagemap's, checked
+ * here, at registration, against the caller and the file (the fd may have been passed on
+ * since it was opened): @file's opener must have CAP_SYS_ADMIN (the answers are frames),
+ * and the caller must pass the ptrace check on the target, PTRACE_MODE_READ_FSCREDS, under
+ * the target's exec_update_lock so that no setuid exec slips in between (mm_access(); a
+ * process may always register itself). The notifier's callbacks may run from the moment
+ * this returns until lo_vindex_mm_unregister() returns.
+ * -EPERM: the opener lacks CAP_SYS_ADMIN. -ESRCH: no such process, or no mm (a kernel
+ * thread, an exiting process). -EACCES: the ptrace check refused (another user's process, a
+ * non-dumpable one without CAP_SYS_PTRACE, an LSM's veto). -EINTR: a fatal signal.
  */
-int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **out)
+int lo_vindex_mm_register(struct file *file, s32 pid, const void *session,
+			  struct lo_vindex_mm **out)
 {
 	struct task_struct *task;
 	struct lo_vindex_mm *m;
@@ -76,6 +87,8 @@ int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **ou
 	struct pid *p;
 	int err;
 
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
 	p = find_get_pid(pid);
 	if (!p)
 		return -ESRCH;
@@ -83,10 +96,10 @@ int lo_vindex_mm_register(s32 pid, const void *session, struct lo_vindex_mm **ou
 	put_pid(p);
 	if (!task)
 		return -ESRCH;
-	mm = get_task_mm(task);
+	mm = mm_access(task, PTRACE_MODE_READ_FSCREDS);
 	put_task_struct(task);
-	if (!mm)
-		return -ESRCH;
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m) {
@@ -322,7 +335,7 @@ static long lo_vindex_ioctl(struct file *file, unsigned int cmd, unsigned long a
 
 		if (copy_from_user(&reg, uarg, sizeof(reg)))
 			return -EFAULT;
-		return lo_vindex_ops->register_range(s, &reg);
+		return lo_vindex_ops->register_range(s, &reg, file);
 	}
 	case LO_VINDEX_TRANSLATE: {
 		struct lo_vindex_translate tr;
@@ -354,7 +367,11 @@ static const struct file_operations lo_vindex_fops = {
 	.open = lo_vindex_open,
 	.release = lo_vindex_file_release,
 	.unlocked_ioctl = lo_vindex_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	/*
+	 * No .compat_ioctl: 32-bit callers get ENOTTY for every command. Our kernels have no
+	 * IA32_EMULATION (so nothing could test a compat path), and the ABI is defined for
+	 * 64-bit callers only (vindex_uapi.h).
+	 */
 };
 
 static struct miscdevice lo_vindex_misc = {

@@ -6,7 +6,10 @@
  * One open file holds at most one registration: a process (pid) and an address range. The
  * registration ends with LO_VINDEX_UNREGISTER, close(), or the process's exit (the index is
  * dropped then, and TRANSLATE fails with ESRCH). Needs CAP_SYS_ADMIN: answers are physical
- * frame numbers, which /proc/PID/pagemap shows only to CAP_SYS_ADMIN too.
+ * frame numbers, which /proc/PID/pagemap shows only to CAP_SYS_ADMIN too. REGISTER applies
+ * pagemap's rule to its caller: the file's opener must have CAP_SYS_ADMIN (EPERM) and the
+ * caller must pass the ptrace read check on the process (EACCES); ESRCH for no such process
+ * or a kernel thread. For 64-bit callers only: a 32-bit (compat) ioctl gets ENOTTY.
  */
 #ifndef LEARNED_OS_VINDEX_UAPI_H
 #define LEARNED_OS_VINDEX_UAPI_H

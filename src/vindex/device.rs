@@ -10,6 +10,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
 use super::abi;
+use super::mm::{IoctlFile, RawFile};
 use super::session::Session;
 use super::Count;
 use crate::knobs::Knobs;
@@ -20,7 +21,11 @@ use crate::warn::warn_ratelimited;
 struct Ops {
     open: unsafe extern "C" fn(ctx: *const c_void, session: *mut *mut c_void) -> c_int,
     close: unsafe extern "C" fn(session: *mut c_void),
-    register_range: unsafe extern "C" fn(s: *const c_void, reg: *const abi::Register) -> c_int,
+    register_range: unsafe extern "C" fn(
+        s: *const c_void,
+        reg: *const abi::Register,
+        file: *mut RawFile,
+    ) -> c_int,
     translate: unsafe extern "C" fn(s: *const c_void, tr: *mut abi::Translate) -> c_int,
     stats: unsafe extern "C" fn(s: *const c_void, st: *mut abi::Stats) -> c_int,
     unregister: unsafe extern "C" fn(s: *const c_void) -> c_int,
@@ -123,11 +128,19 @@ unsafe extern "C" fn close(s: *mut c_void) {
 
 /// # Safety
 ///
-/// `s` as for [`session`]; `reg` valid for a read.
-unsafe extern "C" fn register_range(s: *const c_void, reg: *const abi::Register) -> c_int {
-    // SAFETY: by the function's safety requirements.
-    let (s, reg) = unsafe { (session(s), &*reg) };
-    errno(s.register(reg))
+/// `s` as for [`session`]; `reg` valid for a read; `file` the live file the ioctl came
+/// through.
+unsafe extern "C" fn register_range(
+    s: *const c_void,
+    reg: *const abi::Register,
+    file: *mut RawFile,
+) -> c_int {
+    let Some(file) = core::ptr::NonNull::new(file) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: by the function's safety requirements; the ioctl's file outlives this call.
+    let (s, reg, file) = unsafe { (session(s), &*reg, IoctlFile::from_raw(file)) };
+    errno(s.register(reg, file))
 }
 
 /// # Safety

@@ -4,6 +4,7 @@
 //! walk (`shim/vindex.c`).
 
 use core::ffi::c_void;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use kernel::ffi::c_int;
@@ -20,11 +21,18 @@ mod ffi {
         _opaque: [u8; 0],
     }
 
+    /// `struct file`, opaque to Rust.
+    #[repr(C)]
+    pub(crate) struct File {
+        _opaque: [u8; 0],
+    }
+
     pub(super) type PageFn =
         unsafe extern "C" fn(ctx: *mut c_void, vpn: u64, pfn: u64, nr: u64) -> c_int;
 
     extern "C" {
         pub(super) fn lo_vindex_mm_register(
+            file: *mut File,
             pid: i32,
             session: *const c_void,
             out: *mut *mut LoVindexMm,
@@ -45,6 +53,34 @@ mod ffi {
     }
 }
 
+pub(crate) use ffi::File as RawFile;
+
+/// The open file of the device an ioctl came through, for the length of that ioctl: whose
+/// opener's credentials a registration is checked against.
+///
+/// INVARIANT: `raw` is a live `struct file` for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct IoctlFile<'a> {
+    raw: NonNull<ffi::File>,
+    _file: PhantomData<&'a ffi::File>,
+}
+
+impl IoctlFile<'_> {
+    /// Wraps the file an ioctl came through.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a `struct file` that stays live for the returned value's lifetime (an
+    /// ioctl's own file does, until the ioctl returns).
+    pub(crate) unsafe fn from_raw(raw: NonNull<ffi::File>) -> Self {
+        // INVARIANT: by the function's safety requirements.
+        Self {
+            raw,
+            _file: PhantomData,
+        }
+    }
+}
+
 /// An MMU notifier on a process's mm, calling the session's notifier callbacks.
 ///
 /// INVARIANT: `raw` was returned by `lo_vindex_mm_register` and is unregistered only in
@@ -59,16 +95,27 @@ unsafe impl Send for Notifier {}
 unsafe impl Sync for Notifier {}
 
 impl Notifier {
-    /// Registers a notifier on the mm of `pid` whose callbacks get `session`.
+    /// Registers a notifier on the mm of `pid` whose callbacks get `session`, for the caller
+    /// of an ioctl on `file`: `/proc/PID/pagemap`'s rule, checked now. Fails with `EPERM` if
+    /// `file`'s opener lacks `CAP_SYS_ADMIN`, `ESRCH` if there is no such process or it has
+    /// no mm (a kernel thread), `EACCES` if the caller may not ptrace-read it
+    /// (`PTRACE_MODE_READ_FSCREDS`).
     ///
     /// # Safety
     ///
     /// `session` must stay valid for the notifier callbacks of `shim/vindex.c`'s ops until the
     /// returned `Notifier` is dropped.
-    pub(crate) unsafe fn register(pid: i32, session: *const c_void) -> Result<Self> {
+    pub(crate) unsafe fn register(
+        file: IoctlFile<'_>,
+        pid: i32,
+        session: *const c_void,
+    ) -> Result<Self> {
         let mut raw = core::ptr::null_mut();
-        // SAFETY: `raw` is a valid out pointer; the caller keeps `session` valid.
-        kernel::error::to_result(unsafe { ffi::lo_vindex_mm_register(pid, session, &mut raw) })?;
+        // SAFETY: `file` is live (its type invariant); `raw` is a valid out pointer; the
+        // caller keeps `session` valid.
+        kernel::error::to_result(unsafe {
+            ffi::lo_vindex_mm_register(file.raw.as_ptr(), pid, session, &mut raw)
+        })?;
         // INVARIANT: registered just now.
         NonNull::new(raw).map(|raw| Self { raw }).ok_or(EINVAL)
     }

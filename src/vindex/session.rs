@@ -24,6 +24,18 @@
 //! pages from it, when the walk found a present page of the range the index does not know,
 //! or when `epsilon` changed.
 //!
+//! # Over the run limit
+//!
+//! A range that needs more than [`MAX_RUNS`] runs gets no index: the build's first (counting)
+//! walk finds that and stops there. The session remembers it ([`OverLimit`]) and tries no
+//! build, at any translation, until invalidations in the range could have brought it under
+//! the limit: a page's mapping change merges at most three runs into one, so each
+//! invalidated page counts the excess down by two. Meanwhile every address is answered by
+//! the exact per-address walk (bounded work each), and `vindex/stats` counts `over_limit`
+//! and `builds_skipped`. Pages faulted in later are not seen (faults call no notifier): at
+//! most one run merge each, they can bring the range under the limit only in contrived
+//! layouts, and re-registering retries.
+//!
 //! # Baselines
 //!
 //! A translation may ask for its index answers from a conventional structure over the same
@@ -40,7 +52,7 @@ use kernel::uaccess::UserSlice;
 use kernel::{new_mutex, new_spinlock};
 
 use super::abi::{self, Path, MAX_BATCH, NOT_PRESENT, NO_REBUILD, VIA_RBTREE, VIA_SEARCH};
-use super::mm::{Notifier, Walker};
+use super::mm::{IoctlFile, Notifier, Walker};
 use super::tree::RunTree;
 use super::{Count, Footprint};
 use crate::knobs::Knobs;
@@ -59,6 +71,17 @@ const PAGE_SHIFT: u32 = 12;
 /// The highest end of a registered range: the top of the largest x86-64 user address space
 /// (5-level paging). The walk stops at the real one.
 const MAX_ADDR: u64 = 1 << 57;
+
+/// A range found to need more runs than [`MAX_RUNS`]: no build is tried until this is gone.
+#[derive(Clone, Copy)]
+struct OverLimit {
+    /// The registered range, in pages.
+    first: u64,
+    last: u64,
+    /// How many runs more than the limit it needed, less twice the pages of the range
+    /// invalidated since (nonzero).
+    excess: u64,
+}
 
 /// A built index and the memory it lives in.
 struct Index {
@@ -106,6 +129,8 @@ struct Shared {
     invalidations: u64,
     /// A translation asked for the baseline tree: builds make one.
     want_tree: bool,
+    /// The range needs more runs than an index may take: no build is tried meanwhile.
+    over_limit: Option<OverLimit>,
 }
 
 impl Shared {
@@ -119,6 +144,14 @@ impl Shared {
             unknown: false,
             invalidations: 0,
             want_tree: false,
+            over_limit: None,
+        }
+    }
+
+    /// Forgets that the range is over the run limit, keeping the shared gauge right.
+    fn clear_over_limit(&mut self, knobs: &Knobs) {
+        if self.over_limit.take().is_some() {
+            knobs.vindex().set_over_limit(false);
         }
     }
 }
@@ -193,6 +226,21 @@ fn refuse(knobs: &Knobs, err: Error, why: &str) -> Error {
     err
 }
 
+/// Why a registration's notifier was refused, for its warning.
+fn register_refusal(e: Error) -> &'static str {
+    if e == EPERM {
+        "register: the file's opener lacks CAP_SYS_ADMIN"
+    } else if e == EACCES {
+        "register: ptrace read access to the process denied"
+    } else if e == ESRCH {
+        "register: no such process, or no address space (a kernel thread)"
+    } else if e == EINTR {
+        "register: interrupted"
+    } else {
+        "register: the notifier could not be registered"
+    }
+}
+
 /// The `i`-th native-endian `u64` of `bytes` (user memory's layout), if it has one.
 fn get_u64(bytes: &[u8], i: usize) -> Option<u64> {
     let b: [u8; 8] = bytes.get(i * 8..i * 8 + 8)?.try_into().ok()?;
@@ -237,8 +285,10 @@ impl Session {
         &self.knobs
     }
 
-    /// `LO_VINDEX_REGISTER`.
-    pub(crate) fn register(&self, reg: &abi::Register) -> Result {
+    /// `LO_VINDEX_REGISTER`, by the caller of an ioctl on `file`: its opener must have
+    /// `CAP_SYS_ADMIN` (`EPERM`) and the caller must pass the ptrace read check on the
+    /// process (`EACCES`), as for `/proc/PID/pagemap`.
+    pub(crate) fn register(&self, reg: &abi::Register, file: IoctlFile<'_>) -> Result {
         let knobs = &*self.knobs;
         if reg.flags != 0 {
             return Err(refuse(knobs, EINVAL, "register: unknown flags"));
@@ -258,13 +308,13 @@ impl Session {
         if ctl.reg.is_some() {
             return Err(refuse(knobs, EBUSY, "register: already registered"));
         }
-        let old = core::mem::replace(&mut *self.shared.lock(), Shared::new());
-        self.drop_index(old.index);
+        self.reset_shared();
         // SAFETY: the notifier's callbacks get `self`, which outlives the notifier: the
         // registration holding it is dropped by `unregister`, which `close` calls before the
         // session is freed.
-        let notifier = unsafe { Notifier::register(reg.pid, core::ptr::from_ref(self).cast()) }
-            .map_err(|e| refuse(knobs, e, "register: no such process"))?;
+        let notifier =
+            unsafe { Notifier::register(file, reg.pid, core::ptr::from_ref(self).cast()) }
+                .map_err(|e| refuse(knobs, e, register_refusal(e)))?;
         ctl.reg = Some(Registration {
             notifier,
             start: reg.start,
@@ -293,8 +343,7 @@ impl Session {
         // Unregisters the notifier (calling its `release` if the process still runs): no
         // callback runs after this.
         drop(reg);
-        let old = core::mem::replace(&mut *self.shared.lock(), Shared::new());
-        self.drop_index(old.index);
+        self.reset_shared();
         ctl.work.reset_counts();
         self.knobs.vindex().set_registered(false);
     }
@@ -302,6 +351,16 @@ impl Session {
     /// Ends everything before the file goes away.
     pub(crate) fn close(&self) {
         self.unregister_locked(&mut self.control.lock());
+    }
+
+    /// Puts `shared` back to nothing registered, freeing what it held.
+    fn reset_shared(&self) {
+        let old = {
+            let mut sh = self.shared.lock();
+            sh.clear_over_limit(&self.knobs);
+            core::mem::replace(&mut *sh, Shared::new())
+        };
+        self.drop_index(old.index);
     }
 
     /// Frees an index taken out of `shared` (never under the spinlock: it may sleep).
@@ -343,11 +402,18 @@ impl Session {
     }
 
     /// Whether the index should be rebuilt before translating (and can be); with `lazy`
-    /// (`LO_VINDEX_NO_REBUILD`), only if there is none.
+    /// (`LO_VINDEX_NO_REBUILD`), only if there is none. Never while the range is known to be
+    /// over the run limit (counted as a skipped build).
     fn wants_build(&self, lazy: bool) -> bool {
-        let eps = self.knobs.vindex().epsilon();
+        let vx = self.knobs.vindex();
+        let eps = vx.epsilon();
         let mut sh = self.shared.lock();
         if sh.released || sh.active > 0 {
+            return false;
+        }
+        if sh.over_limit.is_some() {
+            drop(sh);
+            vx.count(Count::BuildsSkipped, 1);
             return false;
         }
         let (unknown, want_tree) = (sh.unknown, sh.want_tree);
@@ -367,7 +433,7 @@ impl Session {
     /// Builds the index of `[start, end)` from the page tables and installs it, unless
     /// invalidations keep racing with the walk. `Ok(true)` when an index was installed. Fails
     /// only with `EINTR` (a fatal signal); any other failure leaves no new index, and the walk
-    /// answers.
+    /// answers (a range over the run limit is remembered: see [`OverLimit`]).
     fn build(&self, walker: &Walker<'_>, start: u64, end: u64) -> Result<bool> {
         let vx = self.knobs.vindex();
         for _ in 0..BUILD_TRIES {
@@ -403,7 +469,7 @@ impl Session {
         })?;
         let needed = counter.runs_needed();
         if needed > MAX_RUNS {
-            return Err(E2BIG);
+            return self.mark_over_limit(seq, start, end, needed - MAX_RUNS);
         }
         let cap = needed + needed / 8 + 16;
         let mut runs = KVVec::from_elem(Run::EMPTY, cap, GFP_KERNEL)?;
@@ -450,6 +516,26 @@ impl Session {
         self.knobs.vindex().account(&footprint, true);
         self.drop_index(old);
         Ok(true)
+    }
+
+    /// The counting walk of a build found `[start, end)` needing `excess` runs more than
+    /// `MAX_RUNS`: remembers it, unless the mm changed during the walk (`Ok(false)`: raced,
+    /// the count may be stale). Then fails with `E2BIG`.
+    fn mark_over_limit(&self, seq: u64, start: u64, end: u64, excess: usize) -> Result<bool> {
+        let mut sh = self.shared.lock();
+        if sh.seq != seq || sh.active > 0 || sh.released {
+            return Ok(false);
+        }
+        if sh.over_limit.is_none() {
+            self.knobs.vindex().set_over_limit(true);
+        }
+        sh.over_limit = Some(OverLimit {
+            first: start >> PAGE_SHIFT,
+            last: end >> PAGE_SHIFT,
+            // Positive: `needed` was above `MAX_RUNS`.
+            excess: excess as u64,
+        });
+        Err(E2BIG)
     }
 
     /// `LO_VINDEX_TRANSLATE`.
@@ -619,6 +705,13 @@ impl Session {
                 Some(removed)
             })
             .unwrap_or(0);
+        if let Some(ol) = sh.over_limit.as_mut() {
+            let pages = last.min(ol.last).saturating_sub(first.max(ol.first));
+            ol.excess = ol.excess.saturating_sub(pages.saturating_mul(2));
+            if ol.excess == 0 {
+                sh.clear_over_limit(&self.knobs);
+            }
+        }
         if removed > 0 {
             sh.invalidations += 1;
             drop(sh);
@@ -640,6 +733,7 @@ impl Session {
             let mut sh = self.shared.lock();
             sh.released = true;
             sh.seq = sh.seq.wrapping_add(1);
+            sh.clear_over_limit(&self.knobs);
             (sh.index.take(), !sh.closing)
         };
         if exited {

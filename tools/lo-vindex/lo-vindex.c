@@ -4,9 +4,10 @@
  * and benchmarks. A static binary for the busybox guest.
  *
  * Usage:
- *   lo-vindex test SCENARIO [VIA]  contiguous|thp|frag|mremap|munmap|fork|reuse|exit|bad;
- *                             VIA learned (default), search or rbtree: which structure
- *                             answers the index's part (LO_VINDEX_VIA_*)
+ *   lo-vindex test SCENARIO [VIA]  contiguous|thp|frag|mremap|munmap|fork|reuse|exit|bad,
+ *                             or the hardening ones: perm-user|perm-dumpable|kthread|
+ *                             overlimit|race; VIA learned (default), search or rbtree:
+ *                             which structure answers the index's part (LO_VINDEX_VIA_*)
  *   lo-vindex hold SECONDS    register this process, then sleep (rmmod while registered)
  *   lo-vindex bench LAYOUT MIB  batch translation throughput of the learned index, binary
  *                             search over the same runs, an rbtree of them, and the exact
@@ -22,6 +23,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +34,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,11 +45,17 @@
 #define PAGE 4096UL
 #define PM_PRESENT (1ULL << 63)
 #define PM_PFN_MASK ((1ULL << 55) - 1)
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+/* The module's limit on an index's runs (src/vindex/session.rs MAX_RUNS). */
+#define MAX_RUNS (1UL << 20)
 
 static const char *scenario = "?";
 static int expect_learned;	/* vindex/enabled is 1: steady state must use the index */
 static uint32_t via;		/* LO_VINDEX_TRANSLATE flags: which structure answers */
 static uint32_t lazy;		/* LO_VINDEX_NO_REBUILD, or 0 */
+static int self_pagemap = -1;	/* /proc/self/pagemap opened while privileged, or -1 */
 
 static void fail(const char *fmt, ...)
 {
@@ -112,13 +124,15 @@ static void read_pagemap(pid_t pid, uint64_t start, uint64_t n, uint64_t *pm)
 		snprintf(name, sizeof(name), "/proc/%d/pagemap", pid);
 	else
 		snprintf(name, sizeof(name), "/proc/self/pagemap");
-	fd = open(name, O_RDONLY);
+	/* pagemap shows frames to its opener's CAP_SYS_ADMIN: one opened before dropping it. */
+	fd = !pid && self_pagemap >= 0 ? self_pagemap : open(name, O_RDONLY);
 	if (fd < 0)
 		fail("open %s: %s", name, strerror(errno));
 	got = pread(fd, pm, n * 8, (off_t)(start / PAGE * 8));
 	if (got != (ssize_t)(n * 8))
 		fail("read %s: %zd of %llu bytes", name, got, (unsigned long long)(n * 8));
-	close(fd);
+	if (fd != self_pagemap)
+		close(fd);
 }
 
 static uint64_t expected(uint64_t pm)
@@ -480,6 +494,45 @@ static void expect_err(int got, int want, const char *what)
 	printf("step refused %s: %s\n", what, strerror(want));
 }
 
+/*
+ * TRANSLATE with a bad @paths (or @pfns) pointer: EFAULT, no oops, and the registration's
+ * counts unchanged (a failed translation counts nothing).
+ */
+static void bad_paths(int fd, uint64_t *va, uint64_t *pfn)
+{
+	static const struct {
+		uintptr_t ptr;
+		const char *what;
+	} bad[] = {
+		{ 8, "translate bad paths pointer (8)" },
+		{ 0xffffffff81000000UL, "translate kernel paths pointer" },
+		{ 0x00007ffffffff000UL, "translate paths pointer at the top of user space" },
+	};
+	struct lo_vindex_stats st0, st1;
+	uint8_t *ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (ro == MAP_FAILED)
+		fail("mmap: %s", strerror(errno));
+	stats(fd, &st0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_err(translate(fd, va, pfn, (uint8_t *)bad[i].ptr, 2, NULL), EFAULT,
+			   bad[i].what);
+	expect_err(translate(fd, va, pfn, ro, 2, NULL), EFAULT,
+		   "translate read-only paths buffer");
+	expect_err(translate(fd, va, (uint64_t *)0xffffffff81000000UL, NULL, 2, NULL), EFAULT,
+		   "translate kernel output pointer");
+	stats(fd, &st1);
+	if (st0.learned != st1.learned || st0.walked != st1.walked ||
+	    st0.not_present != st1.not_present)
+		fail("failed translations counted: learned %llu->%llu walked %llu->%llu not_present %llu->%llu",
+		     (unsigned long long)st0.learned, (unsigned long long)st1.learned,
+		     (unsigned long long)st0.walked, (unsigned long long)st1.walked,
+		     (unsigned long long)st0.not_present, (unsigned long long)st1.not_present);
+	printf("step bad-pointers counted-nothing\n");
+	munmap(ro, PAGE);
+}
+
 static void scenario_bad(int fd)
 {
 	char *p = map(PAGE * 4, 0, NULL);
@@ -513,6 +566,7 @@ static void scenario_bad(int fd)
 		   "translate bad input pointer");
 	expect_err(translate(fd, va, (uint64_t *)8, NULL, 2, NULL), EFAULT,
 		   "translate bad output pointer");
+	bad_paths(fd, va, pfn);
 	t.count = 1;
 	t.vaddrs = (uintptr_t)va;
 	t.pfns = (uintptr_t)pfn;
@@ -779,6 +833,419 @@ static int read_enabled(void)
 	return c == '1';
 }
 
+/* ---- Hardening: who may register what, the run limit, races. ---- */
+
+/* The value of @key in vindex/stats, or -1 if there is no such key. */
+static long long vindex_stat(const char *key)
+{
+	FILE *f = fopen("/sys/kernel/learned_os/vindex/stats", "r");
+	char k[64];
+	long long v, found = -1;
+
+	if (!f)
+		fail("open vindex/stats: %s", strerror(errno));
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key))
+			found = v;
+	fclose(f);
+	return found;
+}
+
+static long long must_stat(const char *key)
+{
+	long long v = vindex_stat(key);
+
+	if (v < 0)
+		fail("vindex/stats has no key %s", key);
+	return v;
+}
+
+/* Drops to uid/gid 65534 (nobody) for good, no supplementary groups, no capabilities. */
+static void become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		fail("dropping to uid 65534: %s", strerror(errno));
+}
+
+/*
+ * A file opened by root and kept by a process that dropped to uid 65534 (as if the fd had
+ * been passed to it): registering root's processes is refused (EACCES, the ptrace check
+ * against the caller), registering itself still works, and opening the device as uid 65534
+ * fails.
+ */
+static void scenario_perm_user(int fd)
+{
+	size_t len = 16 * PAGE;
+	char *p = map(len, 0, NULL), c;
+	uint64_t a = (uintptr_t)p;
+	int cmd[2], ack[2], status, nfd;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		fail("needs root");
+	touch(p, len, PAGE);
+	if (pipe(cmd) || pipe(ack))
+		fail("pipe: %s", strerror(errno));
+	pid = child(p, len, cmd, ack);	/* root's, like pid 1 */
+	if (read(ack[0], &c, 1) != 1)
+		fail("child did not start");
+	self_pagemap = open("/proc/self/pagemap", O_RDONLY);
+	if (self_pagemap < 0)
+		fail("open /proc/self/pagemap: %s", strerror(errno));
+	become_nobody();
+	printf("step dropped uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
+	nfd = open(LO_VINDEX_DEVICE, O_RDWR | O_CLOEXEC);
+	if (nfd >= 0 || (errno != EACCES && errno != EPERM))
+		fail("open as uid 65534: %s, expected EACCES or EPERM",
+		     nfd >= 0 ? "success" : strerror(errno));
+	printf("step refused open as uid 65534: %s\n", strerror(errno));
+	expect_err(do_register(fd, 1, a, a + len), EACCES, "register pid 1 (root's) as uid 65534");
+	expect_err(do_register(fd, pid, a, a + len), EACCES,
+		   "register a root-owned child as uid 65534");
+	/* Nothing was left registered by the refusals: the file registers its holder. */
+	must_register(fd, getpid(), a, a + len);
+	check(fd, 0, a, len / PAGE, "self-as-uid-65534", 1);
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+	close(cmd[1]);	/* the child exits on EOF (uid 65534 may not signal it) */
+	waitpid(pid, &status, 0);
+}
+
+static void caps(struct __user_cap_data_struct d[2], int set)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	if (syscall(set ? SYS_capset : SYS_capget, &h, d))
+		fail("%s: %s", set ? "capset" : "capget", strerror(errno));
+}
+
+/* Sets or clears @cap in this process's effective set (the permitted set keeps it). */
+static void effective_cap(int cap, int on)
+{
+	struct __user_cap_data_struct d[2];
+
+	caps(d, 0);
+	if (on)
+		d[cap / 32].effective |= 1u << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1u << (cap % 32));
+	caps(d, 1);
+}
+
+/*
+ * A child that drops CAP_SYS_PTRACE for good (so that its permitted set is within the
+ * parent's effective one once that lacks it, as commoncap's ptrace check wants), faults @len
+ * bytes in, makes itself non-dumpable and acks; then, for each byte read from @cmd, sets
+ * dumpable to that byte ('0' or '1') and acks, until EOF.
+ */
+static pid_t dumpable_child(char *p, size_t len, const int cmd_pipe[2], const int ack_pipe[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid)
+		return pid;
+	close(cmd_pipe[1]);
+	close(ack_pipe[0]);
+	{
+		struct __user_cap_data_struct d[2];
+
+		caps(d, 0);
+		d[CAP_SYS_PTRACE / 32].effective &= ~(1u << (CAP_SYS_PTRACE % 32));
+		d[CAP_SYS_PTRACE / 32].permitted &= ~(1u << (CAP_SYS_PTRACE % 32));
+		d[CAP_SYS_PTRACE / 32].inheritable &= ~(1u << (CAP_SYS_PTRACE % 32));
+		caps(d, 1);
+	}
+	touch(p, len, PAGE);
+	if (prctl(PR_SET_DUMPABLE, 0) || write(ack_pipe[1], "n", 1) != 1)
+		_exit(1);
+	while (read(cmd_pipe[0], &c, 1) == 1)
+		if (prctl(PR_SET_DUMPABLE, c == '1') || write(ack_pipe[1], "d", 1) != 1)
+			_exit(1);
+	_exit(0);
+}
+
+/*
+ * Root without CAP_SYS_PTRACE in its effective set may not register a non-dumpable child
+ * (EACCES), may with CAP_SYS_PTRACE, and may once the child is dumpable again: the check is
+ * ptrace's, not a blanket refusal.
+ */
+static void scenario_perm_dumpable(int fd)
+{
+	size_t len = 64 * PAGE;
+	char *p = map(len, 0, NULL), c;
+	uint64_t a = (uintptr_t)p, n = len / PAGE;
+	int cmd[2], ack[2], status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		fail("needs root");
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (pipe(cmd) || pipe(ack))
+		fail("pipe: %s", strerror(errno));
+	pid = dumpable_child(p, len, cmd, ack);
+	if (read(ack[0], &c, 1) != 1)
+		fail("child did not start");
+	effective_cap(CAP_SYS_PTRACE, 0);
+	expect_err(do_register(fd, pid, a, a + len), EACCES,
+		   "register a non-dumpable process without CAP_SYS_PTRACE");
+	effective_cap(CAP_SYS_PTRACE, 1);
+	must_register(fd, pid, a, a + len);
+	printf("step registered non-dumpable with CAP_SYS_PTRACE\n");
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+	effective_cap(CAP_SYS_PTRACE, 0);
+	if (write(cmd[1], "1", 1) != 1 || read(ack[0], &c, 1) != 1)
+		fail("child did not become dumpable");
+	must_register(fd, pid, a, a + len);
+	printf("step registered dumpable without CAP_SYS_PTRACE\n");
+	check2(fd, pid, a, n, "dumpable-child");
+	effective_cap(CAP_SYS_PTRACE, 1);
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+	close(cmd[1]);
+	waitpid(pid, &status, 0);
+}
+
+/* A kernel thread (kthreadd, pid 2) has no mm: ESRCH, and the file stays usable. */
+static void scenario_kthread(int fd)
+{
+	char comm[32] = "", *p = map(4 * PAGE, 0, NULL);
+	uint64_t a = (uintptr_t)p;
+	FILE *f = fopen("/proc/2/comm", "r");
+
+	if (!f || !fgets(comm, sizeof(comm), f) || strcmp(comm, "kthreadd\n"))
+		fail("pid 2 is not kthreadd (%s)", comm);
+	fclose(f);
+	expect_err(do_register(fd, 2, a, a + PAGE), ESRCH, "register kthreadd (pid 2, no mm)");
+	touch(p, 4 * PAGE, PAGE);
+	must_register(fd, getpid(), a, a + 4 * PAGE);
+	check(fd, 0, a, 4, "after-kthread", 1);
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+}
+
+/* Translates @n pages from @p once (no check), for the counts it leaves. */
+static void translate_once(int fd, char *p, uint64_t n)
+{
+	uint64_t *va = calloc(n, 8), *pfn = calloc(n, 8), i;
+	int err;
+
+	if (!va || !pfn)
+		fail("out of memory");
+	for (i = 0; i < n; i++)
+		va[i] = (uintptr_t)p + i * PAGE;
+	err = translate(fd, va, pfn, NULL, n, NULL);
+	if (err)
+		fail("translate: %s", strerror(-err));
+	free(va);
+	free(pfn);
+}
+
+/*
+ * A range over the run limit, made the cheapest way the ABI allows: MAX_RUNS + 4096 pages
+ * read-faulted to the shared zero page (one frame, so every page is a run of its own; only
+ * page tables are allocated), after 64 written pages. The first translation's build counts
+ * the runs once and gives up (rebuild_failures + 1, over_limit 1); later ones try no build
+ * (builds_skipped), all answers from the exact walk, equal to pagemap. Zapping a few pages
+ * does not clear it; unmapping half the range does, and the next translation builds an
+ * index that answers.
+ */
+static void scenario_overlimit(int fd)
+{
+	enum { ROUNDS = 4, HEAD = 64, WIN = 2048 };
+	size_t zero = MAX_RUNS + 4096, n = HEAD + zero, len = n * PAGE, half;
+	char *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *z = p + HEAD * PAGE;
+	long long rf0, rf1, bs0, bs1, ol0, ol;
+	struct lo_vindex_stats st;
+	double t0, ns;
+	int r;
+
+	if (p == MAP_FAILED)
+		fail("mmap %zu: %s", len, strerror(errno));
+	if (vindex_stat("over_limit") < 0)
+		printf("# vindex/stats has no over_limit key\n");
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (mprotect(p, HEAD * PAGE, PROT_READ | PROT_WRITE))
+		fail("mprotect: %s", strerror(errno));
+	touch(p, HEAD * PAGE, PAGE);
+	t0 = now_ns();
+	if (madvise(z, zero * PAGE, MADV_POPULATE_READ)) {
+		size_t i;
+
+		for (i = 0; i < zero; i++)
+			(void)*(volatile char *)(z + i * PAGE);
+	}
+	printf("step populated %zu zero pages in %.1f s\n", zero, (now_ns() - t0) / 1e9);
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	rf0 = must_stat("rebuild_failures");
+	/* The first translation: one counting walk, found over the limit. */
+	expect_learned = 0;
+	t0 = now_ns();
+	check(fd, 0, (uintptr_t)p, WIN, "over-limit/head", 1);
+	ns = now_ns() - t0;
+	check(fd, 0, (uintptr_t)p + len - WIN * PAGE, WIN, "over-limit/tail", 1);
+	stats(fd, &st);
+	if (st.built)
+		fail("an index of more than %lu runs was built", MAX_RUNS);
+	rf1 = must_stat("rebuild_failures");
+	printf("step first translation %.1f ms, rebuild_failures +%lld\n", ns / 1e6, rf1 - rf0);
+	if (rf1 - rf0 != 1)
+		fail("rebuild_failures +%lld after the first translations, expected +1", rf1 - rf0);
+	/* Nothing changed: no translation walks the range again. */
+	bs0 = vindex_stat("builds_skipped");
+	t0 = now_ns();
+	for (r = 0; r < ROUNDS; r++)
+		translate_once(fd, p, WIN);
+	ns = now_ns() - t0;
+	rf1 = must_stat("rebuild_failures");
+	printf("step %d more translations: %.1f ms each, rebuild_failures +%lld\n", ROUNDS,
+	       ns / 1e6 / ROUNDS, rf1 - rf0);
+	if (rf1 - rf0 != 1)
+		fail("rebuild_failures +%lld after %d more translations of an unchanged range: a build each time",
+		     rf1 - rf0, ROUNDS);
+	bs1 = must_stat("builds_skipped");
+	ol0 = must_stat("over_limit");
+	if (bs1 - bs0 < ROUNDS || ol0 != 1)
+		fail("builds_skipped +%lld (expected >= %d), over_limit %lld (expected 1)",
+		     bs1 - bs0, ROUNDS, ol0);
+	/* A small change cannot bring it under the limit: still no build. */
+	madvise(z + 1000 * PAGE, 16 * PAGE, MADV_DONTNEED);
+	check(fd, 0, (uintptr_t)z + 992 * PAGE, 32, "over-limit/zapped", 1);
+	if (must_stat("rebuild_failures") != rf1 || must_stat("over_limit") != 1)
+		fail("a 16-page zap retried the build (rebuild_failures %lld, over_limit %lld)",
+		     must_stat("rebuild_failures"), must_stat("over_limit"));
+	/* Unmapping half the zero pages brings it under: the next translation builds. */
+	half = zero / 2;
+	if (munmap(z + (zero - half) * PAGE, half * PAGE))
+		fail("munmap: %s", strerror(errno));
+	ol = must_stat("over_limit");
+	if (ol != 0)
+		fail("over_limit %lld after unmapping %zu pages, expected 0", ol, half);
+	expect_learned = read_enabled();
+	check(fd, 0, (uintptr_t)p, WIN, "under-limit/head", 1);
+	check(fd, 0, (uintptr_t)z + (zero - half - WIN) * PAGE, WIN, "under-limit/tail", 1);
+	stats(fd, &st);
+	printf("index runs=%llu segments=%llu pages=%llu built=%llu\n",
+	       (unsigned long long)st.runs, (unsigned long long)st.segments,
+	       (unsigned long long)st.pages, (unsigned long long)st.built);
+	if (expect_learned && !st.built)
+		fail("no index built once under the limit");
+	if (ioctl(fd, LO_VINDEX_UNREGISTER))
+		fail("unregister: %s", strerror(errno));
+	munmap(p, (HEAD + zero - half) * PAGE);
+}
+
+struct racer {
+	int fd;
+	char *p;
+	uint64_t n;
+	const uint64_t *pm;	/* pagemap of the region, read before the race */
+	volatile int stop;
+	uint64_t ok, einval;
+	int bad_errno;
+	const char *bad;
+};
+
+/* Translates the region in a loop: 0 (with exact answers) or EINVAL (not registered). */
+static void *race_translate(void *arg)
+{
+	struct racer *r = arg;
+	uint64_t *va = calloc(r->n, 8), *pfn = calloc(r->n, 8), i;
+	uint8_t *path = calloc(r->n, 1);
+
+	if (!va || !pfn || !path) {
+		r->bad = "out of memory";
+		return NULL;
+	}
+	for (i = 0; i < r->n; i++)
+		va[i] = (uintptr_t)r->p + i * PAGE;
+	while (!r->stop && !r->bad) {
+		int err = translate(r->fd, va, pfn, path, r->n, NULL);
+
+		if (err == -EINVAL) {
+			r->einval++;
+			continue;
+		}
+		if (err) {
+			r->bad_errno = -err;
+			r->bad = "translate";
+			break;
+		}
+		for (i = 0; i < r->n; i++)
+			if (pfn[i] != expected(r->pm[i]))
+				r->bad = "translate answered a frame pagemap did not have";
+		r->ok++;
+	}
+	free(va);
+	free(pfn);
+	free(path);
+	return NULL;
+}
+
+/*
+ * TRANSLATE from one thread and UNREGISTER/REGISTER from another on one file, for about
+ * three seconds: every call returns 0 or a documented errno (TRANSLATE: EINVAL while not
+ * registered; UNREGISTER: EINVAL; REGISTER: EBUSY), every answer equals pagemap.
+ */
+static void scenario_race(int fd)
+{
+	size_t len = 64 * PAGE;
+	char *p = map(len, 0, NULL);
+	uint64_t *pm = calloc(len / PAGE, 8), *pm1 = calloc(len / PAGE, 8), cycles = 0, unreg_einval = 0,
+		 busy = 0;
+	struct racer r = { .fd = fd, .p = p, .n = len / PAGE };
+	pthread_t t;
+	double end;
+	int err;
+
+	if (!pm || !pm1)
+		fail("out of memory");
+	madvise(p, len, MADV_NOHUGEPAGE);
+	touch(p, len, PAGE);
+	read_pagemap(0, (uintptr_t)p, len / PAGE, pm);
+	r.pm = pm;
+	must_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+	if (pthread_create(&t, NULL, race_translate, &r))
+		fail("pthread_create");
+	end = now_ns() + 3e9;
+	while (now_ns() < end && !r.bad) {
+		err = ioctl(fd, LO_VINDEX_UNREGISTER) ? errno : 0;
+		if (err == EINVAL)
+			unreg_einval++;
+		else if (err)
+			fail("unregister racing translate: %s", strerror(err));
+		err = do_register(fd, getpid(), (uintptr_t)p, (uintptr_t)p + len);
+		if (err == -EBUSY)
+			busy++;
+		else if (err)
+			fail("register racing translate: %s", strerror(-err));
+		cycles++;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	read_pagemap(0, (uintptr_t)p, len / PAGE, pm1);
+	if (r.bad && memcmp(pm, pm1, len / PAGE * 8) == 0)
+		fail("%s%s%s", r.bad, r.bad_errno ? ": " : "",
+		     r.bad_errno ? strerror(r.bad_errno) : "");
+	printf("step race cycles=%llu translate_ok=%llu translate_einval=%llu unregister_einval=%llu register_ebusy=%llu\n",
+	       (unsigned long long)cycles, (unsigned long long)r.ok,
+	       (unsigned long long)r.einval, (unsigned long long)unreg_einval,
+	       (unsigned long long)busy);
+	if (!cycles || !r.ok)
+		fail("no race: %llu cycles, %llu translations", (unsigned long long)cycles,
+		     (unsigned long long)r.ok);
+	err = ioctl(fd, LO_VINDEX_UNREGISTER) ? errno : 0;
+	if (err && err != EINVAL)
+		fail("final unregister: %s", strerror(err));
+	free(pm);
+	free(pm1);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -790,6 +1257,9 @@ int main(int argc, char **argv)
 		{ "munmap", scenario_munmap },	       { "fork", scenario_fork },
 		{ "reuse", scenario_reuse },	       { "exit", scenario_exit },
 		{ "bad", scenario_bad },
+		{ "perm-user", scenario_perm_user },   { "perm-dumpable", scenario_perm_dumpable },
+		{ "kthread", scenario_kthread },       { "overlimit", scenario_overlimit },
+		{ "race", scenario_race },
 	};
 	size_t i;
 	int fd;

@@ -8,10 +8,17 @@
 # search over the runs, an rbtree of them) answering instead of the learned segments; bad
 # ioctl arguments and bad knob values
 # are refused; a registered process's exit drops its index; rmmod waits for the registered
-# file to close.
+# file to close. Hardening: a registration needs the caller to pass the ptrace read check on
+# the process (another user's, a non-dumpable one) and is refused for kernel threads; a
+# range over the run limit costs one counting walk, not one per translation; TRANSLATE
+# racing UNREGISTER on one file returns only documented errnos; none of it leaves a kernel
+# report in the log.
 . "$(dirname "$0")/lib.sh"
 
 V=$SYSFS/vindex
+# Marks the kernel log: quiet_log looks only at what follows the last mark.
+MARK="learned_os test_vindex.sh: start $$"
+echo "$MARK" >/dev/kmsg
 TOOL=${LO_VINDEX:-/learned_os/bin/lo-vindex}
 SCENARIOS="contiguous thp frag mremap munmap fork reuse"
 TMP=$(mktemp -d)
@@ -91,6 +98,46 @@ process_exit() {
 	run exit && [ "$(stat_value vindex releases)" -gt "$before" ]
 }
 
+# privilege: an fd opened by root and kept after dropping to uid 65534 registers no root
+# process (EACCES), a non-dumpable process needs CAP_SYS_PTRACE, kthreadd is ESRCH; each
+# refusal counted, the file still usable after it.
+privilege() {
+	before=$(stat_value vindex rejected_ioctls)
+	pv_rc=0
+	for s in perm-user perm-dumpable kthread; do run "$s" || pv_rc=1; done
+	[ $pv_rc = 0 ] && [ "$(stat_value vindex rejected_ioctls)" -ge $((before + 4)) ] &&
+		[ "$(stat_value vindex registered)" = 0 ]
+}
+
+# over_limit: a range of more than 2^20 runs (zero-page mappings) is walked once, then
+# answered by the exact walk without rebuild attempts until invalidations could bring it
+# under the limit; the answers equal pagemap throughout.
+over_limit() {
+	knob_write $V/enabled "1\n" || return 1
+	run overlimit && [ "$(stat_value vindex over_limit)" = 0 ] &&
+		[ "$(stat_value vindex registered)" = 0 ] && [ "$(stat_value vindex runs)" = 0 ]
+}
+
+# race: TRANSLATE against UNREGISTER/REGISTER on one file from two threads.
+race() {
+	knob_write $V/enabled "1\n" || return 1
+	run race && [ "$(stat_value vindex registered)" = 0 ]
+}
+
+# quiet_log: since the test started, no kernel report (BUG, WARNING, KASAN, lockdep, ...); the
+# refusals' rate-limited warnings are there (so the log was read).
+quiet_log() {
+	dmesg | sed -n "\|$MARK|,\$p" >"$TMP/dmesg"
+	[ -s "$TMP/dmesg" ] || dmesg >"$TMP/dmesg"
+	if grep -E -f "$(dirname "$0")/dmesg_patterns" "$TMP/dmesg" >"$TMP/reports"; then
+		sed 's/^/  /' "$TMP/reports" | head -n 40 | while IFS= read -r l; do ktap_print_msg "$l"; done
+		return 1
+	fi
+	warns=$(grep -c 'vindex: ioctl refused' "$TMP/dmesg")
+	ktap_print_msg "refusal warnings in the log: $warns"
+	[ "$warns" -gt 0 ]
+}
+
 registered_is() { [ "$(stat_value vindex registered)" = "$1" ]; }
 
 stop_holder() {
@@ -118,10 +165,10 @@ rmmod_registered() {
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 14
 
 if [ ! -x "$TOOL" ]; then
-	for t in 1 2 3 4 5 6 7 8 9 10; do ktap_test_skip "vindex $t" "no $TOOL"; done
+	for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do ktap_test_skip "vindex $t" "no $TOOL"; done
 	ktap_finished
 fi
 
@@ -138,6 +185,10 @@ ktap_check "epsilon 0, 1, 64, 4096: translations equal pagemap" epsilons
 ktap_check "baselines (search, rbtree): translations equal pagemap at every step" baselines
 ktap_check "bad ioctl arguments refused" bad_ioctls
 ktap_check "a registered process's exit drops its index" process_exit
+ktap_check "register: ptrace read check as the caller (uid 65534, non-dumpable), kthreadd ESRCH" privilege
+ktap_check "a range over the run limit: walked once, then exact walk answers, no rebuild until it can fit" over_limit
+ktap_check "TRANSLATE racing UNREGISTER/REGISTER on one file: documented errnos, exact answers" race
+ktap_check "no kernel report in the log since the test started (refusals only warn)" quiet_log
 ktap_check "rmmod is refused while a registration is open, then succeeds" rmmod_registered
 
 mod_unload
