@@ -301,6 +301,8 @@ impl ModelSlot {
             // Never mixed into the pending upload, which stays as it was.
             return Err(self.reject("another open file's upload is in progress", EBUSY));
         }
+        // A write that neither starts nor continues an upload is refused, but is no upload.
+        let upload = offset == 0 || st.upload.pending();
         if offset == 0 && st.buf.is_empty() {
             st.buf = KVVec::from_elem(0u8, MAX_FILE_LEN, GFP_KERNEL)?;
         }
@@ -319,11 +321,13 @@ impl ModelSlot {
             Err(e @ UploadError::TooLarge) => Err(self.reject(e.reason(), EFBIG)),
             Err(e) => Err(self.reject(e.reason(), EINVAL)),
         };
-        st.last = if res.is_ok() {
-            Outcome::Loaded
-        } else {
-            Outcome::Refused
-        };
+        if upload {
+            st.last = if res.is_ok() {
+                Outcome::Loaded
+            } else {
+                Outcome::Refused
+            };
+        }
         // Done, one way or the other: give the buffer and the file back.
         st.end();
         res

@@ -16,9 +16,21 @@ trap 'rm -rf "$TMP"' EXIT
 value_for() {
 	case "$1" in
 	*/enabled) echo 1 ;;
+	*/evict/infer) cat $M/features ;;
+	*/sizer/infer) echo "1 -2 3 -4 5 -6 7 -8 9 -10 11 -12 13 -14 15 -16 17 -18 19 -20" ;;
+	*/sched/infer) echo "1 -2 3 -4 5 -6 7 -8 9 -10 11 -12 13 -14" ;;
 	*/vindex/infer) cat $M/key ;;
-	*/infer) cat $M/features ;;
 	*) cat "$1" ;;
+	esac
+}
+# model_for POLICY_DIR/model: a valid model for that policy (not the loaded one but for
+# vindex, which has one test model: reloading it would still change loads and loaded_at_ms).
+model_for() {
+	case "$1" in
+	*/evict/model) echo $M/evict-b.lmod ;;
+	*/sizer/model) echo /learned_os/models/sizer.lmod ;;
+	*/sched/model) echo /learned_os/models/sched.lmod ;;
+	*/vindex/model) echo $M/vindex.lmod ;;
 	esac
 }
 # state_of FILE: what a write to FILE could change.
@@ -31,7 +43,7 @@ state_of() {
 # denied "uid 65534"|nocaps FILE ERRNO_TEXT: a valid write to FILE fails so and changes nothing.
 denied() {
 	before=$(state_of "$2")
-	if [ "${2##*/}" = model ]; then src=$M/evict-a.lmod; else value_for "$2" >"$TMP/value"; src=$TMP/value; fi
+	if [ "${2##*/}" = model ]; then src=$(model_for "$2"); else value_for "$2" >"$TMP/value"; src=$TMP/value; fi
 	# The input is opened here, as root: only the write to FILE runs with less privilege.
 	if $PRIV $1 dd of="$2" bs=8192 <"$src" 2>"$TMP/err"; then
 		ktap_print_msg "$2: write of $(head -c 40 "$src" | tr -c '[:print:]' .) accepted"
@@ -61,7 +73,10 @@ reads_allowed() { # every file the mode lets others read, uid 65534 reads
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
-cat $M/evict-a.lmod >$SYSFS/evict/model || { ktap_print_msg "loading model A failed"; exit 1; }
+# A model in every slot: infer writes are then valid.
+cat $M/evict-a.lmod >$SYSFS/evict/model && cat $M/sizer.lmod >$SYSFS/sizer/model &&
+	cat $M/sched-ok.lmod >$SYSFS/sched/model && cat $M/vindex.lmod >$SYSFS/vindex/model ||
+	{ ktap_print_msg "loading the models failed"; exit 1; }
 cat $M/features >$SYSFS/evict/infer
 files=$(find $SYSFS -type f -perm -200 | sort)
 n=$(echo $files | wc -w)
