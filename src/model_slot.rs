@@ -134,7 +134,7 @@ impl LoadedModel {
 enum Outcome {
     /// No upload has ended yet.
     None,
-    /// The file was complete and valid: it is the active model.
+    /// The file was complete and valid, and became the active model.
     Loaded,
     /// The file was refused with an errno to its writer.
     Refused,

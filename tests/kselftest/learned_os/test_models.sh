@@ -118,6 +118,14 @@ pending_shown() { # while its writer holds the file open, a partial upload is sh
 	[ "$ok" = 1 ] && [ "$(info evict upload_pending)" = 0 ] && [ "$(info evict upload_buffer_bytes)" = 0 ] &&
 		[ "$(info evict uploads_incomplete)" = $((before + 1)) ] && loaded_into evict evict-a
 }
+replaced_by_next() { # the next upload, from another file, notices the abandoned one's close
+	fresh
+	before=$(info evict uploads_incomplete)
+	head -c 4096 $BIG >$E/model && load $M/evict-b.lmod evict || { ktap_print_msg "$(cat "$TMP/err")"; return 1; }
+	upload_state
+	[ -n "$before" ] && [ "$(info evict uploads_incomplete)" = $((before + 1)) ] &&
+		[ "$(info evict last_upload)" = loaded ] && loaded_into evict evict-b && answers evict-b
+}
 rest_elsewhere() { # the rest of a cut file, written through another open file, does not complete it
 	fresh
 	head -c 4096 $BIG >$E/model || return 1
@@ -159,7 +167,7 @@ none_mid_upload() { # `none` aborts the upload in progress and unloads; the rest
 }
 
 ktap_print_header
-ktap_set_plan 32
+ktap_set_plan 33
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -196,6 +204,7 @@ echo none >$SYSFS/sched/model
 sleep 6
 ktap_check "file cut at a page multiple: not loaded, counted, buffer freed, one warning" cut_short
 ktap_check "model_info shows a pending upload; its writer's close discards it" pending_shown
+ktap_check "after a cut upload, the next file's upload loads and counts the cut one" replaced_by_next
 ktap_check "the rest of a cut file through another open file: EINVAL, model A intact" rest_elsewhere
 ktap_check "first write at a non-zero offset: EINVAL, model A intact" offset_first
 ktap_check "two interleaved uploaders: the first loads its file, the second gets EBUSY" interleaved
