@@ -46,7 +46,8 @@ denied() {
 	if [ "${2##*/}" = model ]; then src=$(model_for "$2"); else value_for "$2" >"$TMP/value"; src=$TMP/value; fi
 	# The input is opened here, as root: only the write to FILE runs with less privilege.
 	if $PRIV $1 dd of="$2" bs=8192 <"$src" 2>"$TMP/err"; then
-		ktap_print_msg "$2: write of $(head -c 40 "$src" | tr -c '[:print:]' .) accepted"
+		case "$src" in *.lmod) what=$src ;; *) what="'$(cat "$src")'" ;; esac
+		ktap_print_msg "$2: write of $what accepted"
 		return 1
 	fi
 	grep -q "$3" "$TMP/err" || { ktap_print_msg "$2: $(grep -v records "$TMP/err")"; return 1; }
