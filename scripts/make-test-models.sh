@@ -22,13 +22,23 @@ key=123456
 "$lrn" model synth --kind pla --schema 3 --seed 4 --out "$out/vindex.lmod"
 # A sizer v1 shape (20 inputs, 16 classes): the kernel's sizer runs it.
 "$lrn" model synth --kind mlp --schema 2 --seed 6 --inputs 20 --outputs 16 --out "$out/sizer.lmod"
+# Models longer than a page (5464 bytes), written in several chunks: the upload checks.
+"$lrn" model synth --kind mlp --schema 1 --seed 7 --hidden 64 --out "$out/evict-big.lmod"
+"$lrn" model synth --kind mlp --schema 1 --seed 9 --hidden 64 --out "$out/evict-big-b.lmod"
+# Valid files of the right kind and schema but a shape the policy cannot run: an evict model
+# of 20 inputs (the hook computes 8), a sizer model of 8 inputs (it takes 20), a sched model
+# of 5 classes but 8 inputs (it takes 14); and a sched model of the right shape.
+"$lrn" model synth --kind mlp --schema 1 --seed 10 --inputs 20 --out "$out/evict-wide.lmod"
+"$lrn" model synth --kind mlp --schema 2 --seed 11 --inputs 8 --outputs 16 --out "$out/sizer-narrow.lmod"
+"$lrn" model synth --kind mlp --schema 4 --seed 12 --inputs 8 --outputs 5 --out "$out/sched-narrow.lmod"
+"$lrn" model synth --kind mlp --schema 4 --seed 13 --inputs 14 --outputs 5 --out "$out/sched-ok.lmod"
 echo "$features" >"$out/features"
 echo "$key" >"$out/key"
-for m in evict-a evict-b; do
+for m in evict-a evict-b evict-big evict-big-b; do
   "$lrn" model infer --model "$out/$m.lmod" --input "$features" >"$out/$m.answer"
 done
 "$lrn" model infer --model "$out/vindex.lmod" --input "$key" >"$out/vindex.answer"
-for m in evict-a evict-b sched vindex; do
+for m in evict-a evict-b evict-big evict-big-b sched vindex sizer sched-ok; do
   "$lrn" inspect "$out/$m.lmod" | awk '$1 == "crc32:" { print $2 }' >"$out/$m.crc32"
 done
 # The shipped models (models/<policy>.lmod): inputs as many as the model takes (the first of

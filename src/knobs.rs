@@ -43,7 +43,7 @@ use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
 use crate::sched::{Sched, SchedKnob, SchedMem, SchedWork};
 use crate::sizer::{Sizer, SizerKnob, SizerMem};
-use crate::sysfs::{self, File, Handler, Kind};
+use crate::sysfs::{self, File, Handler, Kind, Writer};
 use crate::vindex::Vindex;
 use crate::warn::warn_ratelimited;
 
@@ -394,9 +394,18 @@ impl Handler for Knobs {
         }
     }
 
-    fn write_bin(&self, dir: u32, file: u32, offset: u64, data: &[u8]) -> Result {
+    fn write_bin(
+        &self,
+        dir: u32,
+        file: u32,
+        writer: &Writer<'_>,
+        offset: u64,
+        data: &[u8],
+    ) -> Result {
         match (Self::node(dir)?, FileId::from_u32(file)) {
-            (Node::Policy(id), Some(FileId::Model)) => self.slot(id).write_chunk(offset, data),
+            (Node::Policy(id), Some(FileId::Model)) => {
+                self.slot(id).write_chunk(writer, offset, data)
+            }
             _ => Err(EACCES),
         }
     }

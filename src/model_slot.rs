@@ -4,10 +4,19 @@
 //! validated whole, then swapped in atomically for the readers.
 //!
 //! Writers (process context) reassemble the file under a mutex and validate it completely:
-//! format, checksum, kind and feature schema. Only then is the active model replaced, through
-//! RCU: readers take no lock and no reference count, and see the old model or the new one,
-//! never a mix; the old one is freed after a grace period. A refused file gets an errno and
-//! one warning line, and the previous model stays active.
+//! format, checksum, kind, feature schema and, where the policy fixes it, shape. Only then is
+//! the active model replaced, through RCU: readers take no lock and no reference count, and see
+//! the old model or the new one, never a mix; the old one is freed after a grace period. A
+//! refused file gets an errno and one warning line, and the previous model stays active.
+//!
+//! An upload belongs to the open file whose write at offset 0 started it, which the slot keeps
+//! a reference on: another file's write meanwhile gets `EBUSY` (never mixed into it), and a
+//! write at a non-zero offset with no upload pending gets `EINVAL`. sysfs tells nobody when
+//! a file is closed, so a file cut at a page multiple (`head -c 4096 m.lmod > model`) is
+//! accepted by write(2); the slot notices that its writer has closed the file at the next
+//! read of `model_info` or the next write to `model`, whichever comes first, and then drops
+//! the upload, frees its buffer, counts it in `uploads_incomplete`, sets `last_upload` to
+//! `incomplete` and logs one warning. `none` aborts a pending upload and unloads the model.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,6 +32,7 @@ use crate::learned_core::text::TextBuf;
 use crate::learned_core::upload::{Step, Upload, UploadError};
 use crate::policy::PolicyId;
 use crate::rcu::{RcuArc, ReadGuard};
+use crate::sysfs::{HeldFile, Writer};
 use crate::warn::warn_ratelimited;
 
 /// What a slot accepts: one model kind for one feature schema version.
@@ -34,8 +44,10 @@ pub(crate) struct Expect {
     pub(crate) schema_id: u16,
     /// The schema version.
     pub(crate) schema_version: u16,
-    /// An MLP's inputs and outputs, if the schema fixes them.
-    pub(crate) shape: Option<(usize, usize)>,
+    /// An MLP's input count, if the policy fixes it (the number of features it computes).
+    pub(crate) inputs: Option<usize>,
+    /// An MLP's output count, if the policy fixes it.
+    pub(crate) outputs: Option<usize>,
 }
 
 /// A validated model, immutable once loaded.
@@ -72,44 +84,112 @@ impl LoadedModel {
         self.inferences.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Runs the model on `input`: int8 features for an MLP, one key for a PLA.
-    pub(crate) fn infer(&self, input: &[i32]) -> Result<Answer> {
+    /// Runs the model on `input`: int8 features for an MLP, one key for a PLA. A refused
+    /// input is not counted as an inference; the error says why it was refused.
+    fn infer(&self, input: &[i32]) -> core::result::Result<Answer, &'static str> {
         // The bytes passed `format::parse` (checksum included) at load time and never change:
         // re-deriving the typed view skips the checksum and cannot fail.
-        let model = format::parse_validated(&self.bytes).map_err(|_| EINVAL)?;
-        self.inferences.fetch_add(1, Ordering::Relaxed);
-        if let Some(mlp) = model.mlp() {
+        let model = format::parse_validated(&self.bytes).map_err(|_| "the model cannot run")?;
+        let answer = if let Some(mlp) = model.mlp() {
+            if input.len() != mlp.inputs() {
+                return Err("not as many values as the model has inputs");
+            }
             let mut features = [0i8; MAX_INPUTS];
-            let features = features.get_mut(..input.len()).ok_or(EINVAL)?;
+            let features = features
+                .get_mut(..input.len())
+                .ok_or("not as many values as the model has inputs")?;
             for (f, &v) in features.iter_mut().zip(input) {
-                *f = i8::try_from(v).map_err(|_| ERANGE)?;
+                *f = i8::try_from(v).map_err(|_| "an MLP input outside int8 (-128..=127)")?;
             }
             let mut logits = [0i32; MAX_OUTPUTS];
-            let outputs = mlp.infer(features, &mut logits).map_err(|_| EINVAL)?;
+            let outputs = mlp
+                .infer(features, &mut logits)
+                .map_err(|_| "not as many values as the model has inputs")?;
             let class = argmax(logits.get(..outputs).unwrap_or_default());
-            return Ok(Answer::Class {
+            Answer::Class {
                 class,
                 logits,
                 outputs,
-            });
-        }
-        let pla = model.pla().ok_or(EINVAL)?;
-        let [key] = input else {
-            return Err(EINVAL);
+            }
+        } else {
+            let pla = model.pla().ok_or("the model cannot run")?;
+            let [key] = input else {
+                return Err("a PLA takes exactly one key");
+            };
+            let key = u64::try_from(*key).map_err(|_| "a PLA key is never negative")?;
+            let p = pla.predict(key);
+            Answer::Position {
+                pos: p.pos,
+                lo: p.lo,
+                hi: p.hi,
+            }
         };
-        let p = pla.predict(u64::try_from(*key).map_err(|_| ERANGE)?);
-        Ok(Answer::Position {
-            pos: p.pos,
-            lo: p.lo,
-            hi: p.hi,
-        })
+        self.inferences.fetch_add(1, Ordering::Relaxed);
+        Ok(answer)
     }
 }
 
-/// An upload in progress and the buffer it fills (empty while idle).
+/// How the last upload to a slot ended.
+#[derive(Clone, Copy)]
+enum Outcome {
+    /// No upload has ended yet.
+    None,
+    /// The file was complete and valid, and became the active model.
+    Loaded,
+    /// The file was refused with an errno to its writer.
+    Refused,
+    /// Its writer closed the file before the declared length had arrived.
+    Incomplete,
+    /// `none` was written while it was pending.
+    Aborted,
+}
+
+impl Outcome {
+    fn name(self) -> &'static str {
+        match self {
+            Outcome::None => "none",
+            Outcome::Loaded => "loaded",
+            Outcome::Refused => "refused",
+            Outcome::Incomplete => "incomplete",
+            Outcome::Aborted => "aborted",
+        }
+    }
+}
+
+/// The upload in progress, the buffer it fills and the open file it belongs to.
+///
+/// # Invariants
+///
+/// `owner` is `Some` exactly while `upload` is pending; `buf` is empty whenever `upload` is
+/// not pending (it is allocated by the write that starts an upload, and freed when it ends).
 struct Staging {
     upload: Upload,
     buf: KVVec<u8>,
+    owner: Option<HeldFile>,
+    /// Uploads dropped because their writer closed the file before they were complete.
+    incomplete: u64,
+    last: Outcome,
+}
+
+impl Staging {
+    /// Ends the pending upload, if any: frees the buffer and lets go of the file. Returns how
+    /// far it had got (bytes received, length declared).
+    fn end(&mut self) -> Option<(usize, Option<usize>)> {
+        // INVARIANT: nothing is pending, no owner, no buffer.
+        self.buf = KVVec::new();
+        self.owner = None;
+        self.upload.abort()
+    }
+}
+
+/// What `model_info` says about uploads.
+struct UploadStatus {
+    pending: bool,
+    received: usize,
+    expected: usize,
+    buffer: usize,
+    incomplete: u64,
+    last: Outcome,
 }
 
 /// One policy's model slot.
@@ -143,7 +223,13 @@ impl ModelSlot {
         pin_init!(Self {
             policy,
             expect,
-            staging <- new_mutex!(Staging { upload: Upload::new(), buf: KVVec::new() }),
+            staging <- new_mutex!(Staging {
+                upload: Upload::new(),
+                buf: KVVec::new(),
+                owner: None,
+                incomplete: 0,
+                last: Outcome::None,
+            }),
             active: RcuArc::new(),
             last_answer <- new_mutex!(None),
             loads: AtomicU64::new(0),
@@ -166,16 +252,57 @@ impl ModelSlot {
         err
     }
 
-    /// Takes one chunk of a write to `<policy>/model`.
-    pub(crate) fn write_chunk(&self, offset: u64, data: &[u8]) -> Result {
+    /// Drops the pending upload if its writer has closed the file: counted, reported in
+    /// `model_info` and logged once, nothing loaded.
+    fn reap_abandoned(&self, st: &mut Staging) {
+        if !st.owner.as_ref().is_some_and(HeldFile::closed) {
+            return;
+        }
+        if let Some((received, expected)) = st.end() {
+            st.incomplete += 1;
+            st.last = Outcome::Incomplete;
+            match expected {
+                Some(total) => warn_ratelimited!(
+                    "{}/model: upload cut short at {} of {} bytes, nothing loaded\n",
+                    self.policy.name(),
+                    received,
+                    total
+                ),
+                None => warn_ratelimited!(
+                    "{}/model: upload cut short at {} bytes, in its header, nothing loaded\n",
+                    self.policy.name(),
+                    received
+                ),
+            }
+        }
+    }
+
+    /// Takes one chunk of a write to `<policy>/model` through the open file `writer`.
+    pub(crate) fn write_chunk(&self, writer: &Writer<'_>, offset: u64, data: &[u8]) -> Result {
+        let mut guard = self.staging.lock();
+        let st = &mut *guard;
+        self.reap_abandoned(st);
         if offset == 0 && matches!(data, b"none" | b"none\n") {
+            if let Some((received, _)) = st.end() {
+                st.last = Outcome::Aborted;
+                pr_info!(
+                    "{}: upload aborted by 'none' after {} bytes\n",
+                    self.policy.name(),
+                    received
+                );
+            }
+            drop(guard);
             if self.active.replace(None).is_some() {
                 pr_info!("{}: model unloaded, fallback only\n", self.policy.name());
             }
             return Ok(());
         }
-        let mut guard = self.staging.lock();
-        let st = &mut *guard;
+        if st.owner.as_ref().is_some_and(|owner| !writer.is(owner)) {
+            // Never mixed into the pending upload, which stays as it was.
+            return Err(self.reject("another open file's upload is in progress", EBUSY));
+        }
+        // A write that neither starts nor continues an upload is refused, but is no upload.
+        let upload = offset == 0 || st.upload.pending();
         if offset == 0 && st.buf.is_empty() {
             st.buf = KVVec::from_elem(0u8, MAX_FILE_LEN, GFP_KERNEL)?;
         }
@@ -183,14 +310,41 @@ impl ModelSlot {
             .upload
             .write(&mut st.buf, offset, data, PAGE_SIZE, declared_len);
         let res = match step {
-            Ok(Step::Partial) => return Ok(()),
+            Ok(Step::Partial) => {
+                if st.owner.is_none() {
+                    // INVARIANT: the upload is pending, and now has its owner.
+                    st.owner = Some(writer.hold());
+                }
+                return Ok(());
+            }
             Ok(Step::Complete(len)) => self.commit(st.buf.get(..len).unwrap_or_default()),
             Err(e @ UploadError::TooLarge) => Err(self.reject(e.reason(), EFBIG)),
             Err(e) => Err(self.reject(e.reason(), EINVAL)),
         };
-        // Done, one way or the other: give the staging buffer back.
-        st.buf = KVVec::new();
+        if upload {
+            st.last = if res.is_ok() {
+                Outcome::Loaded
+            } else {
+                Outcome::Refused
+            };
+        }
+        // Done, one way or the other: give the buffer and the file back.
+        st.end();
         res
+    }
+
+    /// The uploads' state, after dropping an abandoned one.
+    fn upload_status(&self) -> UploadStatus {
+        let mut st = self.staging.lock();
+        self.reap_abandoned(&mut st);
+        UploadStatus {
+            pending: st.upload.pending(),
+            received: st.upload.received(),
+            expected: st.upload.expected().unwrap_or(0),
+            buffer: st.buf.len(),
+            incomplete: st.incomplete,
+            last: st.last,
+        }
     }
 
     /// Validates a complete file and makes it the active model.
@@ -204,13 +358,16 @@ impl ModelSlot {
         if header.schema_id != expect.schema_id || header.schema_version != expect.schema_version {
             return Err(self.reject("wrong feature schema for this policy", EINVAL));
         }
-        if let Some((inputs, outputs)) = expect.shape {
-            let fits = parsed
-                .mlp()
-                .is_some_and(|m| m.inputs() == inputs && m.outputs() == outputs);
-            if !fits {
+        if let Some(m) = parsed.mlp() {
+            if expect.inputs.is_some_and(|n| m.inputs() != n) {
                 return Err(self.reject(
-                    "model inputs or outputs do not match the policy's schema",
+                    "model inputs do not match the features the policy computes",
+                    EINVAL,
+                ));
+            }
+            if expect.outputs.is_some_and(|n| m.outputs() != n) {
+                return Err(self.reject(
+                    "model outputs do not match the classes the policy reads",
                     EINVAL,
                 ));
             }
@@ -240,11 +397,17 @@ impl ModelSlot {
     }
 
     /// Runs the active model on `input` and remembers the answer for [`Self::show_answer`].
+    /// Without a model: `ENOENT`; an input the model cannot take: `EINVAL` and one warning,
+    /// the last answer unchanged.
     pub(crate) fn infer(&self, input: &[i32]) -> Result {
         let answer = {
             let guard = ReadGuard::new();
-            self.current(&guard).ok_or(ENOENT)?.infer(input)?
+            self.current(&guard).ok_or(ENOENT)?.infer(input)
         };
+        let answer = answer.map_err(|why| {
+            warn_ratelimited!("{}/infer: write refused: {}\n", self.policy.name(), why);
+            EINVAL
+        })?;
         // Outside the read-side section: taking the mutex may sleep.
         *self.last_answer.lock() = Some(answer);
         Ok(())
@@ -272,6 +435,8 @@ impl ModelSlot {
 
     /// Writes `model_info`: one `key value` per line.
     pub(crate) fn write_info(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        // First, and outside the read-side section: taking the mutex may sleep.
+        let up = self.upload_status();
         let guard = ReadGuard::new();
         match self.current(&guard) {
             None => out.kv("loaded", 0)?,
@@ -289,7 +454,13 @@ impl ModelSlot {
             }
         }
         out.kv("loads", self.loads.load(Ordering::Relaxed))?;
-        out.kv("rejects", self.rejects.load(Ordering::Relaxed))
+        out.kv("rejects", self.rejects.load(Ordering::Relaxed))?;
+        out.kv("upload_pending", u8::from(up.pending))?;
+        out.kv("upload_received", up.received)?;
+        out.kv("upload_expected", up.expected)?;
+        out.kv("upload_buffer_bytes", up.buffer)?;
+        out.kv("uploads_incomplete", up.incomplete)?;
+        out.kv("last_upload", up.last.name())
     }
 
     /// Adds the slot's counters to the policy's `stats`.

@@ -48,28 +48,44 @@ impl PolicyId {
 
     /// The model kind and feature schema the policy's model slot accepts.
     pub(crate) fn model_expect(self) -> Expect {
-        let (kind, schema_id, schema_version, shape) = match self {
-            // The eviction policy scores with any output count (it reads the first).
-            Self::Evict => (Kind::Mlp, schema::EVICT, schema::EVICT_VERSION, None),
+        let (kind, schema_id, schema_version, inputs, outputs) = match self {
+            // The eviction hook computes its 8 features and scores with any output count (it
+            // reads the first); a model of another input count it would never run.
+            Self::Evict => (
+                Kind::Mlp,
+                schema::EVICT,
+                schema::EVICT_VERSION,
+                Some(usize::from(schema::EVICT_INPUTS)),
+                None,
+            ),
             Self::Sizer => (
                 Kind::Mlp,
                 schema::SIZER,
                 schema::SIZER_VERSION,
-                Some((sizer::FEATURES, sizer::CLASSES)),
+                Some(sizer::FEATURES),
+                Some(sizer::CLASSES),
             ),
-            Self::Vindex => (Kind::Pla, schema::VINDEX, schema::VINDEX_VERSION, None),
+            Self::Vindex => (
+                Kind::Pla,
+                schema::VINDEX,
+                schema::VINDEX_VERSION,
+                None,
+                None,
+            ),
             Self::Sched => (
                 Kind::Mlp,
                 schema::SCHED,
                 schema::SCHED_VERSION,
-                Some((sched::FEATURES, sched::CLASSES)),
+                Some(sched::FEATURES),
+                Some(sched::CLASSES),
             ),
         };
         Expect {
             kind,
             schema_id,
             schema_version,
-            shape,
+            inputs,
+            outputs,
         }
     }
 

@@ -4,8 +4,13 @@
 //!
 //! The C shim (`shim/sysfs.c`) owns the kobjects and attributes; this file owns their
 //! lifetime and turns the shim's raw callbacks into calls on a shared handler.
+//!
+//! Every write, to any file of a [`Tree`], needs `CAP_SYS_ADMIN` in the initial user
+//! namespace, whatever the file's mode: the mode is checked when the file is opened (`EACCES`),
+//! the capability here, when it is written (`EPERM`), before the handler sees a byte.
 
 use core::ffi::c_void;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use kernel::ffi::{c_char, c_int};
@@ -21,6 +26,12 @@ mod ffi {
     /// `struct lo_sysfs_dir`, opaque to Rust.
     #[repr(C)]
     pub(super) struct LoSysfsDir {
+        _opaque: [u8; 0],
+    }
+
+    /// `struct file`, opaque to Rust.
+    #[repr(C)]
+    pub(super) struct RawFile {
         _opaque: [u8; 0],
     }
 
@@ -42,6 +53,7 @@ mod ffi {
         ctx: *const c_void,
         dir_id: u32,
         file_id: u32,
+        filp: *mut RawFile,
         buf: *const u8,
         offset: i64,
         len: usize,
@@ -71,6 +83,78 @@ mod ffi {
             file_id: u32,
         ) -> c_int;
         pub(super) fn lo_sysfs_dir_destroy(dir: *mut LoSysfsDir);
+        pub(super) fn lo_sysfs_file_get(filp: *mut RawFile);
+        pub(super) fn lo_sysfs_file_put(filp: *mut RawFile);
+        pub(super) fn lo_sysfs_file_shared(filp: *mut RawFile) -> bool;
+    }
+}
+
+/// The open file a chunk of a binary write came through, for the duration of the callback.
+///
+/// # Invariants
+///
+/// `raw` is a `struct file` that stays alive for `'a` (the write in progress holds it).
+pub(crate) struct Writer<'a> {
+    raw: NonNull<ffi::RawFile>,
+    _call: PhantomData<&'a ()>,
+}
+
+impl Writer<'_> {
+    /// Keeps this open file: its identity (and memory) stays valid until the result is dropped.
+    pub(crate) fn hold(&self) -> HeldFile {
+        // SAFETY: `raw` is alive (type invariant), so a reference may be taken on it.
+        unsafe { ffi::lo_sysfs_file_get(self.raw.as_ptr()) };
+        // INVARIANT: the reference just taken is the one the `HeldFile` owns.
+        HeldFile { raw: self.raw }
+    }
+
+    /// Whether this is the open file `held` keeps.
+    pub(crate) fn is(&self, held: &HeldFile) -> bool {
+        // `held` keeps its file alive, so no other file can have its address meanwhile.
+        self.raw == held.raw
+    }
+}
+
+/// A reference on an open file of a binary attribute, kept across callbacks.
+///
+/// # Invariants
+///
+/// `raw` is a `struct file` on which this object owns one reference.
+pub(crate) struct HeldFile {
+    raw: NonNull<ffi::RawFile>,
+}
+
+// SAFETY: a file reference may be used and dropped (`fput`) from any thread.
+unsafe impl Send for HeldFile {}
+// SAFETY: `&HeldFile` only reads the file's reference count.
+unsafe impl Sync for HeldFile {}
+
+impl HeldFile {
+    /// Whether every descriptor of the file is closed: only this reference is left, so
+    /// nothing can write through it any more. (A sysfs binary file has no release callback:
+    /// this is how its last close is seen, afterwards.)
+    pub(crate) fn closed(&self) -> bool {
+        // SAFETY: `raw` is alive: this object holds a reference on it (type invariant).
+        !unsafe { ffi::lo_sysfs_file_shared(self.raw.as_ptr()) }
+    }
+}
+
+impl Drop for HeldFile {
+    fn drop(&mut self) {
+        // SAFETY: the reference is this object's (type invariant) and is given up once.
+        // `fput` never releases the file synchronously, so this may run under a mutex.
+        unsafe { ffi::lo_sysfs_file_put(self.raw.as_ptr()) };
+    }
+}
+
+/// Whether the current task may write to a file of a [`Tree`]: `EPERM` without
+/// `CAP_SYS_ADMIN`.
+fn may_write() -> Result {
+    // SAFETY: `capable` only reads the current task's credentials (and audits the check).
+    if unsafe { kernel::bindings::capable(kernel::bindings::CAP_SYS_ADMIN as c_int) } {
+        Ok(())
+    } else {
+        Err(EPERM)
     }
 }
 
@@ -78,10 +162,19 @@ mod ffi {
 pub(crate) trait Handler: Send + Sync + 'static {
     /// Writes the file's contents into `out` (one page).
     fn show(&self, dir: u32, file: u32, out: &mut TextBuf<'_>) -> Result;
-    /// Applies a write of `input`. On error nothing may have changed.
+    /// Applies a write of `input`, by a task with `CAP_SYS_ADMIN`. On error nothing may have
+    /// changed.
     fn store(&self, dir: u32, file: u32, input: &[u8]) -> Result;
-    /// Takes one chunk, at file offset `offset`, of a write to a [`Kind::Binary`] file.
-    fn write_bin(&self, dir: u32, file: u32, offset: u64, data: &[u8]) -> Result;
+    /// Takes one chunk, at file offset `offset` of the open file `writer`, of a write to a
+    /// [`Kind::Binary`] file, by a task with `CAP_SYS_ADMIN`.
+    fn write_bin(
+        &self,
+        dir: u32,
+        file: u32,
+        writer: &Writer<'_>,
+        offset: u64,
+        data: &[u8],
+    ) -> Result;
 }
 
 /// How a file is read and written.
@@ -240,6 +333,9 @@ unsafe extern "C" fn store_callback<T: Handler>(
     buf: *const u8,
     len: usize,
 ) -> isize {
+    if let Err(e) = may_write() {
+        return e.to_errno() as isize;
+    }
     // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
     let handler = unsafe { &*ctx.cast::<T>() };
     // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
@@ -253,16 +349,29 @@ unsafe extern "C" fn store_callback<T: Handler>(
 
 /// # Safety
 ///
-/// `ctx` must be the handler pointer of a live `Dir<T>`, and `buf` valid for reads of `len`
-/// bytes during the call.
+/// `ctx` must be the handler pointer of a live `Dir<T>`, `filp` the live open file the write
+/// came through, and `buf` valid for reads of `len` bytes during the call.
 unsafe extern "C" fn write_bin_callback<T: Handler>(
     ctx: *const c_void,
     dir_id: u32,
     file_id: u32,
+    filp: *mut ffi::RawFile,
     buf: *const u8,
     offset: i64,
     len: usize,
 ) -> isize {
+    if let Err(e) = may_write() {
+        return e.to_errno() as isize;
+    }
+    let Some(raw) = NonNull::new(filp) else {
+        return EINVAL.to_errno() as isize;
+    };
+    // INVARIANT: by the function's safety requirements, the file is alive during the call,
+    // which the writer does not outlive.
+    let writer = Writer {
+        raw,
+        _call: PhantomData,
+    };
     // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
     let handler = unsafe { &*ctx.cast::<T>() };
     // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
@@ -270,7 +379,7 @@ unsafe extern "C" fn write_bin_callback<T: Handler>(
     let Ok(offset) = u64::try_from(offset) else {
         return EINVAL.to_errno() as isize;
     };
-    match handler.write_bin(dir_id, file_id, offset, data) {
+    match handler.write_bin(dir_id, file_id, &writer, offset, data) {
         // A chunk is at most a page, so `len` fits in `isize`.
         Ok(()) => len as isize,
         Err(e) => e.to_errno() as isize,

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 
+struct file;
 struct lo_sysfs_dir;
 
 /*
@@ -19,9 +20,13 @@ typedef ssize_t (*lo_sysfs_show_t)(const void *ctx, u32 dir_id, u32 file_id, cha
 				   size_t size);
 typedef ssize_t (*lo_sysfs_store_t)(const void *ctx, u32 dir_id, u32 file_id,
 				    const char *buf, size_t len);
-/* A chunk of a write to a binary file, at file offset @off; returns @len or -errno. */
+/*
+ * A chunk of a write to a binary file through the open file @filp, at file offset @off;
+ * returns @len or -errno.
+ */
 typedef ssize_t (*lo_sysfs_write_bin_t)(const void *ctx, u32 dir_id, u32 file_id,
-					const char *buf, loff_t off, size_t len);
+					struct file *filp, const char *buf, loff_t off,
+					size_t len);
 
 int lo_sysfs_dir_create(struct lo_sysfs_dir *parent, const char *name, const void *ctx,
 			u32 dir_id, lo_sysfs_show_t show, lo_sysfs_store_t store,
@@ -31,6 +36,9 @@ int lo_sysfs_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t mod
 int lo_sysfs_bin_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t mode,
 			     u32 file_id);
 void lo_sysfs_dir_destroy(struct lo_sysfs_dir *dir);
+void lo_sysfs_file_get(struct file *filp);
+void lo_sysfs_file_put(struct file *filp);
+bool lo_sysfs_file_shared(struct file *filp);
 
 bool lo_warn_ratelimit(void);
 

@@ -8,6 +8,8 @@
  * show/store in flight and refuses new ones, so after lo_sysfs_dir_destroy() returns no
  * callback runs and the Rust context may be freed.
  */
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -61,7 +63,7 @@ static ssize_t lo_sysfs_bin_write(struct file *filp, struct kobject *kobj,
 	struct lo_sysfs_dir *dir = container_of(kobj, struct lo_sysfs_dir, kobj);
 	struct lo_sysfs_bin_file *file = container_of(attr, struct lo_sysfs_bin_file, attr);
 
-	return dir->write_bin(dir->ctx, dir->dir_id, file->file_id, buf, off, len);
+	return dir->write_bin(dir->ctx, dir->dir_id, file->file_id, filp, buf, off, len);
 }
 
 static const struct sysfs_ops lo_sysfs_ops = {
@@ -166,6 +168,27 @@ int lo_sysfs_bin_file_create(struct lo_sysfs_dir *dir, const char *name, umode_t
 	file->next = dir->bin_files;
 	dir->bin_files = file;
 	return 0;
+}
+
+/* Takes a reference on @filp, the open file a binary write came through. */
+void lo_sysfs_file_get(struct file *filp)
+{
+	get_file(filp);
+}
+
+/* Drops a reference taken by lo_sysfs_file_get(). */
+void lo_sysfs_file_put(struct file *filp)
+{
+	fput(filp);
+}
+
+/*
+ * Whether @filp has references besides the caller's own: false once every descriptor of it is
+ * closed (sysfs gives a binary file no release callback to say so).
+ */
+bool lo_sysfs_file_shared(struct file *filp)
+{
+	return file_count(filp) > 1;
 }
 
 /* Removes @dir and its files; returns once no callback on them is running. */

@@ -8,12 +8,17 @@
 //! using the length the file declares in its own header:
 //!
 //! - a chunk at offset 0 starts a new upload (whatever was pending is dropped);
-//! - chunks must be contiguous: a gap or an overlap is refused;
+//! - a chunk at any other offset must continue a pending upload, contiguously: a gap, an
+//!   overlap or a continuation of nothing is refused;
 //! - the upload is complete when the declared length has arrived; bytes beyond it are refused;
 //! - a chunk shorter than a page that leaves the file incomplete ends the upload as truncated:
 //!   write(2) splits a write into whole pages and a short tail, so a short chunk is the end of
 //!   the writer's buffer. Files must therefore be written in one write or in page multiples
 //!   (`cat`, `dd bs=4096` do), which keeps a truncated file from passing silently.
+//!
+//! A file cut at a page multiple leaves the upload pending forever: only the caller can tell
+//! that the writer has gone (see [`Upload::abort`]). Which writer an upload belongs to is
+//! also the caller's business: an `Upload` takes chunks from whoever the caller lets through.
 //!
 //! Every error resets the upload; the caller keeps whatever it had before.
 
@@ -22,6 +27,8 @@
 pub enum UploadError {
     /// A chunk did not start where the previous one ended.
     NotContiguous,
+    /// A chunk at a non-zero offset while no upload is pending.
+    NotStarted,
     /// The file (declared or received) is larger than the buffer.
     TooLarge,
     /// More bytes arrived than the header declares.
@@ -39,6 +46,9 @@ impl UploadError {
     pub const fn reason(self) -> &'static str {
         match self {
             UploadError::NotContiguous => "write not contiguous with the previous one",
+            UploadError::NotStarted => {
+                "write at a non-zero offset with no upload in progress (write the file from its start)"
+            }
             UploadError::TooLarge => "file too large",
             UploadError::TrailingBytes => "bytes beyond the length the header declares",
             UploadError::Truncated => "file truncated (shorter than its header declares)",
@@ -64,21 +74,51 @@ pub type DeclaredLen = fn(&[u8]) -> Option<Result<usize, UploadError>>;
 /// An upload in progress.
 ///
 /// INVARIANT: `received <= buffer length` of every buffer passed to [`Upload::write`] (the
-/// caller passes the same buffer each time).
+/// caller passes the same buffer each time); `received > 0` exactly while an upload is
+/// pending (a pending upload has at least one byte: an empty chunk ends it as truncated);
+/// `expected` is `None` whenever `received == 0`.
 #[derive(Debug, Default)]
 pub struct Upload {
     received: usize,
+    expected: Option<usize>,
 }
 
 impl Upload {
     /// No upload in progress.
     pub const fn new() -> Self {
-        Self { received: 0 }
+        Self {
+            received: 0,
+            expected: None,
+        }
     }
 
     /// Bytes received so far by the upload in progress.
     pub fn received(&self) -> usize {
         self.received
+    }
+
+    /// The length the pending upload's header declares, once the header has arrived.
+    pub fn expected(&self) -> Option<usize> {
+        self.expected
+    }
+
+    /// Whether an upload is pending: started, neither complete nor refused.
+    pub fn pending(&self) -> bool {
+        self.received > 0
+    }
+
+    /// Drops the pending upload, if any, and says how far it had got: the bytes received and
+    /// the length declared.
+    pub fn abort(&mut self) -> Option<(usize, Option<usize>)> {
+        let was = self.pending().then_some((self.received, self.expected));
+        self.reset();
+        was
+    }
+
+    fn reset(&mut self) {
+        // INVARIANT: 0 fits any buffer, and nothing is pending.
+        self.received = 0;
+        self.expected = None;
     }
 
     /// Adds the chunk `data`, written at `offset`, to `buf`. `page` is the kernel's chunk size.
@@ -92,8 +132,7 @@ impl Upload {
     ) -> Result<Step, UploadError> {
         let res = self.add(buf, offset, data, page, declared);
         if !matches!(res, Ok(Step::Partial)) {
-            // INVARIANT: 0 fits any buffer.
-            self.received = 0;
+            self.reset();
         }
         res
     }
@@ -107,7 +146,9 @@ impl Upload {
         declared: DeclaredLen,
     ) -> Result<Step, UploadError> {
         if offset == 0 {
-            self.received = 0;
+            self.reset();
+        } else if !self.pending() {
+            return Err(UploadError::NotStarted);
         }
         if u64::try_from(self.received) != Ok(offset) {
             return Err(UploadError::NotContiguous);
@@ -124,7 +165,11 @@ impl Upload {
         self.received = end;
 
         let got = buf.get(..end).unwrap_or_default();
-        match declared(got) {
+        let declared = declared(got);
+        if let Some(Ok(total)) = declared {
+            self.expected = Some(total);
+        }
+        match declared {
             Some(Err(e)) => Err(e),
             Some(Ok(total)) if total > buf.len() => Err(UploadError::TooLarge),
             Some(Ok(total)) if end > total => Err(UploadError::TrailingBytes),
@@ -208,10 +253,63 @@ mod tests {
             up.write(&mut buf, 8, &f[8..12], 4, toy),
             Err(UploadError::NotContiguous)
         );
+        // The refusal ended the upload: there is nothing left to continue.
         assert_eq!(
             up.write(&mut buf, 4, &f[4..8], 4, toy),
+            Err(UploadError::NotStarted)
+        );
+        assert_eq!(up.write(&mut buf, 0, &f[..4], 4, toy), Ok(Step::Partial));
+        assert_eq!(
+            up.write(&mut buf, 2, &f[2..6], 4, toy),
             Err(UploadError::NotContiguous)
         );
+    }
+
+    #[test]
+    fn progress_is_reported_while_pending() {
+        let (mut up, mut buf) = (Upload::new(), [0u8; 64]);
+        assert!(!up.pending());
+        assert_eq!(up.expected(), None);
+        let f = file(10);
+        assert_eq!(up.write(&mut buf, 0, &f[..4], 4, toy), Ok(Step::Partial));
+        assert!(up.pending());
+        assert_eq!((up.received(), up.expected()), (4, Some(10)));
+        assert_eq!(up.abort(), Some((4, Some(10))));
+        assert!(!up.pending());
+        assert_eq!((up.received(), up.expected()), (0, None));
+        assert_eq!(up.abort(), None);
+    }
+
+    #[test]
+    fn an_aborted_upload_cannot_be_continued() {
+        let (mut up, mut buf) = (Upload::new(), [0u8; 64]);
+        let f = file(10);
+        assert_eq!(up.write(&mut buf, 0, &f[..4], 4, toy), Ok(Step::Partial));
+        up.abort();
+        assert_eq!(
+            up.write(&mut buf, 4, &f[4..10], 8, toy),
+            Err(UploadError::NotStarted)
+        );
+    }
+
+    #[test]
+    fn a_first_chunk_at_a_non_zero_offset_is_refused() {
+        let (mut up, mut buf) = (Upload::new(), [0u8; 64]);
+        let f = file(10);
+        assert_eq!(
+            up.write(&mut buf, 4, &f[4..8], 4, toy),
+            Err(UploadError::NotStarted)
+        );
+        // And after a complete upload too.
+        assert_eq!(
+            up.write(&mut buf, 0, &f[..10], 16, toy),
+            Ok(Step::Complete(10))
+        );
+        assert_eq!(
+            up.write(&mut buf, 10, &[1], 16, toy),
+            Err(UploadError::NotStarted)
+        );
+        assert!(!up.pending());
     }
 
     #[test]
@@ -235,6 +333,14 @@ mod tests {
         assert_eq!(
             up.write(&mut buf, 0, &file(200)[..17], 32, toy),
             Err(UploadError::TooLarge)
+        );
+        assert_eq!(
+            up.write(&mut buf, u64::MAX, &[1], 4, toy),
+            Err(UploadError::NotStarted)
+        );
+        assert_eq!(
+            up.write(&mut buf, 0, &file(12)[..4], 4, toy),
+            Ok(Step::Partial)
         );
         assert_eq!(
             up.write(&mut buf, u64::MAX, &[1], 4, toy),

@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Model slots: valid models load and answer exactly what the host computes; truncated,
-# bit-flipped, wrong-kind, wrong-schema and oversized files are refused with the previous
-# model intact; models swap atomically under a running inference loop; unload with a model.
+# bit-flipped, wrong-kind, wrong-schema, wrong-shape and oversized files are refused with the
+# previous model intact; an upload belongs to the file that started it (a cut or abandoned one
+# is reported in model_info and never completed by another writer); `infer` refuses bad
+# inputs; models swap atomically under a running inference loop; unload with a model and an
+# upload pending.
 . "$(dirname "$0")/lib.sh"
 
 M=/learned_os/testmodels
@@ -73,8 +76,98 @@ shipped_models() { # every models/<policy>[-<name>].lmod loads into <policy> and
 	[ "$n" -gt 0 ]
 }
 
+
+# refused_by POLICY FILE: loading FILE into POLICY fails with EINVAL, its model is unchanged.
+refused_by() {
+	before=$(info "$1" crc32)
+	if dd if="$2" of="$SYSFS/$1/model" bs=4096 2>"$TMP/err"; then ktap_print_msg "$2 was accepted by $1"; return 1; fi
+	grep -q "Invalid argument" "$TMP/err" || { ktap_print_msg "error: $(cat "$TMP/err")"; return 1; }
+	[ -n "$before" ] && [ "$(info "$1" crc32)" = "$before" ] || { ktap_print_msg "$1's model changed"; return 1; }
+}
+# loaded_into POLICY MODEL: POLICY's active model is testmodels/MODEL.lmod.
+loaded_into() { [ "$(info "$1" crc32)" = "$(cat $M/$2.crc32)" ]; }
+BIG=$M/evict-big.lmod
+BIGLEN=$(stat -c %s $BIG)
+upload_state() { # a line for the log
+	ktap_print_msg "model_info: $(grep -E '^(upload|last_upload|uploads)' $E/model_info | tr '\n' ' ')"
+}
+# fresh: model A active, whatever an earlier check left behind (each check below starts so).
+fresh() { load $M/evict-a.lmod evict || ktap_print_msg "reloading model A: $(cat "$TMP/err")"; }
+cut_short() { # `head -c 4096` of a longer file: write(2) succeeds, nothing loads, model_info tells
+	fresh
+	before=$(info evict uploads_incomplete)
+	head -c 4096 $BIG >$E/model || { ktap_print_msg "the write failed"; return 1; }
+	upload_state
+	[ -n "$before" ] && [ "$(info evict uploads_incomplete)" = $((before + 1)) ] &&
+		[ "$(info evict upload_pending)" = 0 ] && [ "$(info evict upload_buffer_bytes)" = 0 ] &&
+		[ "$(info evict last_upload)" = incomplete ] && loaded_into evict evict-a && answers evict-a || return 1
+	n=$(dmesg | grep -c "evict/model: upload cut short at 4096 of $BIGLEN bytes, nothing loaded")
+	[ "$n" = 1 ] || { ktap_print_msg "$n warnings about the cut upload"; return 1; }
+}
+pending_shown() { # while its writer holds the file open, a partial upload is shown as pending
+	fresh
+	exec 3>$E/model
+	dd if=$BIG bs=4096 count=1 >&3 2>/dev/null || { exec 3>&-; ktap_print_msg "first page refused"; return 1; }
+	upload_state
+	ok=1
+	[ "$(info evict upload_pending)" = 1 ] && [ "$(info evict upload_received)" = 4096 ] &&
+		[ "$(info evict upload_expected)" = "$BIGLEN" ] && [ "$(info evict upload_buffer_bytes)" -gt 0 ] || ok=0
+	before=$(info evict uploads_incomplete)
+	exec 3>&-
+	upload_state
+	[ "$ok" = 1 ] && [ "$(info evict upload_pending)" = 0 ] && [ "$(info evict upload_buffer_bytes)" = 0 ] &&
+		[ "$(info evict uploads_incomplete)" = $((before + 1)) ] && loaded_into evict evict-a
+}
+replaced_by_next() { # the next upload, from another file, notices the abandoned one's close
+	fresh
+	before=$(info evict uploads_incomplete)
+	head -c 4096 $BIG >$E/model && load $M/evict-b.lmod evict || { ktap_print_msg "$(cat "$TMP/err")"; return 1; }
+	upload_state
+	[ -n "$before" ] && [ "$(info evict uploads_incomplete)" = $((before + 1)) ] &&
+		[ "$(info evict last_upload)" = loaded ] && loaded_into evict evict-b && answers evict-b
+}
+rest_elsewhere() { # the rest of a cut file, written through another open file, does not complete it
+	fresh
+	head -c 4096 $BIG >$E/model || return 1
+	if dd if=$BIG of=$E/model bs=4096 skip=1 seek=1 conv=notrunc 2>"$TMP/err"; then
+		ktap_print_msg "the rest was accepted: $(info evict crc32) loaded"; return 1
+	fi
+	grep -q "Invalid argument" "$TMP/err" && loaded_into evict evict-a && answers evict-a
+}
+offset_first() { # a first write at a non-zero offset
+	fresh
+	if dd if=$M/evict-b.lmod of=$E/model bs=4096 seek=1 conv=notrunc 2>"$TMP/err"; then return 1; fi
+	grep -q "Invalid argument" "$TMP/err" && loaded_into evict evict-a
+}
+interleaved() { # two open files write alternately: the first one's file loads, the second gets EBUSY
+	fresh
+	exec 3>$E/model 4>$E/model
+	dd if=$BIG bs=4096 count=1 >&3 2>/dev/null; r1=$?
+	dd if=$M/evict-big-b.lmod bs=4096 count=1 >&4 2>"$TMP/err4"; r2=$?
+	dd if=$BIG bs=4096 skip=1 >&3 2>/dev/null; r3=$?
+	dd if=$M/evict-big-b.lmod bs=4096 skip=1 >&4 2>>"$TMP/err4"; r4=$?
+	exec 3>&- 4>&-
+	ktap_print_msg "first file: $r1 $r3, second: $r2 $r4 ($(grep -v records "$TMP/err4" | tr '\n' ' '))"
+	[ $r1 = 0 ] && [ $r3 = 0 ] && [ $r2 != 0 ] && [ $r4 != 0 ] && grep -q "resource busy" "$TMP/err4" &&
+		loaded_into evict evict-big
+}
+none_mid_upload() { # `none` aborts the upload in progress and unloads; the rest of it is refused
+	fresh
+	exec 3>$E/model
+	dd if=$BIG bs=4096 count=1 >&3 2>/dev/null || { exec 3>&-; return 1; }
+	echo none >$E/model || { exec 3>&-; ktap_print_msg "none refused"; return 1; }
+	upload_state
+	ok=1
+	[ "$(info evict loaded)" = 0 ] && [ "$(info evict upload_pending)" = 0 ] &&
+		[ "$(info evict upload_buffer_bytes)" = 0 ] || ok=0
+	dd if=$BIG bs=4096 skip=1 >&3 2>"$TMP/err"; r=$?
+	exec 3>&-
+	ktap_print_msg "the rest of the aborted upload: exit $r, loaded $(info evict loaded)"
+	[ "$ok" = 1 ] && [ $r != 0 ] && grep -q "Invalid argument" "$TMP/err" && [ "$(info evict loaded)" = 0 ]
+}
+
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 33
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -97,6 +190,34 @@ ktap_check "bit-flipped file refused (EINVAL), model A intact" refused "$TMP/fli
 ktap_check "wrong kind (PLA into evict) refused, model A intact" refused $M/vindex.lmod "Invalid argument"
 ktap_check "wrong schema (sched model into evict) refused, model A intact" refused $M/sched.lmod "Invalid argument"
 ktap_check "oversized file refused (EFBIG), model A intact" refused $M/oversized.lmod "too large"
+ktap_check "evict: a 20-input MLP (the hook computes 8 features) refused, model A intact" refused $M/evict-wide.lmod "Invalid argument"
+load $M/sizer.lmod sizer
+ktap_check "sizer: an 8-input MLP (it takes 20) refused, its model intact" refused_by sizer $M/sizer-narrow.lmod
+load $M/sched-ok.lmod sched
+ktap_check "sched: an 8-input MLP (it takes 14) refused, its model intact" refused_by sched $M/sched-narrow.lmod
+ktap_check "sched: a 4-class MLP (it takes 5) refused, its model intact" refused_by sched $M/sched.lmod
+load $M/vindex.lmod vindex
+ktap_check "vindex: an MLP refused, its PLA intact" refused_by vindex $M/evict-a.lmod
+echo none >$SYSFS/sizer/model
+echo none >$SYSFS/sched/model
+# The cut upload's warning must not be lost to the rate limit the refusals above have used.
+sleep 6
+ktap_check "file cut at a page multiple: not loaded, counted, buffer freed, one warning" cut_short
+ktap_check "model_info shows a pending upload; its writer's close discards it" pending_shown
+ktap_check "after a cut upload, the next file's upload loads and counts the cut one" replaced_by_next
+ktap_check "the rest of a cut file through another open file: EINVAL, model A intact" rest_elsewhere
+ktap_check "first write at a non-zero offset: EINVAL, model A intact" offset_first
+ktap_check "two interleaved uploaders: the first loads its file, the second gets EBUSY" interleaved
+ktap_check "'none' in the middle of an upload: aborts it and unloads" none_mid_upload
+load $M/evict-a.lmod evict
+echo "$FEAT" >$E/infer
+ktap_check "infer: 33 values refused (EINVAL), answer unchanged" write_refused $E/infer "$FEAT $FEAT $FEAT $FEAT 1\n" "Invalid argument"
+ktap_check "infer: 128 (outside int8) refused (EINVAL), answer unchanged" write_refused $E/infer "17 -3 64 0 -128 128 5 -77\n" "Invalid argument"
+ktap_check "infer: -129 (outside int8) refused (EINVAL), answer unchanged" write_refused $E/infer "17 -3 64 0 -129 127 5 -77\n" "Invalid argument"
+ktap_check "infer: 7 values for an 8-input model refused (EINVAL), answer unchanged" write_refused $E/infer "17 -3 64 0 -128 127 5\n" "Invalid argument"
+echo "$(cat $M/key)" >$SYSFS/vindex/infer
+ktap_check "infer: a negative PLA key refused (EINVAL), answer unchanged" write_refused $SYSFS/vindex/infer "-5\n" "Invalid argument"
+ktap_check "infer: 2 keys for a PLA refused (EINVAL), answer unchanged" write_refused $SYSFS/vindex/infer "5 6\n" "Invalid argument"
 ktap_check "models swap atomically under a running inference loop" swap_under_inference
 pla_ok() {
 	load $M/vindex.lmod vindex && echo "$(cat $M/key)" >$SYSFS/vindex/infer &&
@@ -106,6 +227,9 @@ ktap_check "vindex: PLA model loads and answers as the host does" pla_ok
 ktap_check "'none' unloads: fallback only, inference refused" sh -c \
 	"echo none > $E/model && grep -qx 'loaded 0' $E/model_info && ! echo '$FEAT' > $E/infer 2>/dev/null"
 load $M/evict-a.lmod evict
-ktap_check "rmmod with models loaded" rmmod learned_os
+exec 3>$E/model
+dd if=$BIG bs=4096 count=1 >&3 2>/dev/null
+ktap_check "rmmod with models loaded and an upload pending" rmmod learned_os
+exec 3>&-
 
 ktap_finished
