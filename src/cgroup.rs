@@ -69,7 +69,12 @@ pub(crate) fn parse_knob(knob: &str, input: &[u8]) -> Result<Option<Cgroup>> {
     }
     Cgroup::lookup(path)
         .inspect_err(|e| {
-            warn_ratelimited!("{}: write refused: no cgroup {} below the root ({:?})\n", knob, path, e);
+            warn_ratelimited!(
+                "{}: write refused: no cgroup {} below the root ({:?})\n",
+                knob,
+                path,
+                e
+            );
         })
         .map(Some)
 }

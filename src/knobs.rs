@@ -30,9 +30,9 @@
 //! ```
 
 use kernel::c_str;
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::new_mutex;
 use kernel::sync::{Arc, Mutex};
 
 use crate::evict::{Evict, EvictKnob, EvictMem};

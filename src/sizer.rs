@@ -542,7 +542,10 @@ impl Sizer {
             }
             let file = cg.file_pages().ok();
             // Set under the mutex, so that a stop's give-back comes wholly before or after.
-            match self.decide(&mut ctl, &cg, file, slot).map(|l| (l, cg.set_high(l))) {
+            match self
+                .decide(&mut ctl, &cg, file, slot)
+                .map(|l| (l, cg.set_high(l)))
+            {
                 Some((limit, Ok(()))) => {
                     ctl.applied = Some(limit);
                     self.stats.changes.fetch_add(1, Relaxed);
