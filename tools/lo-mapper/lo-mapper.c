@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lo-mapper: a process whose working set is a mapped file, for the eviction policy's scope
+ * kselftest. A static binary for the busybox guest.
+ *
+ * Usage:
+ *   lo-mapper FILE OFFSET_KIB KIB READY STOP [SECONDS]
+ *       maps KIB KiB of FILE (a file or a block device) from OFFSET_KIB, read-only and shared,
+ *       with MADV_RANDOM (no readahead, so each page is faulted in, and seen by the page
+ *       cache's fault tracepoint, on its own), touches every page once (the warm-up), creates
+ *       the file READY, then touches every page again and again until the file STOP exists
+ *       (or SECONDS, default 120, have passed). Prints
+ *       "mapper pid=P pages=N passes=K warm_majflt=W majflt=M" where W is the major faults of
+ *       the warm-up and M those after it: the pages of its working set that were evicted
+ *       while it was using them.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static long majflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -1;
+	return ru.ru_majflt;
+}
+
+static unsigned long touch(const volatile unsigned char *p, size_t len, size_t page)
+{
+	unsigned long sum = 0;
+	size_t off;
+
+	for (off = 0; off < len; off += page)
+		sum += p[off];
+	return sum;
+}
+
+int main(int argc, char **argv)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned long passes = 0, sink = 0;
+	long warm, after, last;
+	FILE *trace;
+	int lines = 0;
+	time_t deadline;
+	size_t len;
+	off_t off;
+	struct stat st;
+	void *map;
+	int fd;
+
+	if (argc < 6 || argc > 7) {
+		fprintf(stderr, "usage: lo-mapper FILE OFFSET_KIB KIB READY STOP [SECONDS]\n");
+		return 2;
+	}
+	off = (off_t)strtoull(argv[2], NULL, 10) * 1024;
+	len = (size_t)strtoull(argv[3], NULL, 10) * 1024;
+	deadline = time(NULL) + (argc == 7 ? atol(argv[6]) : 120);
+	if (!len || off % (off_t)page) {
+		fprintf(stderr, "lo-mapper: bad range\n");
+		return 2;
+	}
+	fd = open(argv[1], O_RDONLY);
+	if (fd < 0) {
+		perror("lo-mapper: open");
+		return 1;
+	}
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	if (map == MAP_FAILED) {
+		perror("lo-mapper: mmap");
+		return 1;
+	}
+	if (madvise(map, len, MADV_RANDOM))
+		perror("lo-mapper: madvise");
+	sink += touch(map, len, page);
+	warm = majflt();
+	fd = open(argv[4], O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror("lo-mapper: ready file");
+		return 1;
+	}
+	close(fd);
+	trace = getenv("LO_MAPPER_TRACE") ? fopen(getenv("LO_MAPPER_TRACE"), "w") : NULL;
+	last = warm;
+	while (stat(argv[5], &st) && time(NULL) < deadline) {
+		sink += touch(map, len, page);
+		passes++;
+		if (trace && majflt() != last && lines < 400) {
+			last = majflt();
+			fprintf(trace, "pass %lu majflt %ld\n", passes, last - warm);
+			lines++;
+		}
+	}
+	if (trace)
+		fclose(trace);
+	after = majflt() - warm;
+	printf("mapper pid=%d pages=%zu passes=%lu warm_majflt=%ld majflt=%ld sum=%lu\n", getpid(),
+	       len / page, passes, warm, after, sink & 1);
+	return 0;
+}
