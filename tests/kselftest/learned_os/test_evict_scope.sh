@@ -10,7 +10,11 @@
 #   while a reader there creates memory pressure, takes no more major faults than without a
 #   model: neither the kernel (which never shows the hook a folio referenced through page
 #   tables) nor the module (which never demotes a mapped folio the kernel would activate)
-#   lets the model evict memory a process is using.
+#   lets the model evict memory a process is using. (Under QEMU's TCG this check is weak:
+#   there, even without a model, reclaim found the mapper's folios unreferenced and evicted
+#   each about once, and on a kernel whose hook sees page-table-referenced folios it was
+#   asked about none of them with "keep" or "activate": the baseline and the model's run
+#   took the same faults.)
 . "$(dirname "$0")/lib.sh"
 
 E=$SYSFS/evict
@@ -198,9 +202,12 @@ mapped() {
 	base=$f
 	dd if=$M/evict-reclaim-all.lmod of=$E/model bs=64k 2>/dev/null || return 1
 	mapped_run "model reclaims all" || return 1
-	# Slack for the faults the kernel's own policy may take on a loaded guest.
-	ktap_print_msg "major faults after warm-up: $base without a model, $f with it (allowed $((base + 64)))"
-	[ $r -gt 0 ] && [ "$f" -le $((base + 64)) ]
+	# Slack for the faults the kernel's own policy may take on a loaded guest: a quarter of
+	# the baseline, at least 64 (seen: the baseline and the model's run equal, to the page).
+	slack=$((base / 4))
+	[ $slack -ge 64 ] || slack=64
+	ktap_print_msg "major faults after warm-up: $base without a model, $f with it (allowed $((base + slack)))"
+	[ $r -gt 0 ] && [ "$f" -le $((base + slack)) ]
 }
 ktap_check "a mapped working set in the opted-in cgroup: major faults stay at the no-model baseline" mapped
 
