@@ -5,11 +5,13 @@
  *
  * Usage:
  *   lo-mapper FILE OFFSET_KIB KIB READY STOP [SECONDS]
- *       maps KIB KiB of FILE (a file or a block device) from OFFSET_KIB, read-only and shared,
- *       with MADV_RANDOM (no readahead, so each page is faulted in, and seen by the page
- *       cache's fault tracepoint, on its own), touches every page once (the warm-up), creates
- *       the file READY, then touches every page again and again until the file STOP exists
- *       (or SECONDS, default 120, have passed). Prints
+ *       reads KIB KiB of FILE (a file or a block device) from OFFSET_KIB with pread(), so
+ *       that every page is in the page cache and each was seen accessed by the page cache's
+ *       tracepoints; maps the range read-only and shared and touches every page once (the
+ *       warm-up); creates the file READY; then touches every page again and again until the
+ *       file STOP exists (or SECONDS, default 120, have passed). No madvise(): the kernel
+ *       ignores page-table references from MADV_RANDOM and MADV_SEQUENTIAL mappings
+ *       (vma_has_recency()). Prints
  *       "mapper pid=P pages=N passes=K warm_majflt=W majflt=M" where W is the major faults of
  *       the warm-up and M those after it: the pages of its working set that were evicted
  *       while it was using them. Before each pass it flushes its TLB (mprotect to PROT_NONE
@@ -53,6 +55,9 @@ int main(int argc, char **argv)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned long passes = 0, sink = 0;
+	static char buf[65536];
+	size_t done;
+	ssize_t n;
 	long warm, after, last;
 	FILE *trace;
 	int lines = 0;
@@ -84,8 +89,14 @@ int main(int argc, char **argv)
 		perror("lo-mapper: mmap");
 		return 1;
 	}
-	if (madvise(map, len, MADV_RANDOM))
-		perror("lo-mapper: madvise");
+	for (done = 0; done < len; done += (size_t)n) {
+		n = pread(fd, buf, sizeof(buf) < len - done ? sizeof(buf) : len - done,
+			  off + (off_t)done);
+		if (n <= 0) {
+			perror("lo-mapper: pread");
+			return 1;
+		}
+	}
 	sink += touch(map, len, page);
 	warm = majflt();
 	fd = open(argv[4], O_WRONLY | O_CREAT, 0644);
