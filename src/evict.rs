@@ -16,7 +16,7 @@
 //! acts only within the cgroup v2 named in `evict/cgroup` (default `none`: nowhere): reclaim's
 //! question about a folio charged elsewhere gets the kernel's verdict
 //! ([`Fallback::OutOfScope`]), and so does one about a mapped folio that the kernel would
-//! activate ([`Fallback::Mapped`]; the kernel's hook already never asks about folios
+//! activate or keep ([`Fallback::Mapped`]; the kernel's hook already never asks about folios
 //! referenced through page tables). The history records only that cgroup's pages (added and
 //! deleted folios charged to it, accesses by its tasks): with no cgroup named the probes
 //! return before writing anything, and otherwise count per CPU.

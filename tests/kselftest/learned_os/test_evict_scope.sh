@@ -9,12 +9,9 @@
 # - a process that keeps touching a mapped file (its working set) in the opted-in cgroup,
 #   while a reader there creates memory pressure, takes no more major faults than without a
 #   model: neither the kernel (which never shows the hook a folio referenced through page
-#   tables) nor the module (which never demotes a mapped folio the kernel would activate)
-#   lets the model evict memory a process is using. (Under QEMU's TCG this check is weak:
-#   there, even without a model, reclaim found the mapper's folios unreferenced and evicted
-#   each about once, and on a kernel whose hook sees page-table-referenced folios it was
-#   asked about none of them with "keep" or "activate": the baseline and the model's run
-#   took the same faults.)
+#   tables) nor the module (which never overrides the kernel for a mapped folio it would
+#   keep or activate) lets the model evict memory a process is using.
+# Nothing opted in, the page cache's probes record nothing.
 . "$(dirname "$0")/lib.sh"
 
 E=$SYSFS/evict

@@ -83,7 +83,7 @@ pub enum Fallback {
     Error = 6,
     /// The folio is not charged to the cgroup the policy was opted into (or none was).
     OutOfScope = 7,
-    /// The kernel would activate the folio and it is mapped into a process: in use.
+    /// The kernel would keep or activate the folio and it is mapped into a process: in use.
     Mapped = 8,
 }
 
@@ -154,7 +154,7 @@ pub fn verdict_of_class(class: usize, classes: usize) -> Verdict {
 ///
 /// The rule (the seed paper's denial of service is a model that evicts other applications'
 /// memory): a learned verdict never touches a folio outside the cgroup the user opted in, and
-/// never overrides the kernel's "activate" for a folio mapped into a process.
+/// never overrides the kernel's "activate" (or "keep") for a folio mapped into a process.
 pub trait Scope {
     /// Whether the folio is charged to the opted-in cgroup or one below it.
     fn contains(&self) -> bool;
@@ -237,7 +237,7 @@ impl<'a> Evictor<'a> {
 
     /// [`Self::verdict`] for a folio in `scope`: the kernel's verdict stands
     /// ([`Fallback::OutOfScope`]) for a folio outside it, and ([`Fallback::Mapped`]) for a
-    /// mapped folio the kernel would activate, before any model is consulted.
+    /// mapped folio the kernel would activate or keep, before any model is consulted.
     pub fn verdict_in(
         &self,
         scope: &dyn Scope,
@@ -256,7 +256,7 @@ impl<'a> Evictor<'a> {
         if !scope.contains() {
             return Answer::Fallback(Fallback::OutOfScope);
         }
-        if kernel == Verdict::Activate && scope.mapped() {
+        if kernel.keeps() && scope.mapped() {
             return Answer::Fallback(Fallback::Mapped);
         }
         match self.decide(model, enabled, key) {
@@ -449,6 +449,11 @@ mod tests {
             let mapped = scope(true, true);
             assert_eq!(
                 ev.verdict_in(&mapped, Some(m), true, k, a),
+                fb(Fallback::Mapped)
+            );
+            let keep = Verdict::Keep as u32;
+            assert_eq!(
+                ev.verdict_in(&mapped, Some(m), true, k, keep),
                 fb(Fallback::Mapped)
             );
             // What the kernel would reclaim anyway, the model may reclaim.
