@@ -2,7 +2,7 @@
 # Build everything a guest boots: the kernel (plain|debug), learned_os.ko against it, the
 # static lo-work (the eviction benchmark's workloads), the static C tools (lo-vindex: the VA
 # index's test and benchmark driver; lo-sched: tasks of known CPU bursts; lo-priv: commands run
-# with less privilege) and the initramfs. Prints two lines: the
+# with less privilege; lo-mapper: a mapped working set) and the initramfs. Prints two lines: the
 # bzImage path and the initramfs path.
 # Usage: build-guest.sh [--clippy] plain|debug
 set -euo pipefail
@@ -19,7 +19,8 @@ lowork=$("$here/build-lo-work.sh")
 lovindex=$("$here/build-c-tool.sh" lo-vindex)
 losched=$("$here/build-c-tool.sh" lo-sched)
 lopriv=$("$here/build-c-tool.sh" lo-priv)
+lomapper=$("$here/build-c-tool.sh" lo-mapper)
 "$here/make-test-models.sh" "$repo/build/testmodels" >&2
-"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels" "$lowork" "$lovindex" "$losched" "$lopriv"
+"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels" "$lowork" "$lovindex" "$losched" "$lopriv" "$lomapper"
 echo "$kdir/arch/x86/boot/bzImage"
 echo "$initrd"

@@ -19,6 +19,8 @@ key=123456
 "$lrn" model synth --kind mlp --schema 4 --seed 3 --out "$out/sched.lmod"
 # A wrong eviction model for the guard to catch: keeps pages used once, reclaims the others.
 "$lrn" model synth --kind mlp --schema 1 --seed 5 --adversarial --out "$out/evict-adversarial.lmod"
+# A model that answers "reclaim" (the last class) for every page: the scope test's.
+"$lrn" model synth --kind mlp --schema 1 --hidden 0 --constant 3 --out "$out/evict-reclaim-all.lmod"
 "$lrn" model synth --kind pla --schema 3 --seed 4 --out "$out/vindex.lmod"
 # A sizer v1 shape (20 inputs, 16 classes): the kernel's sizer runs it.
 "$lrn" model synth --kind mlp --schema 2 --seed 6 --inputs 20 --outputs 16 --out "$out/sizer.lmod"

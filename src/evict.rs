@@ -9,23 +9,167 @@
 //! hook ([`crate::reclaim`]) asks for verdicts. Both run in atomic context: everything here
 //! is atomics and bounded work, nothing sleeps or allocates after [`EvictMem::alloc`]; the
 //! guard's shadow sits behind a spinlock taken for one sampled page access at a time.
+//!
+//! # Scope
+//!
+//! A learned verdict must never harm a cgroup or a process that did not opt in. The policy
+//! acts only within the cgroup v2 named in `evict/cgroup` (default `none`: nowhere): reclaim's
+//! question about a folio charged elsewhere gets the kernel's verdict
+//! ([`Fallback::OutOfScope`]), and so does one about a mapped folio that the kernel would
+//! activate or keep ([`Fallback::Mapped`]; the kernel's hook already never asks about folios
+//! referenced through page tables). The history records only that cgroup's pages (added and
+//! deleted folios charged to it, accesses by its tasks): with no cgroup named the probes
+//! return before writing anything, and otherwise count per CPU.
 
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 
-use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
+use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::time::Ktime;
+use kernel::{new_mutex, new_spinlock};
 
+use crate::cgroup::{self, Cgroup, RawCgroup};
 use crate::learned_core::cache::guard::{Guard, Trip, MAX_WINDOW};
 use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
-use crate::learned_core::cache::reclaim::{Answer, Evictor, Fallback, Verdict, DEFAULT_MAX_KEEPS};
+use crate::learned_core::cache::reclaim::{
+    Answer, Evictor, Fallback, Scope, Verdict, DEFAULT_MAX_KEEPS,
+};
 use crate::learned_core::cache::shadow::{sampled, Shadow, ShadowState};
 use crate::learned_core::cache::store::{Slot, Store};
 use crate::learned_core::knob;
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
+use crate::rcu::{RcuArc, ReadGuard};
 use crate::warn::warn_ratelimited;
+
+extern "C" {
+    fn lo_folio_mapped(folio: *mut RawFolio) -> bool;
+    fn lo_folio_in_cgroup(folio: *mut RawFolio, cgrp: *mut RawCgroup) -> bool;
+    fn lo_percpu_alloc(n: u32) -> *mut u64;
+    fn lo_percpu_free(c: *mut u64);
+    fn lo_percpu_add_return(c: *mut u64, i: u32, v: u64) -> u64;
+    fn lo_percpu_sum(c: *mut u64, i: u32) -> u64;
+}
+
+/// `struct folio`, opaque here.
+///
+/// # Invariants
+///
+/// A `&RawFolio` exists only for a folio that reclaim's hook or a page-cache tracepoint
+/// passed in, for the duration of that call, during which the folio is locked (so its memory
+/// cgroup stays put).
+#[repr(C)]
+pub(crate) struct RawFolio {
+    _private: [u8; 0],
+}
+
+impl RawFolio {
+    fn as_ptr(&self) -> *mut RawFolio {
+        ptr::from_ref(self).cast_mut()
+    }
+
+    /// Whether it is mapped into some process's page tables.
+    fn mapped(&self) -> bool {
+        // SAFETY: a live folio (type invariant).
+        unsafe { lo_folio_mapped(self.as_ptr()) }
+    }
+
+    /// Whether it is charged to `cg`'s memory cgroup or one below it.
+    fn charged_to(&self, cg: &Cgroup) -> bool {
+        // SAFETY: a live, locked folio (type invariant) and a held cgroup.
+        unsafe { lo_folio_in_cgroup(self.as_ptr(), cg.as_raw()) }
+    }
+}
+
+/// The scope of reclaim's question about `folio`: within `target`, if any.
+struct FolioScope<'a> {
+    folio: &'a RawFolio,
+    target: Option<&'a Cgroup>,
+}
+
+impl Scope for FolioScope<'_> {
+    fn contains(&self) -> bool {
+        self.target.is_some_and(|cg| self.folio.charged_to(cg))
+    }
+
+    fn mapped(&self) -> bool {
+        self.folio.mapped()
+    }
+}
+
+/// The indices of the per-CPU counters.
+mod ctr {
+    use super::Fallback;
+
+    /// Reclaim's questions, by the kernel's verdict (4).
+    pub(super) const KERNEL: usize = 0;
+    /// The model's answers, by verdict (4).
+    pub(super) const MODEL: usize = 4;
+    /// The fallback's answers, by reason.
+    pub(super) const FALLBACK: usize = 8;
+    /// Pages recorded, by event (3).
+    pub(super) const EVENTS: usize = FALLBACK + Fallback::COUNT;
+    /// Pages of events beyond their first `MAX_PAGES_PER_EVENT`.
+    pub(super) const TRUNCATED: usize = EVENTS + 3;
+    /// Calls of the hook.
+    pub(super) const HOOK_CALLS: usize = TRUNCATED + 1;
+    /// Events recorded.
+    pub(super) const PROBE_CALLS: usize = HOOK_CALLS + 1;
+    /// Counters in all.
+    pub(super) const COUNT: usize = PROBE_CALLS + 1;
+}
+
+/// Counters kept per CPU: adding is one `this_cpu_add_return()` on this CPU's copy, which no
+/// other CPU writes; reading sums every CPU's.
+///
+/// # Invariants
+///
+/// `ptr` is a per-CPU allocation of [`ctr::COUNT`] counters that this value owns.
+struct PerCpu {
+    ptr: NonNull<u64>,
+}
+
+// SAFETY: the counters are updated only through `this_cpu` operations and read with
+// `READ_ONCE`, from any task.
+unsafe impl Send for PerCpu {}
+// SAFETY: as for `Send`: every method takes `&self` and is safe to call concurrently.
+unsafe impl Sync for PerCpu {}
+
+impl PerCpu {
+    /// [`ctr::COUNT`] counters at 0. Process context.
+    fn new() -> Result<Self> {
+        // SAFETY: no preconditions; `COUNT` is small.
+        let ptr = unsafe { lo_percpu_alloc(ctr::COUNT as u32) };
+        // INVARIANT: a fresh allocation of `COUNT` counters, ours.
+        NonNull::new(ptr).map(|ptr| Self { ptr }).ok_or(ENOMEM)
+    }
+
+    /// Adds `v` to counter `i` (none if out of range); this CPU's new count. Any context.
+    fn add(&self, i: usize, v: u64) -> u64 {
+        if i >= ctr::COUNT {
+            return 0;
+        }
+        // SAFETY: `ptr` holds `COUNT` counters (type invariant) and `i` is below that.
+        unsafe { lo_percpu_add_return(self.ptr.as_ptr(), i as u32, v) }
+    }
+
+    /// Counter `i` over every CPU (0 if out of range). Any context.
+    fn get(&self, i: usize) -> u64 {
+        if i >= ctr::COUNT {
+            return 0;
+        }
+        // SAFETY: as in `add`.
+        unsafe { lo_percpu_sum(self.ptr.as_ptr(), i as u32) }
+    }
+}
+
+impl Drop for PerCpu {
+    fn drop(&mut self) {
+        // SAFETY: ours (type invariant), and nothing uses it after this.
+        unsafe { lo_percpu_free(self.ptr.as_ptr()) };
+    }
+}
 
 /// Entries in the page history: 2^17 (5 MiB, vmalloc'ed), as the host simulator uses.
 pub(crate) const HISTORY_ENTRIES: usize = 1 << 17;
@@ -69,26 +213,27 @@ pub(crate) enum EvictKnob {
 /// (under emulation, much more), so the cost is sampled and extrapolated.
 const TIME_SAMPLE: u64 = 64;
 
-/// The CPU time of a path, from one timed call in [`TIME_SAMPLE`].
+/// The CPU time of a path, from one timed call in [`TIME_SAMPLE`] on each CPU; the calls are
+/// counted in the per-CPU counter `calls`, only the timed ones here.
 struct CostMeter {
-    calls: AtomicU64,
+    calls: usize,
     timed: AtomicU64,
     ns: AtomicU64,
 }
 
 impl CostMeter {
-    const fn new() -> Self {
+    const fn new(calls: usize) -> Self {
         Self {
-            calls: AtomicU64::new(0),
+            calls,
             timed: AtomicU64::new(0),
             ns: AtomicU64::new(0),
         }
     }
 
-    /// Counts a call; the start time if this one is timed.
-    fn start(&self) -> Option<Ktime> {
-        let n = self.calls.fetch_add(1, Relaxed);
-        (n % TIME_SAMPLE == 0).then(Ktime::ktime_get)
+    /// Counts a call in `pc`; the start time if this one is timed.
+    fn start(&self, pc: &PerCpu) -> Option<Ktime> {
+        let n = pc.add(self.calls, 1);
+        (n % TIME_SAMPLE == 1).then(Ktime::ktime_get)
     }
 
     fn stop(&self, start: Option<Ktime>) {
@@ -100,8 +245,8 @@ impl CostMeter {
     }
 
     /// `<name>_calls`, `<name>_ns_mean` and `<name>_ns_total` (extrapolated).
-    fn write(&self, name: &str, out: &mut TextBuf<'_>) -> core::fmt::Result {
-        let calls = self.calls.load(Relaxed);
+    fn write(&self, pc: &PerCpu, name: &str, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        let calls = pc.get(self.calls);
         let mean = self
             .ns
             .load(Relaxed)
@@ -113,15 +258,11 @@ impl CostMeter {
     }
 }
 
-/// Counters, lock-free.
+/// Counters, lock-free: per CPU, but for the timed calls.
 struct Counters {
-    kernel: [AtomicU64; 4],
-    model: [AtomicU64; 4],
-    fallback: [AtomicU64; Fallback::COUNT],
+    pc: PerCpu,
     hook: CostMeter,
     probe: CostMeter,
-    events: [AtomicU64; 3],
-    pages_truncated: AtomicU64,
 }
 
 /// The guard's shadow: its memory and state, under one lock.
@@ -135,6 +276,7 @@ struct ShadowMem {
 pub(crate) struct EvictMem {
     entries: KVVec<Entry>,
     shadow: ShadowMem,
+    counters: PerCpu,
 }
 
 impl EvictMem {
@@ -151,6 +293,7 @@ impl EvictMem {
                 index: KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
                 state: ShadowState::new(),
             },
+            counters: PerCpu::new()?,
         })
     }
 }
@@ -165,6 +308,12 @@ pub(crate) struct Evict {
     counters: Counters,
     #[pin]
     shadow: SpinLock<ShadowMem>,
+    /// The cgroup the policy acts in (see the module docs), published to the probes and the
+    /// hook.
+    target: RcuArc<Cgroup>,
+    /// Serialises writers of `target`.
+    #[pin]
+    scope_lock: Mutex<()>,
     /// Whether reclaim asks us (the kernel has the hook).
     pub(crate) hooked: AtomicBool,
     /// Whether the page-cache tracepoints feed the history.
@@ -174,22 +323,24 @@ pub(crate) struct Evict {
 impl Evict {
     /// The policy over `mem`, with the default knobs.
     pub(crate) fn new(mem: EvictMem) -> impl PinInit<Self> {
-        let EvictMem { entries, shadow } = mem;
+        let EvictMem {
+            entries,
+            shadow,
+            counters,
+        } = mem;
         pin_init!(Self {
             entries,
             meta: Meta::new(),
             guard: Guard::new(),
             max_keeps: AtomicU32::new(DEFAULT_MAX_KEEPS),
             counters: Counters {
-                kernel: [const { AtomicU64::new(0) }; 4],
-                model: [const { AtomicU64::new(0) }; 4],
-                fallback: [const { AtomicU64::new(0) }; Fallback::COUNT],
-                hook: CostMeter::new(),
-                probe: CostMeter::new(),
-                events: [const { AtomicU64::new(0) }; 3],
-                pages_truncated: AtomicU64::new(0),
+                pc: counters,
+                hook: CostMeter::new(ctr::HOOK_CALLS),
+                probe: CostMeter::new(ctr::PROBE_CALLS),
             },
             shadow <- new_spinlock!(shadow, "learned_os_evict_shadow"),
+            target: RcuArc::new(),
+            scope_lock <- new_mutex!((), "learned_os_evict_scope"),
             hooked: AtomicBool::new(false),
             probed: AtomicBool::new(false),
         })
@@ -201,19 +352,38 @@ impl Evict {
         Some(ev)
     }
 
-    /// A page-cache event for pages `[index, index + nr)` of mapping `owner`. Atomic context.
-    pub(crate) fn on_event(&self, event: Event, owner: u64, index: u64, nr: u64) {
+    /// A page-cache event for pages `[index, index + nr)` of mapping `owner`: `folio`, the
+    /// folio added or deleted, or `None` for an access by the current task. Recorded only
+    /// within the scope (see the module docs); with no cgroup named, returns having written
+    /// nothing. Atomic context.
+    pub(crate) fn on_event(
+        &self,
+        event: Event,
+        folio: Option<&RawFolio>,
+        owner: u64,
+        index: u64,
+        nr: u64,
+    ) {
+        // The whole event in one read-side section: a writer of the scope waits for it.
+        let rcu = ReadGuard::new();
+        let Some(cg) = self.target.read(&rcu) else {
+            return;
+        };
+        let mine = match folio {
+            Some(f) => f.charged_to(cg),
+            None => cg.has_current(),
+        };
+        if !mine {
+            return;
+        }
         let Some(ev) = self.evictor() else { return };
-        let start = self.counters.probe.start();
+        let pc = &self.counters.pc;
+        let start = self.counters.probe.start(pc);
         let counted = nr.min(MAX_PAGES_PER_EVENT);
         if counted < nr {
-            self.counters
-                .pages_truncated
-                .fetch_add(nr - counted, Relaxed);
+            pc.add(ctr::TRUNCATED, nr - counted);
         }
-        if let Some(c) = self.counters.events.get(event as usize) {
-            c.fetch_add(counted, Relaxed);
-        }
+        pc.add(ctr::EVENTS + event as usize, counted);
         for i in 0..counted {
             let key = page_key(owner, index.wrapping_add(i));
             match event {
@@ -223,6 +393,7 @@ impl Evict {
             }
         }
         self.counters.probe.stop(start);
+        drop(rcu);
     }
 
     fn on_access(&self, ev: &Evictor<'_>, key: u64) {
@@ -241,40 +412,48 @@ impl Evict {
         }
     }
 
-    /// Reclaim's question for page `index` of mapping `owner`, which the kernel would give
-    /// `kernel`. Atomic context (under `rcu_read_lock()`, with the folio locked).
+    /// Reclaim's question for `folio`, page `index` of mapping `owner`, which the kernel would
+    /// give `kernel`. Atomic context (under `rcu_read_lock()`, with the folio locked).
     pub(crate) fn verdict(
         &self,
         slot: &ModelSlot,
         enabled: bool,
+        folio: &RawFolio,
         owner: u64,
         index: u64,
         kernel: u32,
     ) -> u32 {
-        let start = self.counters.hook.start();
-        if let Some(c) = self.counters.kernel.get(kernel as usize) {
-            c.fetch_add(1, Relaxed);
+        let pc = &self.counters.pc;
+        let start = self.counters.hook.start(pc);
+        if kernel < 4 {
+            pc.add(ctr::KERNEL + kernel as usize, 1);
         }
         let Some(ev) = self.evictor() else {
             return Verdict::Default as u32;
         };
         let key = page_key(owner, index);
         let answer = {
-            let rcu = crate::rcu::ReadGuard::new();
+            let rcu = ReadGuard::new();
+            let scope = FolioScope {
+                folio,
+                target: self.target.read(&rcu),
+            };
             // Disabled: no need to look at the model at all.
             let model = slot.current(&rcu).filter(|_| enabled);
             let mlp = model.and_then(|m| m.mlp());
-            let answer = ev.verdict(mlp.as_ref(), enabled, key, kernel);
+            let answer = ev.verdict_in(&scope, mlp.as_ref(), enabled, key, kernel);
             if let (Some(m), Answer::Model(_)) = (model, answer) {
                 m.count_inference();
             }
             answer
         };
-        match answer {
-            Answer::Model(v) => self.counters.model.get(v as usize),
-            Answer::Fallback(f) => self.counters.fallback.get(f as usize),
-        }
-        .map(|c| c.fetch_add(1, Relaxed));
+        pc.add(
+            match answer {
+                Answer::Model(v) => ctr::MODEL + v as usize,
+                Answer::Fallback(f) => ctr::FALLBACK + f as usize,
+            },
+            1,
+        );
         self.counters.hook.stop(start);
         answer.verdict() as u32
     }
@@ -321,24 +500,70 @@ impl Evict {
         Ok(())
     }
 
+    /// The opted-in cgroup's path, or `none`.
+    pub(crate) fn show_cgroup(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        let rcu = ReadGuard::new();
+        match self.target.read(&rcu) {
+            Some(cg) => out.line(cg.path()),
+            None => out.line("none"),
+        }
+    }
+
+    /// Sets the scope from a sysfs write to `evict/cgroup`: a cgroup v2 path like `/bench`
+    /// whose memory controller is enabled, or `none`. A refused write changes nothing. A new
+    /// scope starts a new history: the old scope's pages would stay resident in it (their
+    /// deletions are out of the new scope). Process context.
+    pub(crate) fn set_cgroup(&self, input: &[u8]) -> Result {
+        let new = match cgroup::parse_knob("evict/cgroup", input)? {
+            None => None,
+            Some(cg) => {
+                if let Err(e) = cg.limits() {
+                    warn_ratelimited!(
+                        "evict/cgroup: write refused: {}: the memory controller is not enabled for it\n",
+                        cg.path()
+                    );
+                    return Err(e);
+                }
+                Some(Arc::new(cg, GFP_KERNEL)?)
+            }
+        };
+        let _writer = self.scope_lock.lock();
+        // Waits for a grace period: then no probe records and no verdict is in flight.
+        drop(self.target.replace(None));
+        if let Some(ev) = self.evictor() {
+            ev.table.clear();
+        }
+        // Nothing was published: no grace period to wait for.
+        drop(self.target.replace(new));
+        Ok(())
+    }
+
     /// Adds the policy's counters to `evict/stats`.
     pub(crate) fn write_stats(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
         let c = &self.counters;
-        let get = |a: &AtomicU64| a.load(Relaxed);
+        let get = |i: usize| c.pc.get(i);
+        let scoped = {
+            let rcu = ReadGuard::new();
+            self.target.read(&rcu).is_some()
+        };
         out.kv("supported", u8::from(self.hooked.load(Relaxed)))?;
-        out.kv("history_active", u8::from(self.probed.load(Relaxed)))?;
+        out.kv("scoped", u8::from(scoped))?;
+        out.kv(
+            "history_active",
+            u8::from(scoped && self.probed.load(Relaxed)),
+        )?;
         for (name, i) in [("reclaim", 1), ("keep", 2), ("activate", 3)] {
-            out.kv_prefixed("kernel_verdict_", name, get(&c.kernel[i]))?;
+            out.kv_prefixed("kernel_verdict_", name, get(ctr::KERNEL + i))?;
         }
-        let model: u64 = c.model.iter().map(get).sum();
-        let fallback: u64 = c.fallback.iter().map(get).sum();
+        let model: u64 = (0..4).map(|i| get(ctr::MODEL + i)).sum();
+        let fallback: u64 = (0..Fallback::COUNT).map(|i| get(ctr::FALLBACK + i)).sum();
         out.kv("decisions_model", model)?;
         out.kv("decisions_fallback", fallback)?;
         for (name, i) in [("default", 0), ("reclaim", 1), ("keep", 2), ("activate", 3)] {
-            out.kv_prefixed("model_verdict_", name, get(&c.model[i]))?;
+            out.kv_prefixed("model_verdict_", name, get(ctr::MODEL + i))?;
         }
         for f in Fallback::ALL {
-            out.kv_prefixed("fallback_", f.name(), get(&c.fallback[f as usize]))?;
+            out.kv_prefixed("fallback_", f.name(), get(ctr::FALLBACK + f as usize))?;
         }
         let now = self.meta_now();
         let g = self.guard.stats();
@@ -364,8 +589,8 @@ impl Evict {
         out.kv("shadow_misses", misses)?;
         out.kv("shadow_restarts", restarts)?;
         out.kv("inferences", model)?;
-        c.hook.write("hook", out)?;
-        c.probe.write("probe", out)?;
+        c.hook.write(&c.pc, "hook", out)?;
+        c.probe.write(&c.pc, "probe", out)?;
         let t = self.evictor().map(|e| e.table.stats()).unwrap_or_default();
         out.kv("history_entries", t.entries)?;
         out.kv(
@@ -376,9 +601,9 @@ impl Evict {
         out.kv("history_replaced", t.replaced)?;
         out.kv("history_clock", t.now)?;
         for (name, i) in [("add", 0), ("delete", 1), ("access", 2)] {
-            out.kv_prefixed("pages_", name, get(&c.events[i]))?;
+            out.kv_prefixed("pages_", name, get(ctr::EVENTS + i))?;
         }
-        out.kv("pages_truncated", get(&c.pages_truncated))
+        out.kv("pages_truncated", get(ctr::TRUNCATED))
     }
 
     fn meta_now(&self) -> u64 {

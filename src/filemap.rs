@@ -11,13 +11,13 @@ use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::evict::Event;
+use crate::evict::{Event, RawFolio};
 use crate::knobs::Knobs;
 
 extern "C" {
     fn lo_filemap_probes_register(
         ctx: *const c_void,
-        cb: unsafe extern "C" fn(*const c_void, u32, u64, u64, u64),
+        cb: unsafe extern "C" fn(*const c_void, u32, *mut RawFolio, u64, u64, u64),
     ) -> kernel::ffi::c_int;
     fn lo_filemap_probes_unregister();
 }
@@ -61,16 +61,29 @@ impl Drop for FilemapProbes {
 }
 
 /// A page-cache event. Runs in the tracepoint's context (preemption off, possibly with the
-/// page cache's lock held and interrupts off): no sleeping, bounded work.
+/// page cache's lock held and interrupts off): no sleeping, bounded work. With neither the
+/// eviction policy scoped to a cgroup nor the sizer running, both return at once, having
+/// written nothing.
 ///
 /// # Safety
 ///
-/// `ctx` must point to the live `Knobs` given at registration.
-unsafe extern "C" fn event(ctx: *const c_void, ev: u32, owner: u64, index: u64, nr: u64) {
+/// `ctx` must point to the live `Knobs` given at registration; `folio` must be null or the
+/// folio the event is about, locked for the call.
+unsafe extern "C" fn event(
+    ctx: *const c_void,
+    ev: u32,
+    folio: *mut RawFolio,
+    owner: u64,
+    index: u64,
+    nr: u64,
+) {
     // SAFETY: by the function's safety requirements.
     let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    // SAFETY: null or a live, locked folio for this call (the function's safety
+    // requirements), as `RawFolio`'s invariant asks; the reference does not outlive the call.
+    let folio = unsafe { folio.as_ref() };
     if let Some(ev) = Event::from_u32(ev) {
-        knobs.evict().on_event(ev, owner, index, nr);
+        knobs.evict().on_event(ev, folio, owner, index, nr);
         if ev == Event::Access {
             knobs.sizer().on_access(owner, index, nr);
         }

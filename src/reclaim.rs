@@ -12,13 +12,14 @@ use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use crate::evict::RawFolio;
 use crate::knobs::Knobs;
 use crate::policy::PolicyId;
 
 extern "C" {
     fn lo_reclaim_hook_register(
         ctx: *const c_void,
-        cb: unsafe extern "C" fn(*const c_void, u64, u64, u32) -> u32,
+        cb: unsafe extern "C" fn(*const c_void, *mut RawFolio, u64, u64, u32) -> u32,
     ) -> kernel::ffi::c_int;
     fn lo_reclaim_hook_unregister();
 }
@@ -60,17 +61,34 @@ impl Drop for ReclaimHook {
     }
 }
 
-/// Reclaim's question for page `index` of the mapping at `owner`. Runs under
+/// Reclaim's question for `folio`, page `index` of the mapping at `owner`. Runs under
 /// `rcu_read_lock()` with the folio locked: no sleeping, no allocation, bounded work.
 ///
 /// # Safety
 ///
-/// `ctx` must point to the live `Knobs` given at registration.
-unsafe extern "C" fn verdict(ctx: *const c_void, owner: u64, index: u64, kernel: u32) -> u32 {
+/// `ctx` must point to the live `Knobs` given at registration; `folio` must be the folio
+/// reclaim asks about, locked for the call.
+unsafe extern "C" fn verdict(
+    ctx: *const c_void,
+    folio: *mut RawFolio,
+    owner: u64,
+    index: u64,
+    kernel: u32,
+) -> u32 {
     // SAFETY: by the function's safety requirements.
     let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    // SAFETY: a live, locked folio for this call (the function's safety requirements), as
+    // `RawFolio`'s invariant asks; the reference does not outlive the call.
+    let Some(folio) = (unsafe { folio.as_ref() }) else {
+        return 0;
+    };
     let enabled = knobs.policy(PolicyId::Evict).enabled();
-    knobs
-        .evict()
-        .verdict(knobs.slot(PolicyId::Evict), enabled, owner, index, kernel)
+    knobs.evict().verdict(
+        knobs.slot(PolicyId::Evict),
+        enabled,
+        folio,
+        owner,
+        index,
+        kernel,
+    )
 }

@@ -2,7 +2,8 @@
 # The guest half of `make bench-evict`: each workload of lo-work, once with the kernel's own
 # page eviction (evict/enabled = 0) and once with learned_os's (1), each run from a cold page
 # cache inside a fresh memory cgroup whose memory.max is far below the files it reads, on ext4
-# on the virtio disk; the pair repeated lo.reps times. One line per run:
+# on the virtio disk, named in evict/cgroup for both (the policy acts only there); the pair
+# repeated lo.reps times. One line per run:
 #   bench: workload=W policy=P disk_reads=R sectors=S refaults=F cg_refaults=G ms=T rep=K
 # disk_reads and sectors: reads completed and 512-byte sectors read on /dev/vda
 # (/sys/block/vda/stat); refaults: workingset_refault_file in /proc/vmstat; cg_refaults: the
@@ -102,6 +103,7 @@ run_one() {
 	rmdir $cg 2>/dev/null
 	mkdir $cg || return 1
 	echo "${MIB}M" >$cg/memory.max || { rmdir $cg; return 1; }
+	echo "${cg#$CGROOT}" >$E/cgroup || { rmdir $cg; return 1; }
 
 	read -r r0 _ s0 _ </sys/block/vda/stat
 	h0=$(field hook_ns_total $E/stats) b0=$(field probe_ns_total $E/stats)
@@ -121,6 +123,7 @@ run_one() {
 	sed "s/^/bench-stats: workload=$w policy=$p rep=$k /" $E/stats
 	echo "bench-cgroup: workload=$w policy=$p rep=$k peak=$(cat $cg/memory.peak 2>/dev/null)" \
 		"$(grep -E '^(max|oom|oom_kill) ' $cg/memory.events | tr '\n' ' ')"
+	echo none >$E/cgroup
 	rmdir $cg
 	case "$out" in
 	*"work: workload=$w "*" ms="*) ms=${out##*ms=} ;;

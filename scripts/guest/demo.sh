@@ -49,16 +49,19 @@ if [ -b /dev/vda ] && mount -t ext4 -o noatime /dev/vda /mnt 2>/dev/null; then
 		echo $en >$SYSFS/evict/enabled
 		echo 3 >/proc/sys/vm/drop_caches
 		mkdir $CG && echo ${MIB}M >$CG/memory.max
+		# The policy acts only in the cgroup named here (default none: nowhere).
+		echo /demo >$SYSFS/evict/cgroup
 		read -r r0 _ </sys/block/vda/stat
 		out=$(sh -c "echo \$\$ >$CG/cgroup.procs && exec /learned_os/bin/lo-work run scan /mnt --mib $MIB")
 		read -r r1 _ </sys/block/vda/stat
+		echo none >$SYSFS/evict/cgroup
 		rmdir $CG
 		[ $en = 0 ] && who="kernel's own policy (evict/enabled = 0)" || who="learned (evict/enabled = 1)"
 		echo "$who: $((r1 - r0)) disk reads; $out"
 	done
 	echo 0 >$SYSFS/evict/enabled
 	step "evict/stats after both runs (decisions by source, guard, cost)"
-	grep -E '^(kernel_verdict_reclaim|decisions_|model_verdict_keep|fallback_(disabled|no_history|unearned|tripped)|guard_(tripped|trips|calibrations|bias_permille)|inferences|hook_ns_mean|history_(resident|bytes)) ' $SYSFS/evict/stats
+	grep -E '^(kernel_verdict_reclaim|decisions_|model_verdict_keep|fallback_(disabled|out_of_scope|no_history|unearned|tripped)|guard_(tripped|trips|calibrations|bias_permille)|inferences|hook_ns_mean|history_(resident|bytes)) ' $SYSFS/evict/stats
 	umount /mnt
 	echo "(one run each: stock reclaim on this workload varies from run to run, from about 10.6k"
 	echo " to 32k disk reads; make bench-evict repeats all four workloads and reports the spread)"

@@ -47,14 +47,20 @@ void lo_rcu_read_unlock(void);
 void lo_synchronize_rcu(void);
 
 /*
- * Reclaim's question for one inactive file folio (the page @index of the mapping at @owner,
- * keyed like the page-cache events); verdicts as enum reclaim_verdict
- * (0 default, 1 reclaim, 2 keep, 3 activate). Called under rcu_read_lock(): must not sleep.
+ * Reclaim's question for one inactive file folio @folio (the page @index of the mapping at
+ * @owner, keyed like the page-cache events); verdicts as enum reclaim_verdict
+ * (0 default, 1 reclaim, 2 keep, 3 activate). Called under rcu_read_lock() with @folio
+ * locked: must not sleep.
  */
-typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, u64 owner, u64 index,
-					     unsigned int kernel_verdict);
+struct folio;
+struct cgroup;
+typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, struct folio *folio, u64 owner,
+					     u64 index, unsigned int kernel_verdict);
 int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb);
 void lo_reclaim_hook_unregister(void);
+/* What the eviction policy's scope asks of a folio (reclaim.c). */
+bool lo_folio_mapped(struct folio *folio);
+bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp);
 
 /*
  * Probes on tracepoints found by name (tracepoint.c): a set is an array ended by an entry
@@ -72,17 +78,23 @@ void lo_tp_unregister(struct lo_tp *set);
 
 /*
  * A page-cache event for pages [@index, @index + @nr) of the mapping at @owner (an opaque
- * key). Called from tracepoints with preemption disabled: must not sleep.
+ * key): @folio is the folio added or deleted, NULL for an access (made by the current task).
+ * Called from tracepoints with preemption disabled: must not sleep.
  */
 enum lo_filemap_event {
 	LO_FILEMAP_ADD,
 	LO_FILEMAP_DELETE,
 	LO_FILEMAP_ACCESS,
 };
-typedef void (*lo_filemap_event_t)(const void *ctx, u32 event, u64 owner, u64 index,
-				   u64 nr);
+typedef void (*lo_filemap_event_t)(const void *ctx, u32 event, struct folio *folio,
+				   u64 owner, u64 index, u64 nr);
 int lo_filemap_probes_register(const void *ctx, lo_filemap_event_t cb);
 void lo_filemap_probes_unregister(void);
+/* Counters kept per CPU (filemap.c): @n of them, zeroed; NULL without memory. */
+u64 __percpu *lo_percpu_alloc(unsigned int n);
+void lo_percpu_free(u64 __percpu *c);
+u64 lo_percpu_add_return(u64 __percpu *c, unsigned int i, u64 v);
+u64 lo_percpu_sum(u64 __percpu *c, unsigned int i);
 
 /* Cgroup v2 targets and their memory limits, in pages (cgroup.c). */
 struct cgroup;

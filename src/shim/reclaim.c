@@ -5,11 +5,38 @@
  * the module also loads on a kernel without the patch, where registration reports
  * -EOPNOTSUPP and the policy reports itself unsupported.
  */
+#include <linux/cgroup.h>
 #include <linux/errno.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "learned_os_shim.h"
+
+/* Whether @folio is mapped into some process's page tables. */
+bool lo_folio_mapped(struct folio *folio)
+{
+	return folio_mapped(folio);
+}
+
+/*
+ * Whether @folio is charged to the memory cgroup of @cgrp or of a cgroup below it. The caller
+ * keeps the folio's memcg binding stable (folio locked, as reclaim's hook and the page-cache
+ * events have it) and holds @cgrp. False for an uncharged folio.
+ */
+bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp)
+{
+	struct mem_cgroup *memcg;
+	bool in;
+
+	rcu_read_lock();
+	memcg = folio_memcg(folio);
+	in = memcg && cgroup_is_descendant(memcg->css.cgroup, cgrp);
+	rcu_read_unlock();
+	return in;
+}
 
 #if __has_include(<linux/reclaim_hook.h>)
 #include <linux/reclaim_hook.h>
@@ -21,8 +48,8 @@ static typeof(&reclaim_hook_unregister) lo_unregister;
 static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
 					     enum reclaim_verdict kernel_verdict)
 {
-	return lo_reclaim_cb(lo_reclaim_ctx, (u64)(uintptr_t)folio->mapping, folio->index,
-			     kernel_verdict);
+	return lo_reclaim_cb(lo_reclaim_ctx, folio, (u64)(uintptr_t)folio->mapping,
+			     folio->index, kernel_verdict);
 }
 
 static const struct reclaim_hook_ops lo_reclaim_ops = {

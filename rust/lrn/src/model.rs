@@ -18,7 +18,7 @@ use crate::Error;
 
 /// Usage of the model commands.
 pub const USAGE: &str = "       lrn inspect FILE
-       lrn model synth --kind mlp|pla --schema N [--seed S] [--inputs N --hidden H --outputs O] [--adversarial] --out FILE
+       lrn model synth --kind mlp|pla --schema N [--seed S] [--inputs N --hidden H --outputs O] [--adversarial | --constant C] --out FILE
          (mlp: N -> H -> H -> O, defaults 8 -> 32 -> 32 -> 4, --hidden 0 for a single layer;
           pla: --keys K sorted pseudo-random keys, default 4096, --epsilon E, default 8)
        lrn model infer --model FILE --input \"V1 V2 ...\"
@@ -141,6 +141,9 @@ pub struct SynthArgs {
     /// rule: class 0 (keep) for pages accessed once since they were read in, the last class
     /// (reclaim) for pages used more: a wrong model for the guard to catch.
     pub adversarial: bool,
+    /// `--constant C` (mlp): a one-layer model whose answer is class `C` whatever its input,
+    /// e.g. the last class of an EVICT v1 model: "reclaim" for every page.
+    pub constant: Option<u16>,
     /// `--out`.
     pub out: String,
 }
@@ -165,6 +168,7 @@ pub fn parse_synth_args(args: &[String]) -> Result<SynthArgs, Error> {
         keys: 4096,
         epsilon: 8,
         adversarial: false,
+        constant: None,
         out: String::new(),
     };
     let mut inputs = None;
@@ -186,6 +190,7 @@ pub fn parse_synth_args(args: &[String]) -> Result<SynthArgs, Error> {
             "--keys" => a.keys = num("--keys", it.next())?,
             "--epsilon" => a.epsilon = num("--epsilon", it.next())?,
             "--adversarial" => a.adversarial = true,
+            "--constant" => a.constant = Some(num("--constant", it.next())?),
             "--out" => a.out = num("--out", it.next())?,
             other => return Err(Error(format!("unknown option {other:?}"))),
         }
@@ -213,6 +218,26 @@ pub fn synth(a: &SynthArgs) -> Result<Vec<u8>, Error> {
     let mut rng = XorShift::new(a.seed);
     match a.kind {
         Kind::Mlp => {
+            if let Some(class) = a.constant {
+                if class >= a.outputs {
+                    return Err(Error(format!(
+                        "--constant {class} needs more than {} outputs",
+                        a.outputs
+                    )));
+                }
+                let mut bias = vec![0i32; usize::from(a.outputs)];
+                bias[usize::from(class)] = 100;
+                let layer = OwnedLayer {
+                    inputs: a.inputs,
+                    outputs: a.outputs,
+                    multiplier: 1,
+                    shift: 0,
+                    relu: false,
+                    weights: vec![0i8; usize::from(a.inputs) * usize::from(a.outputs)],
+                    bias,
+                };
+                return encode_layers(meta, &[layer]);
+            }
             if a.adversarial {
                 if a.schema != schema::EVICT || a.inputs != 8 || a.outputs != 4 {
                     return Err(Error(
@@ -589,6 +614,7 @@ pub fn run_bench(args: &[String]) -> Result<String, Error> {
             keys: 0,
             epsilon: 0,
             adversarial: false,
+            constant: None,
             out: String::new(),
         })?,
     };

@@ -96,6 +96,7 @@ fn valid_files() -> Vec<Vec<u8>> {
                     keys: 50 + usize::from(hidden) * 30,
                     epsilon: u32::from(outputs),
                     adversarial: false,
+                    constant: None,
                     out: String::new(),
                 })
                 .unwrap(),

@@ -97,6 +97,7 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
         keys: 0,
         epsilon: 0,
         adversarial: true,
+        constant: None,
         out: String::new(),
     })
     .unwrap();

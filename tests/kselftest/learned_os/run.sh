@@ -6,7 +6,7 @@
 # (to prove the harness catches failures).
 cd "$(dirname "$0")" || exit 1
 
-TESTS="test_env.sh test_load.sh test_knobs.sh test_limits.sh test_privilege.sh test_models.sh test_evict.sh test_sizer.sh test_vindex.sh test_sched.sh test_concurrent.sh test_cycles.sh test_dmesg.sh"
+TESTS="test_env.sh test_load.sh test_knobs.sh test_limits.sh test_privilege.sh test_models.sh test_evict.sh test_evict_scope.sh test_sizer.sh test_vindex.sh test_sched.sh test_concurrent.sh test_cycles.sh test_dmesg.sh"
 TIMEOUT=${LEARNED_OS_TEST_TIMEOUT:-600}
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in

@@ -5,7 +5,8 @@
 # pressure (the virtio disk read through a memory cgroup far smaller than it) every answer
 # comes from the exact fallback while the policy is disabled or has no model, and from the
 # model once one is loaded; enable/disable, model swaps and rmmod while reclaim runs; and the
-# guard trips on a wrong model.
+# guard trips on a wrong model. The policy acts only in the cgroup named in evict/cgroup
+# (test_evict_scope.sh checks that scope): this test names its own.
 . "$(dirname "$0")/lib.sh"
 
 CG=/sys/fs/cgroup/lo_evict
@@ -21,6 +22,7 @@ stop_pressure() {
 }
 cleanup() {
 	stop_pressure
+	[ -e $E/cgroup ] && echo none >$E/cgroup 2>/dev/null
 	rmdir $CG 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -49,11 +51,17 @@ hook=0
 grep -q ' reclaim_hook_register$' /proc/kallsyms && hook=1
 ktap_check "evict/stats: supported $hook, as /proc/kallsyms says" test "$(stat_value evict supported)" = $hook
 
-history_grows() { # 256 pages read twice: 256 added, 512 accesses, resident until dropped
+# The cgroup the policy acts in, and whose pages the history records.
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $CG
+echo 16M >$CG/memory.max
+echo /lo_evict >$E/cgroup
+
+history_grows() { # 256 pages read twice in $CG: 256 added, 512 accesses, resident until dropped
 	a0=$(stat_value evict pages_access)
 	d0=$(stat_value evict pages_add)
-	dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null
-	dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null
+	in_cg "dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null"
+	in_cg "dd if=/dev/vda of=/dev/null bs=4k count=256 2>/dev/null"
 	a=$(($(stat_value evict pages_access) - a0))
 	d=$(($(stat_value evict pages_add) - d0))
 	r=$(stat_value evict history_resident)
@@ -89,10 +97,6 @@ grep -q 'lo.disk=1' /proc/cmdline || skip_rest "no disk attached"
 # The block device's page cache is dropped whenever its last opener closes it: hold it open,
 # so what one dd reads is still cached for the next.
 exec 3</dev/vda
-
-echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-mkdir -p $CG
-echo 16M >$CG/memory.max
 
 # delta KEY CMD...: runs CMD and prints how much stat KEY grew.
 delta() {

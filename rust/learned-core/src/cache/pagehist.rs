@@ -317,6 +317,19 @@ impl<'a> Table<'a> {
         }
     }
 
+    /// Forgets every page: each entry unused, nothing resident. The clock and the count of
+    /// replaced entries go on. Racing updates may survive it (see the module docs); call it
+    /// while nothing feeds the table to start from a clean slate.
+    pub fn clear(&self) {
+        for e in self.entries {
+            e.key.store(0, Relaxed);
+            e.flags.store(0, Relaxed);
+            e.set_history(&History::default());
+        }
+        self.meta.resident.store(0, Relaxed);
+        self.meta.sum_last.store(0, Relaxed);
+    }
+
     /// The times page `key` was kept since its last access.
     pub fn keeps(&self, key: u64) -> u32 {
         (self.flags(key) & KEEPS_MASK) >> KEEPS_SHIFT
@@ -329,6 +342,28 @@ mod tests {
 
     fn table<'a>(meta: &'a Meta, e: &'a [Entry]) -> Table<'a> {
         Table::new(meta, e).unwrap()
+    }
+
+    #[test]
+    fn clear_forgets_every_page() {
+        let m = Meta::new();
+        let e: [Entry; 256] = core::array::from_fn(|_| Entry::new());
+        let t = table(&m, &e);
+        for i in 0..8 {
+            t.add(page_key(1, i));
+            t.access(page_key(1, i));
+        }
+        assert!(t.stats().resident > 0);
+        let now = t.now();
+        t.clear();
+        assert_eq!(t.stats().resident, 0);
+        assert_eq!(t.now(), now);
+        assert_eq!(t.mean_age(), super::super::history::mean_age(now, 0, 0));
+        assert!((0..8).all(|i| t.lookup(page_key(1, i)).is_none() && t.flags(page_key(1, i)) == 0));
+        t.add(page_key(1, 0));
+        t.access(page_key(1, 0));
+        assert_eq!(t.stats().resident, 1);
+        assert!(t.lookup(page_key(1, 0)).is_some());
     }
 
     #[test]

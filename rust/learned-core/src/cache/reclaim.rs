@@ -81,11 +81,15 @@ pub enum Fallback {
     Unknown = 5,
     /// Inference failed.
     Error = 6,
+    /// The folio is not charged to the cgroup the policy was opted into (or none was).
+    OutOfScope = 7,
+    /// The kernel would keep or activate the folio and it is mapped into a process: in use.
+    Mapped = 8,
 }
 
 impl Fallback {
     /// The number of reasons.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 9;
     /// Every reason, in order.
     pub const ALL: [Fallback; Self::COUNT] = [
         Self::Disabled,
@@ -95,6 +99,8 @@ impl Fallback {
         Self::Unearned,
         Self::Unknown,
         Self::Error,
+        Self::OutOfScope,
+        Self::Mapped,
     ];
 
     /// The name used in statistics.
@@ -107,6 +113,8 @@ impl Fallback {
             Self::Unearned => "unearned",
             Self::Unknown => "unknown",
             Self::Error => "error",
+            Self::OutOfScope => "out_of_scope",
+            Self::Mapped => "mapped",
         }
     }
 }
@@ -138,6 +146,34 @@ pub fn verdict_of_class(class: usize, classes: usize) -> Verdict {
         Verdict::Reclaim
     } else {
         Verdict::Default
+    }
+}
+
+/// Where a learned verdict may apply, asked about the folio in question only when the answer
+/// matters (each may cost a lookup in the kernel).
+///
+/// The rule (the seed paper's denial of service is a model that evicts other applications'
+/// memory): a learned verdict never touches a folio outside the cgroup the user opted in, and
+/// never overrides the kernel's "activate" (or "keep") for a folio mapped into a process.
+pub trait Scope {
+    /// Whether the folio is charged to the opted-in cgroup or one below it.
+    fn contains(&self) -> bool;
+    /// Whether the folio is mapped into some process's page tables.
+    fn mapped(&self) -> bool;
+}
+
+/// The scope of a caller with no cgroups and no mappings (the host's simulator): every page is
+/// in it, none is mapped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Everywhere;
+
+impl Scope for Everywhere {
+    fn contains(&self) -> bool {
+        true
+    }
+
+    fn mapped(&self) -> bool {
+        false
     }
 }
 
@@ -193,12 +229,36 @@ impl<'a> Evictor<'a> {
     }
 
     /// The answer for page `key`, which the kernel would give `kernel`, with `model` (if
-    /// loaded) and the policy `enabled`. The guard is told about every override.
+    /// loaded) and the policy `enabled`, [`Everywhere`]. The guard is told about every
+    /// override.
     pub fn verdict(&self, model: Option<&Mlp<'_>>, enabled: bool, key: u64, kernel: u32) -> Answer {
+        self.verdict_in(&Everywhere, model, enabled, key, kernel)
+    }
+
+    /// [`Self::verdict`] for a folio in `scope`: the kernel's verdict stands
+    /// ([`Fallback::OutOfScope`]) for a folio outside it, and ([`Fallback::Mapped`]) for a
+    /// mapped folio the kernel would activate or keep, before any model is consulted.
+    pub fn verdict_in(
+        &self,
+        scope: &dyn Scope,
+        model: Option<&Mlp<'_>>,
+        enabled: bool,
+        key: u64,
+        kernel: u32,
+    ) -> Answer {
         let kernel = match Verdict::from_u32(kernel) {
             Some(Verdict::Default) | None => return Answer::Fallback(Fallback::Unknown),
             Some(v) => v,
         };
+        if !enabled {
+            return Answer::Fallback(Fallback::Disabled);
+        }
+        if !scope.contains() {
+            return Answer::Fallback(Fallback::OutOfScope);
+        }
+        if kernel.keeps() && scope.mapped() {
+            return Answer::Fallback(Fallback::Mapped);
+        }
         match self.decide(model, enabled, key) {
             Ok(v) => {
                 if v.keeps() && !kernel.keeps() {
@@ -331,6 +391,92 @@ mod tests {
                 Answer::Model(Verdict::Keep)
             );
             assert_eq!(fb(Fallback::Tripped).verdict(), Verdict::Default);
+        });
+    }
+
+    /// A scope whose answers are given, and which counts the questions.
+    struct Fixed {
+        contains: bool,
+        mapped: bool,
+        asked: core::cell::Cell<u32>,
+    }
+
+    impl Scope for Fixed {
+        fn contains(&self) -> bool {
+            self.asked.set(self.asked.get() + 1);
+            self.contains
+        }
+
+        fn mapped(&self) -> bool {
+            self.asked.set(self.asked.get() + 1);
+            self.mapped
+        }
+    }
+
+    #[test]
+    fn no_learned_verdict_outside_the_scope_or_against_activate_for_mapped_folios() {
+        let meta = Meta::new();
+        let e: [Entry; 16] = core::array::from_fn(|_| Entry::new());
+        let guard = Guard::new();
+        let ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
+        let k = page_key(3, 1);
+        ev.on_add(k);
+        ev.on_access(k);
+        let scope = |contains, mapped| Fixed {
+            contains,
+            mapped,
+            asked: core::cell::Cell::new(0),
+        };
+        let fb = Answer::Fallback;
+        let (a, r) = (Verdict::Activate as u32, Verdict::Reclaim as u32);
+        // A model that reclaims everything.
+        with_model(3, |m| {
+            let out = scope(false, false);
+            assert_eq!(
+                ev.verdict_in(&out, Some(m), true, k, r),
+                fb(Fallback::OutOfScope)
+            );
+            assert_eq!(
+                ev.verdict_in(&out, Some(m), true, k, a),
+                fb(Fallback::OutOfScope)
+            );
+            // Disabled: the scope is not even asked.
+            assert_eq!(
+                ev.verdict_in(&out, Some(m), false, k, r),
+                fb(Fallback::Disabled)
+            );
+            assert_eq!(out.asked.get(), 2);
+            let mapped = scope(true, true);
+            assert_eq!(
+                ev.verdict_in(&mapped, Some(m), true, k, a),
+                fb(Fallback::Mapped)
+            );
+            let keep = Verdict::Keep as u32;
+            assert_eq!(
+                ev.verdict_in(&mapped, Some(m), true, k, keep),
+                fb(Fallback::Mapped)
+            );
+            // What the kernel would reclaim anyway, the model may reclaim.
+            assert_eq!(
+                ev.verdict_in(&mapped, Some(m), true, k, r),
+                Answer::Model(Verdict::Reclaim)
+            );
+            assert_eq!(
+                ev.verdict_in(&scope(true, false), Some(m), true, k, a),
+                Answer::Model(Verdict::Reclaim)
+            );
+            assert_eq!(
+                ev.verdict(Some(m), true, k, a),
+                Answer::Model(Verdict::Reclaim)
+            );
+        });
+        // A model that keeps everything does not keep a mapped folio the kernel activates
+        // either: the kernel's verdict stands.
+        with_model(0, |m| {
+            assert_eq!(
+                ev.verdict_in(&scope(true, true), Some(m), true, k, a),
+                fb(Fallback::Mapped)
+            );
         });
     }
 
