@@ -61,7 +61,7 @@ long=/$(head -c 255 /dev/zero | tr '\0' a)
 long254=/$(head -c 254 /dev/zero | tr '\0' a)
 
 ktap_print_header
-ktap_set_plan $(($(echo "$KNOBS" | wc -l) + 1 + 2 * 5 + 1))
+ktap_set_plan $(($(echo "$KNOBS" | wc -l) + 1 + 3 * 5 + 1))
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -77,7 +77,7 @@ ktap_check "sizer/min and max: 1 MiB..1 TiB each, min 16 pages below max" sizer_
 
 mkdir -p /sys/fs/cgroup/lo_limits
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-for p in sizer sched; do
+for p in evict sizer sched; do
 	echo /lo_limits >"$SYSFS/$p/cgroup"
 	ktap_check "$p/cgroup: / (the root cgroup) refused, target kept" cgroup_refused $p '/\n'
 	ktap_check "$p/cgroup: a 256-byte path refused, target kept" cgroup_refused $p "$long\n"
