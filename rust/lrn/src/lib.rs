@@ -9,7 +9,9 @@
 //! out.
 
 pub mod cli;
+pub mod corpus;
 pub mod evalrun;
+pub mod evict_eval;
 pub mod ftrace;
 pub mod model;
 pub mod mrc;
