@@ -14,7 +14,7 @@ SHELL := /bin/bash
 VARIANT ?= plain
 KDIR ?=
 
-.PHONY: all module kernel setup check ktest demo bench-evict bench-sizer bench-vindex bench-sched qemu clean distclean
+.PHONY: all module kernel setup check ktest demo bench-evict eval-evict peers-evict bench-sizer bench-vindex bench-sched qemu clean distclean
 
 all: module
 
@@ -39,6 +39,12 @@ demo:
 
 bench-evict:
 	@scripts/bench-evict.sh
+
+eval-evict:
+	@scripts/eval-evict.sh
+
+peers-evict:
+	@scripts/peers-evict.sh
 
 bench-sizer:
 	@scripts/bench-sizer.sh

@@ -16,7 +16,7 @@ use learned_core::cache::history::{History, FEATURES};
 use learned_core::cache::learned::{Learned, DEFAULT_CANDIDATES};
 use learned_core::cache::linux::{Hook, HookStats, Linux};
 use learned_core::cache::pagehist::{Entry, Meta, Table};
-use learned_core::cache::reclaim::{Evictor, Fallback};
+use learned_core::cache::reclaim::{Evictor, Fallback, Verdict};
 use learned_core::cache::shadow::{Shadow, ShadowState};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
@@ -441,4 +441,81 @@ pub fn run_eval(
     let rows = eval(&reqs, &bytes, holdout, sizes)?;
     write_outputs(&rows, out)?;
     Ok(markdown(&rows))
+}
+
+/// Runs Linux's reclaim over `reqs` with an oracle at the hook (see
+/// [`Linux::with_oracle`]): a page offered to the hook is kept for another round when its
+/// next use is at most `keep_horizon` requests away, reclaimed otherwise; with
+/// `cold_horizon`, a missed page whose next use is further than that (or never) is inserted
+/// at the inactive tail instead of the head (a lever the kernel's hook does not have today).
+/// Host-only: a measurement of the headroom of the levers, never a policy.
+pub fn simulate_linux_oracle(
+    reqs: &[Request],
+    size: CacheSize,
+    keep_horizon: u64,
+    cold_horizon: Option<u64>,
+) -> Result<Stats, Error> {
+    let distinct = distinct_objects(reqs).max(1);
+    let slots_n = distinct.min(usize::try_from(size.value() * 3).unwrap_or(usize::MAX) + 8);
+    let mut slots = vec![Slot::EMPTY; slots_n];
+    let mut index = vec![0u32; Store::buckets_for(slots_n)];
+    let store = Store::new(&mut slots, &mut index)
+        .map_err(|e| Error(format!("cannot build the cache store: {e:?}")))?;
+    // The current request, and the next use of every object as of it.
+    let next = std::cell::RefCell::new((0u64, std::collections::HashMap::<u64, i64>::new()));
+    let within = |id: u64, h: u64| {
+        let n = next.borrow();
+        matches!(n.1.get(&id), Some(&t) if t >= 0 && (t as u64).saturating_sub(n.0) <= h)
+    };
+    let oracle = |id: u64| {
+        if within(id, keep_horizon) {
+            Verdict::Keep
+        } else {
+            Verdict::Reclaim
+        }
+    };
+    let cold = |id: u64| cold_horizon.is_some_and(|h| !within(id, h));
+    let mut p = Linux::with_oracle(size.value(), store, &oracle);
+    p.insert_cold = Some(&cold);
+    for (t, r) in reqs.iter().enumerate() {
+        {
+            let mut n = next.borrow_mut();
+            n.0 = t as u64;
+            n.1.insert(r.id, r.next_access);
+        }
+        p.access(&Request { size: 1, ..*r });
+    }
+    Ok(p.stats())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loop over twice the cache: stock reclaim misses every request. The oracle at the hook
+    /// can only rotate the inactive list; with cold insertion too it keeps part of the loop
+    /// resident and hits, as Belady does.
+    #[test]
+    fn oracle_levers_on_a_loop() {
+        let ids: Vec<u64> = (0..20_000u64).map(|i| i % 200).collect();
+        let reqs = crate::corpus::requests(&ids);
+        let cs = CacheSize::Objects(100);
+        let stock = simulate_linux(&reqs, cs, None, false, 4)
+            .expect("runs")
+            .stats
+            .misses;
+        let hook = simulate_linux_oracle(&reqs, cs, 400, None)
+            .expect("runs")
+            .misses;
+        let both = simulate_linux_oracle(&reqs, cs, 400, Some(100))
+            .expect("runs")
+            .misses;
+        let opt = crate::simulate(&reqs, crate::PolicyName::Belady, cs)
+            .expect("runs")
+            .misses;
+        assert_eq!(stock, 20_000);
+        assert!(hook <= stock);
+        assert!(both < stock * 4 / 5, "{hook} {both}");
+        assert!(opt <= both);
+    }
 }

@@ -28,15 +28,17 @@ fn main() -> ExitCode {
         Some("eval") => return report(lrn::cli::eval(rest)),
         Some("corpus") => return report(lrn::corpus::run(rest)),
         Some("eval-evict") => return report(lrn::evict_eval::run(rest)),
+        Some("samples") => return report(lrn::evict_train::run_samples(rest)),
         Some("mrc") => return report(lrn::mrc::run(rest)),
         Some("sizer") => return report(lrn::sizer::run(rest)),
         Some("sched") => return report(lrn::sched::run(rest)),
         Some("-h" | "--help" | "help") => {
             println!(
-                "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+                "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
                 lrn::USAGE,
                 lrn::corpus::USAGE,
                 lrn::evict_eval::USAGE,
+                lrn::evict_train::USAGE,
                 lrn::model::USAGE,
                 lrn::cli::USAGE,
                 lrn::mrc::USAGE,

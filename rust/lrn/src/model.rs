@@ -532,6 +532,7 @@ pub fn run_model(args: &[String]) -> Result<String, Error> {
             Ok(format!("wrote {} ({} bytes)\n", a.out, bytes.len()))
         }
         Some("infer") => infer_cmd(&args[1..]),
+        Some("import") => crate::evict_train::run_import(&args[1..]),
         _ => Err(Error(format!("usage:\n{USAGE}"))),
     }
 }

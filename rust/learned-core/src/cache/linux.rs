@@ -124,6 +124,9 @@ pub struct Linux<'a, 'm> {
     store: Store<'a>,
     st: LinuxState,
     hook: Option<Hook<'a, 'm>>,
+    oracle: Option<&'a dyn Fn(u64) -> Verdict>,
+    /// Host experiment: whether a missed page is inserted at the inactive tail.
+    pub insert_cold: Option<&'a dyn Fn(u64) -> bool>,
     last_trip: Option<Trip>,
 }
 
@@ -148,7 +151,24 @@ impl<'a, 'm> Linux<'a, 'm> {
             store,
             st,
             hook: None,
+            oracle: None,
+            insert_cold: None,
             last_trip: None,
+        }
+    }
+
+    /// The simulator with `oracle` answering at the hook instead of a policy: a headroom
+    /// measurement (an oracle that knows each page's next use shows what the hook's verdicts
+    /// can win at best), never a policy. Its keeps are bounded as the hook's are with
+    /// `max_keeps` 1.
+    pub fn with_oracle(
+        capacity: u64,
+        store: Store<'a>,
+        oracle: &'a dyn Fn(u64) -> Verdict,
+    ) -> Self {
+        Self {
+            oracle: Some(oracle),
+            ..Self::new(capacity, store)
         }
     }
 
@@ -270,6 +290,9 @@ impl<'a, 'm> Linux<'a, 'm> {
 
     /// The hook's answer for page `id`, counted.
     fn ask(&mut self, id: u64) -> Verdict {
+        if let Some(o) = self.oracle {
+            return o(id);
+        }
         let Some(h) = &self.hook else {
             return Verdict::Default;
         };
@@ -299,7 +322,9 @@ impl<'a, 'm> Linux<'a, 'm> {
         let passes = self
             .hook
             .as_ref()
-            .map_or(1, |h| u64::from(h.evictor.max_keeps) + 1);
+            .map_or(if self.oracle.is_some() { 2 } else { 1 }, |h| {
+                u64::from(h.evictor.max_keeps) + 1
+            });
         let resident = u64::from(self.st.inactive.len()) + u64::from(self.st.active.len());
         for _ in 0..passes.saturating_mul(resident).saturating_add(2) {
             while self.st.inactive.len() < self.st.active.len() {
@@ -380,6 +405,8 @@ impl<'a, 'm> Linux<'a, 'm> {
             self.st.hook.refault_activations += 1;
             self.st.age = self.st.age.saturating_add(1);
             self.st.active.push_head(&mut self.store, i, ACTIVE);
+        } else if self.insert_cold.is_some_and(|f| f(req.id)) {
+            self.st.inactive.push_tail(&mut self.store, i, INACTIVE);
         } else {
             self.st.inactive.push_head(&mut self.store, i, INACTIVE);
         }

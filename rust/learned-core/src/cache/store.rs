@@ -374,6 +374,23 @@ impl<const L: usize> List<L> {
         self.bytes = self.bytes.saturating_add(size);
     }
 
+    /// Puts slot `i` (not on this list) at the tail, tagging it `tag`.
+    pub(super) fn push_tail(&mut self, st: &mut Store<'_>, i: u32, tag: u8) {
+        let old = self.tail;
+        let Some(s) = st.slot_mut(i) else { return };
+        s.next[L] = NIL;
+        s.prev[L] = old;
+        s.tag[L] = tag;
+        let size = u64::from(s.size);
+        match st.slot_mut(old) {
+            Some(o) => o.next[L] = i,
+            None => self.head = i,
+        }
+        self.tail = i;
+        self.len = self.len.saturating_add(1);
+        self.bytes = self.bytes.saturating_add(size);
+    }
+
     /// Takes slot `i` (which must be on this list) off it and clears its tag.
     pub(super) fn unlink(&mut self, st: &mut Store<'_>, i: u32) {
         let Some(s) = st.slot_mut(i) else { return };
@@ -505,5 +522,13 @@ mod tests {
         l.unlink(&mut st, a);
         assert!(l.is_empty());
         assert_eq!((l.head(), l.tail(), l.bytes()), (NIL, NIL, 0));
+        // Tail pushes: onto an empty list, then behind the tail.
+        l.push_tail(&mut st, a, 1);
+        l.push_tail(&mut st, c, 1);
+        l.push_head(&mut st, b, 1);
+        // b a c
+        assert_eq!((l.head(), l.tail(), l.len(), l.bytes()), (b, c, 3, 7));
+        assert_eq!(st.slot(a).unwrap().next[0], c);
+        assert_eq!(st.slot(c).unwrap().prev[0], a);
     }
 }
