@@ -78,11 +78,12 @@ ktap_check "rejected_writes exact and transitions bounded under concurrency" cou
 race() {
 	pol=$1
 	shift
+	t0=$(date +%s)
 	out=$("$RACE" toggle "$SYSFS/$pol" "$@" 2>"$TMP/race.err")
 	rc=$?
 	echo 0 >"$SYSFS/$pol/enabled"
 	while read -r l; do ktap_print_msg "$pol $l"; done <"$TMP/race.err"
-	ktap_print_msg "$pol: $out"
+	ktap_print_msg "$pol: $out ($(($(date +%s) - t0)) s)"
 	[ $rc = 0 ] && [ "$out" = "toggle trials=$2 disagreed=0" ]
 }
 mkdir -p $CG
