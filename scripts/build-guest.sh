@@ -2,8 +2,8 @@
 # Build everything a guest boots: the kernel (plain|debug), learned_os.ko against it, the
 # static lo-work (the eviction benchmark's workloads), the static C tools (lo-vindex: the VA
 # index's test and benchmark driver; lo-sched: tasks of known CPU bursts; lo-priv: commands run
-# with less privilege; lo-mapper: a mapped working set) and the initramfs. Prints two lines: the
-# bzImage path and the initramfs path.
+# with less privilege; lo-mapper: a mapped working set; lo-race: writers racing on a knob) and
+# the initramfs. Prints two lines: the bzImage path and the initramfs path.
 # Usage: build-guest.sh [--clippy] plain|debug
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +20,8 @@ lovindex=$("$here/build-c-tool.sh" lo-vindex)
 losched=$("$here/build-c-tool.sh" lo-sched)
 lopriv=$("$here/build-c-tool.sh" lo-priv)
 lomapper=$("$here/build-c-tool.sh" lo-mapper)
+lorace=$("$here/build-c-tool.sh" lo-race)
 "$here/make-test-models.sh" "$repo/build/testmodels" >&2
-"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels" "$lowork" "$lovindex" "$losched" "$lopriv" "$lomapper"
+"$here/mkinitramfs.sh" "$initrd" "$ko" "$kdir" "$repo/build/testmodels" "$lowork" "$lovindex" "$losched" "$lopriv" "$lomapper" "$lorace"
 echo "$kdir/arch/x86/boot/bzImage"
 echo "$initrd"

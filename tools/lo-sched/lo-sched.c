@@ -21,20 +21,26 @@
  *   lo-sched phases SECONDS SEED       a task whose behaviour changes: phases of 10 to 100
  *       iterations alternate between short bursts (50 to 300 us, sleeps of 1 to 20 ms) and
  *       long ones (2 to 20 ms, sleeps of 0.5 to 5 ms); prints "phases pid=P bursts=N phases=M"
- *   lo-sched renice-race SECONDS       a task that renices itself (nice 3, 4, 3, ...) between
- *       bursts of 50 to 3000 us and short sleeps, and reads its nice value back after each
- *       change; prints "renice-race pid=P sets=N reverted=M" (M: reads that did not see the
- *       value just set, i.e. somebody wrote an older nice value back)
+ *   lo-sched renice-race SECONDS [TARGETS]
+ *       TARGETS (default 8, at most 64) tasks in a process group of their own on CPU 0,
+ *       with bursts of 30 us to 8 ms and sleeps of 100 to 500 us (log-uniform), and a
+ *       renicer on the last CPU setting the group's nice value (1, 2, ..., 19, 1, ...) with
+ *       setpriority(PRIO_PGRP) in a tight loop for SECONDS, reading it back after each
+ *       change; prints "renice-race pid=P targets=N sets=S reverted=M" (M: read-backs that
+ *       did not see the value just set: the group's is its lowest, so an older value
+ *       written back over any target's shows, but at the wrap from 19 to 1)
  *   lo-sched cgns CMD [ARGS...]        run CMD in a new cgroup namespace (unshare(2)
  *       CLONE_NEWCGROUP), rooted at the caller's cgroup; busybox's unshare has no -C
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -265,30 +271,102 @@ static int phases(uint64_t seconds, uint64_t seed)
 	return 0;
 }
 
-static int renice_race(uint64_t seconds)
+/* Pins the caller to CPU (if there is such a CPU). */
+static void pin_cpu(int cpu)
 {
-	uint64_t end = now_ns() + seconds * 1000000000ull, sets = 0, reverted = 0, i = 0;
-	int nice;
+	cpu_set_t set;
 
-	while (now_ns() < end) {
-		nice = 3 + (int)(i & 1);
-		if (setpriority(PRIO_PROCESS, 0, nice)) {
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A renice-race target on CPU 0: bursts of 30 us to 8 ms, each followed by a sleep of 100 to
+ * 500 us (both log-uniform), so that its predicted class (and slice) keeps changing.
+ */
+static void renice_target(uint64_t seed)
+{
+	uint64_t state = seed;
+
+	pin_cpu(0);
+	for (;;) {
+		spin_ns(log_uniform(&state, 30, 8000) * 1000);
+		sleep_us(log_uniform(&state, 100, 500));
+	}
+}
+
+/*
+ * A renicer on the last CPU: sets the nice value of every task of process group PGRP to 1,
+ * 2, ..., 19, 1, ... until END, reading the group's back after each change.
+ */
+static void renicer(pid_t pgrp, uint64_t end, uint64_t *sets, uint64_t *reverted)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), nice, got;
+	uint64_t i;
+
+	pin_cpu(ncpu > 1 ? ncpu - 1 : 0);
+	for (i = 0; now_ns() < end; i++) {
+		nice = 1 + (int)(i % 19);
+		if (setpriority(PRIO_PGRP, pgrp, nice)) {
 			perror("setpriority");
+			_exit(1);
+		}
+		__atomic_add_fetch(sets, 1, __ATOMIC_RELAXED);
+		errno = 0;
+		got = getpriority(PRIO_PGRP, pgrp);
+		if (got != nice && !errno)
+			__atomic_add_fetch(reverted, 1, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+static void kill_all(pid_t *pids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+}
+
+static int renice_race(uint64_t seconds, int ntargets)
+{
+	uint64_t end = now_ns() + seconds * 1000000000ull, *count;
+	pid_t targets[64], pid;
+	int i, status = 0, rc = 0;
+
+	if (ntargets < 1 || ntargets > 64) {
+		fprintf(stderr, "lo-sched: renice-race: 1 to 64 targets\n");
+		return 2;
+	}
+	count = mmap(NULL, 2 * sizeof(*count), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (count == MAP_FAILED)
+		return 1;
+	for (i = 0; i < ntargets; i++) {
+		targets[i] = fork();
+		if (targets[i] < 0) {
+			kill_all(targets, i);
 			return 1;
 		}
-		sets++;
-		/* Alternating short and long bursts keep the policy changing this task's slice. */
-		spin_ns((i / 8) % 2 ? 3000000 : 50000);
-		errno = 0;
-		if (getpriority(PRIO_PROCESS, 0) != nice && !errno)
-			reverted++;
-		if (i % 4 == 0)
-			usleep(500);
-		i++;
+		if (targets[i] == 0) {
+			setpgid(0, i ? targets[0] : 0);
+			renice_target((uint64_t)i + 1);
+		}
+		/* Both sides, so that the group exists before the next target or the renicer. */
+		setpgid(targets[i], targets[0]);
 	}
-	printf("renice-race pid=%d sets=%llu reverted=%llu\n", getpid(), (unsigned long long)sets,
-	       (unsigned long long)reverted);
-	return 0;
+	pid = fork();
+	if (pid == 0)
+		renicer(targets[0], end, &count[0], &count[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		rc = 1;
+	kill_all(targets, ntargets);
+	printf("renice-race pid=%d targets=%d sets=%llu reverted=%llu\n", getpid(), ntargets,
+	       (unsigned long long)count[0], (unsigned long long)count[1]);
+	return rc;
 }
 
 static int cgns(char **argv)
@@ -324,13 +402,13 @@ int main(int argc, char **argv)
 				   strtoull(argv[6], NULL, 0), strtoull(argv[7], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "phases"))
 		return phases(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
-	if (argc == 3 && !strcmp(argv[1], "renice-race"))
-		return renice_race(strtoull(argv[2], NULL, 0));
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "renice-race"))
+		return renice_race(strtoull(argv[2], NULL, 0), argc == 4 ? atoi(argv[3]) : 8);
 	if (argc >= 3 && !strcmp(argv[1], "cgns"))
 		return cgns(argv + 2);
 	fprintf(stderr,
 		"usage: lo-sched slice PID | policy PID | fifo PID | sleeper PERIOD_US SECONDS [BURST_US] | hog SECONDS | churn N\n"
 		"       | random SECONDS SEED BMIN_US BMAX_US SMIN_US SMAX_US | phases SECONDS SEED\n"
-		"       | renice-race SECONDS | cgns CMD [ARGS...]\n");
+		"       | renice-race SECONDS [TARGETS] | cgns CMD [ARGS...]\n");
 	return 2;
 }

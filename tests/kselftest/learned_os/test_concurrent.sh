@@ -6,7 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-200}
-RACES=${RACES:-60}
+# Races on the sizer; the scheduler's writes are cheaper: twice as many on it.
+RACES=${RACES:-2000}
+RACE=${LO_RACE:-/learned_os/bin/lo-race}
 TMP=$(mktemp -d)
 CG=/sys/fs/cgroup/lo_concurrent
 trap 'rmdir $CG 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -69,32 +71,20 @@ counts_exact() {
 }
 ktap_check "rejected_writes exact and transitions bounded under concurrency" counts_exact
 
-# writes FILE FIRST LAST: 8 writes alternating from FIRST, ending with LAST.
-writes() {
-	for v in $2 $3 $2 $3 $2 $3 $2 $3; do echo $v >"$1"; done 2>/dev/null
-}
-# race POLICY KEY: RACES times, two processes writing 0 and 1 at once, one ending with 0 and
-# the other with 1; once both returned, the flag and the actuator's state (stats KEY) must
-# agree.
+# race POLICY KEY TRIALS [FILE VALUE]: TRIALS races of two writers of POLICY/enabled (lo-race
+# toggle: one writer per CPU, released together, one writing 1 then 0 and the other 0 then
+# 1); once both returned, the flag and the actuator's state (stats KEY) must agree, and FILE
+# must read VALUE whenever the flag is 0.
 race() {
-	bad=0
-	i=0
-	while [ $i -lt "$RACES" ]; do
-		writes "$SYSFS/$1/enabled" 1 0 & a=$!
-		writes "$SYSFS/$1/enabled" 0 1 & b=$!
-		wait $a $b
-		e=$(cat "$SYSFS/$1/enabled")
-		r=$(stat_value "$1" "$2")
-		[ "$e" = "$r" ] || { bad=$((bad + 1)); ktap_print_msg "$1 race $i: enabled $e, $2 $r"; }
-		# The sizer's limit goes back to the cgroup's own whenever it stops.
-		if [ "$1" = sizer ] && [ "$e" = 0 ] && [ "$(cat $CG/memory.high)" != 62914560 ]; then
-			bad=$((bad + 1))
-			ktap_print_msg "sizer race $i: disabled, memory.high $(cat $CG/memory.high)"
-		fi
-		i=$((i + 1))
-	done
-	echo 0 >"$SYSFS/$1/enabled"
-	[ $bad = 0 ]
+	pol=$1
+	shift
+	t0=$(date +%s)
+	out=$("$RACE" toggle "$SYSFS/$pol" "$@" 2>"$TMP/race.err")
+	rc=$?
+	echo 0 >"$SYSFS/$pol/enabled"
+	while read -r l; do ktap_print_msg "$pol $l"; done <"$TMP/race.err"
+	ktap_print_msg "$pol: $out ($(($(date +%s) - t0)) s)"
+	[ $rc = 0 ] && [ "$out" = "toggle trials=$2 disagreed=0" ]
 }
 mkdir -p $CG
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -102,8 +92,10 @@ echo 60M >$CG/memory.high
 echo 100 >$SYSFS/sizer/interval_ms
 echo /lo_concurrent >$SYSFS/sizer/cgroup
 echo /lo_concurrent >$SYSFS/sched/cgroup
-ktap_check "sizer with a target: $RACES races of 0 and 1 leave enabled and running in agreement" race sizer running
-ktap_check "sched with a cgroup: $RACES races of 0 and 1 leave enabled and recording in agreement" race sched recording
+ktap_check "sizer with a target: $RACES races of 0 and 1 leave enabled and running in agreement, memory.high the cgroup's own when disabled" \
+	race sizer running "$RACES" $CG/memory.high 62914560
+ktap_check "sched with a cgroup: $((2 * RACES)) races of 0 and 1 leave enabled and recording in agreement" \
+	race sched recording $((2 * RACES))
 echo none >$SYSFS/sizer/cgroup
 echo none >$SYSFS/sched/cgroup
 

@@ -5,9 +5,10 @@
 # slice; with the shipped model a short-burst task gets a short slice and a CPU hog a long
 # one (read back with sched_getattr), and disabling restores the defaults; tasks exiting all
 # the time while predictions run leave nothing behind; a task made real-time keeps its
-# policy; with no cgroup named, no task is touched; a task renicing itself while the policy
-# changes its slice never sees its nice value reverted; the guard, told that learned must be
-# 100% better, trips and restores the default slices; unloading restores every slice it set.
+# policy; with no cgroup named, no task is touched; tasks reniced in a tight loop while the
+# policy changes their slices never see their nice values reverted; the guard, told that
+# learned must be 100% better, trips and restores the default slices; unloading restores
+# every slice it set.
 . "$(dirname "$0")/lib.sh"
 
 S=$SYSFS/sched
@@ -175,22 +176,29 @@ never_rt() {
 	[ "$pol" = 1 ] && [ "$(stat_value sched tasks_skipped)" -gt "$skipped" ] && wait_for 10 applied_is 0
 }
 
-# renice_kept: the policy sets slices alone (sched_set_slice): a task that renices itself
-# between alternating short and long bursts, while the policy keeps changing its slice, reads
-# back every nice value it set (a slice set by writing back a nice value read earlier would
-# revert some).
+# renice_kept: the policy sets slices alone (sched_set_slice): 8 tasks (lo-sched renice-race)
+# on CPU 0 whose slices the policy keeps changing (interval_ms 1; its work, kicked from CPU 0,
+# runs there), all reniced at once (setpriority(PRIO_PGRP)) in a tight loop from the other
+# CPU, read back every nice value set (a slice set by writing back a nice value read earlier
+# would revert some).
 renice_kept() {
-	one_window && enable 1 || return 1
+	knob_write $S/interval_ms "1\n" && one_window || return 1
+	if command -v taskset >/dev/null; then taskset -c 0 sh -c "echo 1 >$S/enabled"; else enable 1; fi ||
+		return 1
 	set0=$(stat_value sched slices_set)
-	start RN renice-race 10
-	start HOG hog 10
+	restored0=$(stat_value sched slices_restored)
+	start RN renice-race 20 8
 	wait "$RN"
+	rc=$?
 	out=$(cat "$TMP/RN.out")
 	stop_all
 	enable 0
+	knob_write $S/interval_ms "100\n"
 	set_defaults
 	sets=$(($(stat_value sched slices_set) - set0))
-	ktap_print_msg "$out; slices set meanwhile: $sets"
+	restored=$(($(stat_value sched slices_restored) - restored0))
+	ktap_print_msg "$out; slices set meanwhile: $sets, restored: $restored"
+	[ $rc = 0 ] || return 1
 	case "$out" in *" reverted=0") ;; *) return 1 ;; esac
 	[ "$sets" -gt 0 ]
 }
@@ -249,7 +257,7 @@ ktap_check "enabled without a model: bursts recorded, default slices" no_model
 ktap_check "with the model: short slice for a short-burst task, long for a hog; disable restores" short_slice
 ktap_check "300 tasks exiting during predictions leave nothing applied" churn
 ktap_check "a task made SCHED_FIFO stays FIFO: its slice is forgotten, not restored" never_rt
-ktap_check "a task renicing itself while its slice changes: no nice value reverted" renice_kept
+ktap_check "tasks reniced in a tight loop while their slices change: no nice value reverted" renice_kept
 ktap_check "the guard trips (learned must be 100% better) and restores default slices" guard_trip
 ktap_check "rmmod restores every slice the module set" unload
 
