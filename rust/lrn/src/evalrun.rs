@@ -474,7 +474,7 @@ pub fn simulate_linux_oracle(
             Verdict::Reclaim
         }
     };
-    let cold = |id: u64| cold_horizon.is_some_and(|h| !within(id, h));
+    let cold = |id: u64, _: Option<u64>| cold_horizon.is_some_and(|h| !within(id, h));
     let mut p = Linux::with_oracle(size.value(), store, &oracle);
     p.insert_cold = Some(&cold);
     for (t, r) in reqs.iter().enumerate() {

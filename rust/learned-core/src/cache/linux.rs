@@ -125,8 +125,9 @@ pub struct Linux<'a, 'm> {
     st: LinuxState,
     hook: Option<Hook<'a, 'm>>,
     oracle: Option<&'a dyn Fn(u64) -> Verdict>,
-    /// Host experiment: whether a missed page is inserted at the inactive tail.
-    pub insert_cold: Option<&'a dyn Fn(u64) -> bool>,
+    /// Host experiment: whether a missed page is inserted at the inactive tail, given its id
+    /// and, when it refaults with a shadow, the refault distance.
+    pub insert_cold: Option<&'a dyn Fn(u64, Option<u64>) -> bool>,
     last_trip: Option<Trip>,
 }
 
@@ -377,14 +378,13 @@ impl<'a, 'm> Linux<'a, 'm> {
             return self.st.stats.record(Outcome::Hit);
         }
         // A refault is activated when it was evicted within the active list's size.
-        let activate = found.is_some_and(|i| {
+        let distance = found.map(|i| {
             let evicted = self.store.slot(i).map_or(0, |s| s.key);
-            let distance = self
-                .st
+            self.st
                 .age
-                .saturating_sub(u64::try_from(evicted).unwrap_or(0));
-            distance <= u64::from(self.st.active.len())
+                .saturating_sub(u64::try_from(evicted).unwrap_or(0))
         });
+        let activate = distance.is_some_and(|d| d <= u64::from(self.st.active.len()));
         if let Some(i) = found {
             self.st.shadows.unlink(&mut self.store, i);
             self.store.release(i);
@@ -405,7 +405,7 @@ impl<'a, 'm> Linux<'a, 'm> {
             self.st.hook.refault_activations += 1;
             self.st.age = self.st.age.saturating_add(1);
             self.st.active.push_head(&mut self.store, i, ACTIVE);
-        } else if self.insert_cold.is_some_and(|f| f(req.id)) {
+        } else if self.insert_cold.is_some_and(|f| f(req.id, distance)) {
             self.st.inactive.push_tail(&mut self.store, i, INACTIVE);
         } else {
             self.st.inactive.push_head(&mut self.store, i, INACTIVE);
