@@ -15,7 +15,9 @@
 # Environment: MIB=32 (memory.max, and the size the workloads scale with),
 #   WORK=scan,loop,zipf,lru, POLICIES=stock,learned, SEED=1, REPS=3,
 #   RA_KB= (the guest disk's read_ahead_kb; empty keeps the kernel's default),
-#   BENCH_TIMEOUT=1800 (seconds for the whole boot), BENCH_APPEND= (more kernel arguments).
+#   BENCH_TIMEOUT=1800 (seconds for the whole boot), BENCH_APPEND= (more kernel arguments),
+#   DISK_IOPS=10000 (the disk's requests per second, QEMU's block throttling: about 100 us
+#   per read, SSD-like, so run time counts disk reads as a real disk would; empty: no limit).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -27,6 +29,8 @@ REPS=${REPS:-3}
 RA_KB=${RA_KB:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 BENCH_APPEND=${BENCH_APPEND:-}
+DISK_IOPS=${DISK_IOPS-10000}
+export DISK_IOPS
 for v in MIB REPS; do
   case "${!v}" in '' | *[!0-9]* | 0) echo "bench-evict: $v must be a positive integer" >&2; exit 2 ;; esac
 done
@@ -56,7 +60,7 @@ bench_boot bench-evict "$((32 * MIB + 64))" "$append" "$BENCH_TIMEOUT"
 rc=$bench_rc
 
 echo
-echo "learned_os eviction benchmark: memory.max ${MIB} MiB, seed $SEED, $REPS run(s) per cell, QEMU TCG guest"
+echo "learned_os eviction benchmark: memory.max ${MIB} MiB, seed $SEED, $REPS run(s) per cell, QEMU TCG guest, disk ${DISK_IOPS:-unthrottled}${DISK_IOPS:+ IOPS}"
 echo
 python3 "$here/bench_evict_table.py" "$log" --out "$md" || { [ "$rc" != 0 ] || rc=1; }
 echo

@@ -27,7 +27,8 @@ bench_boot() {
   start=$(date +%s)
   set +e
   "$here/qemu-run.sh" --kernel "${guest[0]}" --initrd "${guest[1]}" --mode "$name" \
-    --disk "$img" --append "$append" --log "$log" --timeout "$timeout"
+    --disk "$img" ${DISK_IOPS:+--disk-iops "$DISK_IOPS"} --append "$append" --log "$log" \
+    --timeout "$timeout"
   bench_rc=$?
   set -e
   echo "$name: guest finished with status $bench_rc after $(($(date +%s) - start)) s (log: build/$name.log)"

@@ -7,6 +7,8 @@
 #   --log FILE               serial console log (default: a temp file, printed on failure)
 #   --timeout SECONDS        hard limit for the whole boot (default 900; none for shell)
 #   --disk IMAGE             attach IMAGE as a virtio disk (/dev/vda in the guest)
+#   --disk-iops N            throttle that disk to N requests per second (QEMU's block
+#                            throttling): 10000 is about 100 us per read, SSD-like
 #   --smp N, --mem SIZE      vCPUs (default 2) and memory (default 1G)
 #   --kvm                    use KVM instead of TCG
 #   --icount SHIFT           TCG with virtual time: each guest instruction takes 2^SHIFT ns,
@@ -17,7 +19,7 @@
 # timeout; 125 when the guest never reported (panic, reboot) or QEMU failed.
 set -euo pipefail
 
-kernel= initrd= mode=test append= log= timeout=900 disk= smp=2 mem=1G accel=tcg quiet=0 icount=
+kernel= initrd= mode=test append= log= timeout=900 disk= iops= smp=2 mem=1G accel=tcg quiet=0 icount=
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
     --log) log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --disk) disk=$2; shift 2 ;;
+    --disk-iops) iops=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --kvm) accel=kvm; shift ;;
@@ -43,7 +46,7 @@ args=(
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -no-reboot
 )
-[ -n "$disk" ] && args+=(-drive file="$disk",if=virtio,format=raw)
+[ -n "$disk" ] && args+=(-drive file="$disk",if=virtio,format=raw${iops:+,throttling.iops-total=$iops})
 [ -n "$icount" ] && args+=(-icount shift="$icount",sleep=off)
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 lo.mode=$mode $append"
 

@@ -31,6 +31,7 @@ use kernel::{new_mutex, new_spinlock};
 
 use crate::cgroup::{self, Cgroup, RawCgroup};
 use crate::learned_core::cache::guard::{Guard, Trip, MAX_WINDOW};
+use crate::learned_core::cache::insert::{Duel, InsertRule, DEFAULT_INSERT};
 use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
 use crate::learned_core::cache::reclaim::{
     Answer, Evictor, Fallback, Scope, Verdict, DEFAULT_MAX_KEEPS,
@@ -57,8 +58,8 @@ extern "C" {
 /// # Invariants
 ///
 /// A `&RawFolio` exists only for a folio that reclaim's hook or a page-cache tracepoint
-/// passed in, for the duration of that call, during which the folio is locked (so its memory
-/// cgroup stays put).
+/// passed in, for the duration of that call, during which its memory cgroup stays put: the
+/// folio is locked, or (for the insertion hook) not yet on an LRU list.
 #[repr(C)]
 pub(crate) struct RawFolio {
     _private: [u8; 0],
@@ -116,8 +117,14 @@ mod ctr {
     pub(super) const HOOK_CALLS: usize = TRUNCATED + 1;
     /// Events recorded.
     pub(super) const PROBE_CALLS: usize = HOOK_CALLS + 1;
+    /// Questions about a new folio's place on the inactive list.
+    pub(super) const INSERT_CALLS: usize = PROBE_CALLS + 1;
+    /// Folios the policy put at the inactive tail.
+    pub(super) const COLD_INSERTS: usize = INSERT_CALLS + 1;
+    /// Cold folios kept once because they had not been read.
+    pub(super) const UNREAD: usize = COLD_INSERTS + 1;
     /// Counters in all.
-    pub(super) const COUNT: usize = PROBE_CALLS + 1;
+    pub(super) const COUNT: usize = UNREAD + 1;
 }
 
 /// Counters kept per CPU: adding is one `this_cpu_add_return()` on this CPU's copy, which no
@@ -263,24 +270,47 @@ struct Counters {
     pc: PerCpu,
     hook: CostMeter,
     probe: CostMeter,
+    insert: CostMeter,
 }
 
-/// The guard's shadow: its memory and state, under one lock.
+/// One miniature simulation: its memory and state.
 struct ShadowMem {
     slots: KVVec<Slot>,
     index: KVVec<u32>,
     state: ShadowState,
 }
 
+impl ShadowMem {
+    fn alloc(state: ShadowState) -> Result<Self> {
+        Ok(Self {
+            slots: KVVec::from_elem(Slot::EMPTY, SHADOW_SLOTS, GFP_KERNEL)?,
+            index: KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
+            state,
+        })
+    }
+
+    /// Replays sampled page `key` in a cache of `cap` sampled pages: whether it missed.
+    fn access(&mut self, key: u64, cap: u64) -> Option<bool> {
+        Shadow::new(&mut self.slots, &mut self.index, &mut self.state).access(key, cap)
+    }
+}
+
+/// The guard's shadow of the kernel's policy and the insertion duel's cold one, under one
+/// lock.
+struct Shadows {
+    stock: ShadowMem,
+    cold: ShadowMem,
+}
+
 /// The eviction policy's memory, allocated before the state is built.
 pub(crate) struct EvictMem {
     entries: KVVec<Entry>,
-    shadow: ShadowMem,
+    shadows: Shadows,
     counters: PerCpu,
 }
 
 impl EvictMem {
-    /// Allocates the history ([`HISTORY_ENTRIES`]) and the shadow ([`SHADOW_SLOTS`]).
+    /// Allocates the history ([`HISTORY_ENTRIES`]) and the shadows ([`SHADOW_SLOTS`] each).
     pub(crate) fn alloc() -> Result<Self> {
         let mut entries = KVVec::with_capacity(HISTORY_ENTRIES, GFP_KERNEL)?;
         for _ in 0..HISTORY_ENTRIES {
@@ -288,10 +318,9 @@ impl EvictMem {
         }
         Ok(Self {
             entries,
-            shadow: ShadowMem {
-                slots: KVVec::from_elem(Slot::EMPTY, SHADOW_SLOTS, GFP_KERNEL)?,
-                index: KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
-                state: ShadowState::new(),
+            shadows: Shadows {
+                stock: ShadowMem::alloc(ShadowState::new())?,
+                cold: ShadowMem::alloc(ShadowState::new_cold())?,
             },
             counters: PerCpu::new()?,
         })
@@ -305,9 +334,12 @@ pub(crate) struct Evict {
     meta: Meta,
     guard: Guard,
     max_keeps: AtomicU32,
+    /// `evict/insert`, an [`InsertRule`].
+    insert: AtomicU32,
+    duel: Duel,
     counters: Counters,
     #[pin]
-    shadow: SpinLock<ShadowMem>,
+    shadows: SpinLock<Shadows>,
     /// The cgroup the policy acts in (see the module docs), published to the probes and the
     /// hook.
     target: RcuArc<Cgroup>,
@@ -325,7 +357,7 @@ impl Evict {
     pub(crate) fn new(mem: EvictMem) -> impl PinInit<Self> {
         let EvictMem {
             entries,
-            shadow,
+            shadows,
             counters,
         } = mem;
         pin_init!(Self {
@@ -333,12 +365,15 @@ impl Evict {
             meta: Meta::new(),
             guard: Guard::new(),
             max_keeps: AtomicU32::new(DEFAULT_MAX_KEEPS),
+            insert: AtomicU32::new(DEFAULT_INSERT as u32),
+            duel: Duel::new(),
             counters: Counters {
                 pc: counters,
                 hook: CostMeter::new(ctr::HOOK_CALLS),
                 probe: CostMeter::new(ctr::PROBE_CALLS),
+                insert: CostMeter::new(ctr::INSERT_CALLS),
             },
-            shadow <- new_spinlock!(shadow, "learned_os_evict_shadow"),
+            shadows <- new_spinlock!(shadows, "learned_os_evict_shadow"),
             target: RcuArc::new(),
             scope_lock <- new_mutex!((), "learned_os_evict_scope"),
             hooked: AtomicBool::new(false),
@@ -349,7 +384,13 @@ impl Evict {
     fn evictor(&self) -> Option<Evictor<'_>> {
         let mut ev = Evictor::new(Table::new(&self.meta, &self.entries)?, &self.guard);
         ev.max_keeps = self.max_keeps.load(Relaxed);
+        ev.insert = self.insert_rule();
+        ev.duel = &self.duel;
         Some(ev)
+    }
+
+    fn insert_rule(&self) -> InsertRule {
+        InsertRule::from_u32(self.insert.load(Relaxed)).unwrap_or(InsertRule::Stock)
     }
 
     /// A page-cache event for pages `[index, index + nr)` of mapping `owner`: `folio`, the
@@ -399,12 +440,14 @@ impl Evict {
     fn on_access(&self, ev: &Evictor<'_>, key: u64) {
         if sampled(key) {
             let cap = ev.shadow_capacity();
-            let mut guard = self.shadow.lock();
-            let mem = &mut *guard;
-            let miss = Shadow::new(&mut mem.slots, &mut mem.index, &mut mem.state).access(key, cap);
-            drop(guard);
-            if let Some(miss) = miss {
-                ev.guard.shadow_access(miss);
+            let mut shadows = self.shadows.lock();
+            let stock = shadows.stock.access(key, cap);
+            let cold = stock
+                .filter(|_| ev.insert == InsertRule::Duel)
+                .and_then(|_| shadows.cold.access(key, cap));
+            drop(shadows);
+            if let Some(miss) = stock {
+                ev.shadow_access(miss, cold);
             }
         }
         if let Some(t) = ev.on_access(key) {
@@ -451,11 +494,56 @@ impl Evict {
             match answer {
                 Answer::Model(v) => ctr::MODEL + v as usize,
                 Answer::Fallback(f) => ctr::FALLBACK + f as usize,
+                Answer::Unread => ctr::UNREAD,
             },
             1,
         );
         self.counters.hook.stop(start);
         answer.verdict() as u32
+    }
+
+    /// Whether `folio`, page `index` of mapping `owner`, a new file folio about to join the
+    /// inactive list, goes to its tail. Under the LRU lock with interrupts off: atomics and
+    /// one history lookup, no lock.
+    pub(crate) fn insert_cold(
+        &self,
+        enabled: bool,
+        folio: &RawFolio,
+        owner: u64,
+        index: u64,
+    ) -> bool {
+        let pc = &self.counters.pc;
+        let start = self.counters.insert.start(pc);
+        let cold = self.evictor().is_some_and(|ev| {
+            let rcu = ReadGuard::new();
+            let scope = FolioScope {
+                folio,
+                target: self.target.read(&rcu),
+            };
+            ev.insert_cold_in(&scope, enabled, page_key(owner, index))
+        });
+        if cold {
+            pc.add(ctr::COLD_INSERTS, 1);
+        }
+        self.counters.insert.stop(start);
+        cold
+    }
+
+    /// `evict/insert`: the insertion rule's name.
+    pub(crate) fn show_insert(&self, out: &mut TextBuf<'_>) -> core::fmt::Result {
+        out.line(self.insert_rule().name())
+    }
+
+    /// Sets `evict/insert` to `stock`, `cold` or `duel`; anything else is refused with
+    /// `EINVAL` and one warning. A new rule starts the duel afresh.
+    pub(crate) fn set_insert(&self, input: &[u8]) -> Result {
+        let rule = InsertRule::parse(input).ok_or_else(|| {
+            warn_ratelimited!("evict/insert: write refused: expected stock, cold or duel\n");
+            EINVAL
+        })?;
+        self.insert.store(rule as u32, Relaxed);
+        self.duel.reset();
+        Ok(())
     }
 
     /// The value of knob `k`.
@@ -533,6 +621,7 @@ impl Evict {
         if let Some(ev) = self.evictor() {
             ev.table.clear();
         }
+        self.duel.reset();
         // Nothing was published: no grace period to wait for.
         drop(self.target.replace(new));
         Ok(())
@@ -580,17 +669,28 @@ impl Evict {
         out.kv("guard_window_reads", g.reads)?;
         out.kv("guard_window_shadow_misses", g.shadow_misses)?;
         out.kv("guard_retry_left", g.tripped_until.saturating_sub(now))?;
-        let (accesses, misses, restarts) = {
-            let shadow = self.shadow.lock();
-            let (a, m) = shadow.state.counts();
-            (a, m, shadow.state.restarts())
+        let (accesses, misses, restarts, cold) = {
+            let shadows = self.shadows.lock();
+            let (a, m) = shadows.stock.state.counts();
+            (
+                a,
+                m,
+                shadows.stock.state.restarts(),
+                shadows.cold.state.counts(),
+            )
         };
         out.kv("shadow_accesses", accesses)?;
         out.kv("shadow_misses", misses)?;
         out.kv("shadow_restarts", restarts)?;
+        out.kv("insert_cold_shadow_accesses", cold.0)?;
+        out.kv("insert_cold_shadow_misses", cold.1)?;
+        out.kv("insert_duel_cold_wins", u8::from(self.duel.cold_wins()))?;
+        out.kv("insert_cold", get(ctr::COLD_INSERTS))?;
+        out.kv("insert_unread_kept", get(ctr::UNREAD))?;
         out.kv("inferences", model)?;
         c.hook.write(&c.pc, "hook", out)?;
         c.probe.write(&c.pc, "probe", out)?;
+        c.insert.write(&c.pc, "insert", out)?;
         let t = self.evictor().map(|e| e.table.stats()).unwrap_or_default();
         out.kv("history_entries", t.entries)?;
         out.kv(

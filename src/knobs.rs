@@ -14,6 +14,7 @@
 //! /sys/kernel/learned_os/evict/guard_retry       rw  page accesses in fallback after a trip
 //! /sys/kernel/learned_os/evict/max_keeps         rw  keeps per page between its accesses
 //! /sys/kernel/learned_os/evict/cgroup            rw  the cgroup v2 it acts in (none: nowhere)
+//! /sys/kernel/learned_os/evict/insert            rw  where new pages go: stock, cold or duel
 //! /sys/kernel/learned_os/sizer/cgroup        rw  the cgroup v2 to size (a path like /bench)
 //! /sys/kernel/learned_os/sizer/goal          rw  target hit ratio, per mille (0: knee rule)
 //! /sys/kernel/learned_os/sizer/margin        rw  shortfall from the goal that meets it
@@ -77,6 +78,7 @@ enum FileId {
     GuardMarginPpm = 19,
     GuardTripAfter = 20,
     GuardMinSamples = 21,
+    Insert = 22,
 }
 
 impl FileId {
@@ -104,6 +106,7 @@ impl FileId {
             Self::GuardMarginPpm,
             Self::GuardTripAfter,
             Self::GuardMinSamples,
+            Self::Insert,
         ]
         .into_iter()
         .find(|f| *f as u32 == id)
@@ -183,6 +186,7 @@ const EVICT_FILES: &[File] = &[
     text(c_str!("guard_retry"), 0o644, FileId::GuardRetry),
     text(c_str!("max_keeps"), 0o644, FileId::MaxKeeps),
     text(c_str!("cgroup"), 0o644, FileId::Cgroup),
+    text(c_str!("insert"), 0o644, FileId::Insert),
 ];
 
 /// The files only `sizer` has.
@@ -336,6 +340,7 @@ impl Handler for Knobs {
             (Node::Policy(p), FileId::ModelInfo) => self.slot(p).write_info(out),
             (Node::Policy(p), FileId::Infer) => self.slot(p).show_answer(out),
             (Node::Policy(PolicyId::Evict), FileId::Cgroup) => self.evict.show_cgroup(out),
+            (Node::Policy(PolicyId::Evict), FileId::Insert) => self.evict.show_insert(out),
             (Node::Policy(PolicyId::Evict), f) => match f.evict_knob() {
                 Some(k) => out.line(self.evict.knob(k)),
                 None => return Err(EINVAL),
@@ -368,6 +373,10 @@ impl Handler for Knobs {
             Some(FileId::Cgroup) if id == PolicyId::Evict => self
                 .evict
                 .set_cgroup(input)
+                .inspect_err(|_| self.policy(id).count_rejected_write()),
+            Some(FileId::Insert) if id == PolicyId::Evict => self
+                .evict
+                .set_insert(input)
                 .inspect_err(|_| self.policy(id).count_rejected_write()),
             Some(f) if id == PolicyId::Evict => match f.evict_knob() {
                 Some(k) => self.evict.set_knob(k, input).inspect_err(|_| {

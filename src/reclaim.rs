@@ -20,13 +20,15 @@ extern "C" {
     fn lo_reclaim_hook_register(
         ctx: *const c_void,
         cb: unsafe extern "C" fn(*const c_void, *mut RawFolio, u64, u64, u32) -> u32,
+        insert: unsafe extern "C" fn(*const c_void, *mut RawFolio, u64, u64) -> bool,
     ) -> kernel::ffi::c_int;
     fn lo_reclaim_hook_unregister();
 }
 
 /// The registered hook; dropping it unregisters, waiting for reclaimers in the callback.
 ///
-/// INVARIANT: when `registered`, the hook calls `verdict` with a pointer to `*knobs`.
+/// INVARIANT: when `registered`, the hook calls `verdict` and `insert` with a pointer to
+/// `*knobs`.
 pub(crate) struct ReclaimHook {
     registered: bool,
     knobs: Arc<Knobs>,
@@ -37,8 +39,9 @@ impl ReclaimHook {
     pub(crate) fn register(knobs: Arc<Knobs>) -> Self {
         let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
         // SAFETY: `ctx` points to the `Knobs` this `ReclaimHook` keeps alive until `drop`
-        // has unregistered the hook, and `verdict` is written for exactly that type.
-        let ret = unsafe { lo_reclaim_hook_register(ctx, verdict) };
+        // has unregistered the hook, and `verdict` and `insert` are written for exactly that
+        // type.
+        let ret = unsafe { lo_reclaim_hook_register(ctx, verdict, insert) };
         let registered = ret == 0;
         if registered {
             knobs.evict().hooked.store(true, Ordering::Relaxed);
@@ -91,4 +94,31 @@ unsafe extern "C" fn verdict(
         index,
         kernel,
     )
+}
+
+/// Whether new file folio `folio`, page `index` of the mapping at `owner`, goes to the
+/// inactive tail. Runs in `lru_add()` under the LRU lock with interrupts off; the folio is
+/// not on an LRU list yet, so its memory cgroup stays put: no sleeping, no locks, bounded
+/// work.
+///
+/// # Safety
+///
+/// `ctx` must point to the live `Knobs` given at registration; `folio` must be the folio
+/// being added, its memory cgroup stable for the call.
+unsafe extern "C" fn insert(
+    ctx: *const c_void,
+    folio: *mut RawFolio,
+    owner: u64,
+    index: u64,
+) -> bool {
+    // SAFETY: by the function's safety requirements.
+    let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    // SAFETY: a live folio whose memory cgroup is stable for this call (the function's
+    // safety requirements), which is what `RawFolio`'s invariant needs; the reference does
+    // not outlive the call.
+    let Some(folio) = (unsafe { folio.as_ref() }) else {
+        return false;
+    };
+    let enabled = knobs.policy(PolicyId::Evict).enabled();
+    knobs.evict().insert_cold(enabled, folio, owner, index)
 }

@@ -106,7 +106,9 @@ run_one() {
 	echo "${cg#$CGROOT}" >$E/cgroup || { rmdir $cg; return 1; }
 
 	read -r r0 _ s0 _ </sys/block/vda/stat
-	h0=$(field hook_ns_total $E/stats) b0=$(field probe_ns_total $E/stats)
+	# hook_us: both of reclaim's callbacks, the verdict and the insertion.
+	h0=$(($(field hook_ns_total $E/stats) + $(field insert_ns_total $E/stats)))
+	b0=$(field probe_ns_total $E/stats)
 	d0=$(field decisions_model $E/stats) t0=$(field guard_trips $E/stats)
 	f0=$(field workingset_refault_file /proc/vmstat)
 	g0=$(field workingset_refault_file $cg/memory.stat)
@@ -114,7 +116,8 @@ run_one() {
 		exec $PINCMD $LOWORK run $w /mnt --mib $MIB --seed $SEED --ra-knob $RA")
 	rc=$?
 	read -r r1 _ s1 _ </sys/block/vda/stat
-	h1=$(field hook_ns_total $E/stats) b1=$(field probe_ns_total $E/stats)
+	h1=$(($(field hook_ns_total $E/stats) + $(field insert_ns_total $E/stats)))
+	b1=$(field probe_ns_total $E/stats)
 	d1=$(field decisions_model $E/stats) t1=$(field guard_trips $E/stats)
 	f1=$(field workingset_refault_file /proc/vmstat)
 	g1=$(field workingset_refault_file $cg/memory.stat)

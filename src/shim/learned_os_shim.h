@@ -56,7 +56,13 @@ struct folio;
 struct cgroup;
 typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, struct folio *folio, u64 owner,
 					     u64 index, unsigned int kernel_verdict);
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb);
+/*
+ * Whether new file folio @folio (keyed as above) goes to the inactive tail. Called by
+ * lru_add() under the LRU lock with interrupts off: must not sleep, must be brief.
+ */
+typedef bool (*lo_reclaim_insert_t)(const void *ctx, struct folio *folio, u64 owner, u64 index);
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
+			     lo_reclaim_insert_t insert);
 void lo_reclaim_hook_unregister(void);
 /* What the eviction policy's scope asks of a folio (reclaim.c). */
 bool lo_folio_mapped(struct folio *folio);

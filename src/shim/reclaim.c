@@ -43,6 +43,7 @@ bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp)
 
 static const void *lo_reclaim_ctx;
 static lo_reclaim_verdict_t lo_reclaim_cb;
+static lo_reclaim_insert_t lo_insert_cb;
 static typeof(&reclaim_hook_unregister) lo_unregister;
 
 static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
@@ -52,12 +53,23 @@ static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
 			     folio->index, kernel_verdict);
 }
 
+static bool lo_folio_insert_cold(struct folio *folio)
+{
+	return lo_insert_cb(lo_reclaim_ctx, folio, (u64)(uintptr_t)folio->mapping, folio->index);
+}
+
 static const struct reclaim_hook_ops lo_reclaim_ops = {
 	.folio_verdict = lo_folio_verdict,
+	.folio_insert_cold = lo_folio_insert_cold,
 };
 
-/* Registers @cb (called with @ctx) as the reclaim policy; -EOPNOTSUPP without the hook. */
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb)
+/*
+ * Registers @cb and @insert (called with @ctx) as the reclaim policy; -EOPNOTSUPP without the
+ * hook. A kernel with the verdict hook but not the insertion one (patch 0006) never calls
+ * @insert.
+ */
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
+			     lo_reclaim_insert_t insert)
 {
 	typeof(&reclaim_hook_register) reg = symbol_get(reclaim_hook_register);
 	int ret;
@@ -69,6 +81,7 @@ int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb)
 	}
 	lo_reclaim_ctx = ctx;
 	lo_reclaim_cb = cb;
+	lo_insert_cb = insert;
 	ret = reg(&lo_reclaim_ops);
 out:
 	if (reg)
@@ -90,7 +103,8 @@ void lo_reclaim_hook_unregister(void)
 	lo_unregister = NULL;
 }
 #else
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb)
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
+			     lo_reclaim_insert_t insert)
 {
 	return -EOPNOTSUPP;
 }

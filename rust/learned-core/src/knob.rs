@@ -28,7 +28,7 @@ impl KnobError {
 }
 
 /// Strips the single trailing newline that `echo` appends, and nothing else.
-fn strip_newline(input: &[u8]) -> &[u8] {
+pub fn strip_newline(input: &[u8]) -> &[u8] {
     match input {
         [rest @ .., b'\n'] => rest,
         _ => input,

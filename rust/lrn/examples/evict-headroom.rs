@@ -10,6 +10,7 @@
 //! Run: `cargo run --release --example evict-headroom -- build/evict-eval/corpus/*.bin`.
 #![allow(clippy::float_arithmetic)]
 
+use learned_core::cache::insert::InsertRule;
 use lrn::PolicyName as P;
 
 fn main() -> Result<(), lrn::Error> {
@@ -33,7 +34,7 @@ fn main() -> Result<(), lrn::Error> {
                 .into_iter()
                 .min()
                 .unwrap_or(0);
-            let linux = lrn::evalrun::simulate_linux(&reqs, cs, None, false, 4)?
+            let linux = lrn::evalrun::simulate_linux(&reqs, cs, None, false, 4, InsertRule::Stock)?
                 .stats
                 .misses;
             let hook = lrn::evalrun::simulate_linux_oracle(&reqs, cs, 4 * size, None)?.misses;

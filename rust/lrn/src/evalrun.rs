@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use learned_core::cache::guard::{Guard, GuardStats};
 use learned_core::cache::history::{History, FEATURES};
+use learned_core::cache::insert::{Duel, InsertRule};
 use learned_core::cache::learned::{Learned, DEFAULT_CANDIDATES};
 use learned_core::cache::linux::{Hook, HookStats, Linux};
 use learned_core::cache::pagehist::{Entry, Meta, Table};
@@ -157,15 +158,16 @@ pub const SHADOW_SLOTS: usize = 1 << 14;
 
 /// Runs Linux's reclaim over `reqs` (every request one page of `size`'s unit) with the learned
 /// hook `enabled`, `model` (an EVICT v1 `.lmod`, checked) loaded and `max_keeps` (the
-/// kernel's `evict/max_keeps`).
+/// kernel's `evict/max_keeps`) and `insert` (`evict/insert`).
 pub fn simulate_linux(
     reqs: &[Request],
     size: CacheSize,
     model: Option<&[u8]>,
     enabled: bool,
     max_keeps: u32,
+    insert: InsertRule,
 ) -> Result<LinuxRun, Error> {
-    simulate_linux_observe(reqs, size, model, enabled, max_keeps, |_, _, _| {})
+    simulate_linux_observe(reqs, size, model, enabled, max_keeps, insert, |_, _, _| {})
 }
 
 /// [`simulate_linux`], handing `observe` the request index, the object id and the features of
@@ -176,6 +178,7 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     model: Option<&[u8]>,
     enabled: bool,
     max_keeps: u32,
+    insert: InsertRule,
     mut observe: F,
 ) -> Result<LinuxRun, Error> {
     let mlp = checked_mlp(model)?;
@@ -198,8 +201,14 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     let mut shadow_slots = vec![Slot::EMPTY; SHADOW_SLOTS];
     let mut shadow_index = vec![0u32; Store::buckets_for(SHADOW_SLOTS)];
     let mut shadow_state = ShadowState::new();
+    let mut cold_slots = vec![Slot::EMPTY; SHADOW_SLOTS];
+    let mut cold_index = vec![0u32; Store::buckets_for(SHADOW_SLOTS)];
+    let mut cold_state = ShadowState::new_cold();
+    let duel = Duel::new();
     let mut evictor = Evictor::new(table, &guard);
     evictor.max_keeps = max_keeps;
+    evictor.insert = insert;
+    evictor.duel = &duel;
     let hook = Hook {
         evictor,
         model: mlp,
@@ -208,6 +217,11 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
             &mut shadow_slots,
             &mut shadow_index,
             &mut shadow_state,
+        )),
+        cold_shadow: Some(Shadow::new(
+            &mut cold_slots,
+            &mut cold_index,
+            &mut cold_state,
         )),
     };
     let mut p = Linux::with_hook(size.value(), store, hook);
@@ -500,7 +514,7 @@ mod tests {
         let ids: Vec<u64> = (0..20_000u64).map(|i| i % 200).collect();
         let reqs = crate::corpus::requests(&ids);
         let cs = CacheSize::Objects(100);
-        let stock = simulate_linux(&reqs, cs, None, false, 4)
+        let stock = simulate_linux(&reqs, cs, None, false, 4, InsertRule::Stock)
             .expect("runs")
             .stats
             .misses;

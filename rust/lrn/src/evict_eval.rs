@@ -25,6 +25,7 @@ use std::fmt::Write as _;
 
 use crate::evalrun::simulate_linux;
 use crate::{distinct_objects, simulate_with, CacheSize, Error, PolicyName, Request};
+use learned_core::cache::insert::{InsertRule, DEFAULT_INSERT};
 
 /// The cache sizes, in thousandths of the footprint.
 pub const SIZES_PERMILLE: [u64; 4] = [1, 10, 30, 100];
@@ -148,6 +149,7 @@ pub fn eval_trace(
     reqs: &[Request],
     model: Option<&[u8]>,
     max_keeps: u32,
+    insert: InsertRule,
 ) -> Result<Vec<Point>, Error> {
     let footprint = distinct_objects(reqs);
     let mut out = Vec::new();
@@ -157,10 +159,10 @@ pub fn eval_trace(
         for (m, p) in misses.iter_mut().zip(EXACT) {
             *m = simulate_with(reqs, p, cs, footprint)?.misses;
         }
-        misses[8] = simulate_linux(reqs, cs, None, false, max_keeps)?
+        misses[8] = simulate_linux(reqs, cs, None, false, max_keeps, InsertRule::Stock)?
             .stats
             .misses;
-        misses[LEARNED] = simulate_linux(reqs, cs, model, true, max_keeps)?
+        misses[LEARNED] = simulate_linux(reqs, cs, model, true, max_keeps, insert)?
             .stats
             .misses;
         out.push(Point {
@@ -242,7 +244,7 @@ pub fn tsv(points: &[Point]) -> String {
 
 /// The usage text of `lrn eval-evict`.
 pub const USAGE: &str = "       lrn eval-evict --corpus DIR [--trace FAMILY=PATH]... [--family F]... [--model FILE | --models DIR]
-           [--max-keeps N] --out DIR
+           [--max-keeps N] [--insert stock|cold|duel] --out DIR
          (every policy on every trace of the corpus DIR (see lrn corpus) and of each --trace (an
           oracleGeneral file), at 0.1%, 1%, 3% and 10% of its footprint, one object per request;
           learned is the kernel's policy (Linux reclaim + hook + guard) with FILE, or with
@@ -277,6 +279,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
     let (mut corpus, mut out, mut model, mut models, mut max_keeps) =
         (None, None, None, None, 4u32);
     let (mut extra, mut only) = (Vec::new(), Vec::new());
+    let mut insert = DEFAULT_INSERT;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let v = it
@@ -288,6 +291,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
             "--model" => model = Some(v.clone()),
             "--models" => models = Some(v.clone()),
             "--family" => only.push(v.clone()),
+            "--insert" => insert = crate::parse_insert(v)?,
             "--max-keeps" => {
                 max_keeps = v
                     .parse()
@@ -341,7 +345,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
                         }
                         None => shared_model.clone(),
                     };
-                    eval_trace(fam, name, &reqs, m.as_deref(), max_keeps)
+                    eval_trace(fam, name, &reqs, m.as_deref(), max_keeps, insert)
                 })();
                 results.lock().map(|mut v| v.push((i, r))).ok();
             });
@@ -407,7 +411,7 @@ mod tests {
             .map(|i| (i * 7919) % 613 + (i % 5) * 1000)
             .collect();
         let reqs = crate::corpus::requests(&ids);
-        let pts = eval_trace("f", "t", &reqs, None, 4).expect("runs");
+        let pts = eval_trace("f", "t", &reqs, None, 4, DEFAULT_INSERT).expect("runs");
         for p in &pts {
             assert_eq!(p.misses[8], p.misses[LEARNED], "size {}", p.size);
             assert!(p.misses[BELADY] <= p.misses[LRU]);

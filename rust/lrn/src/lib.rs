@@ -28,6 +28,7 @@ use learned_core::cache::arc::Arc;
 use learned_core::cache::belady::Belady;
 use learned_core::cache::clock::Clock;
 use learned_core::cache::fifo::Fifo;
+use learned_core::cache::insert::{InsertRule, DEFAULT_INSERT};
 use learned_core::cache::lirs::Lirs;
 use learned_core::cache::lru::Lru;
 use learned_core::cache::s3fifo::S3Fifo;
@@ -452,7 +453,7 @@ impl Report {
 }
 
 /// The usage text.
-pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE] [--max-keeps N]
+pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE] [--max-keeps N] [--insert stock|cold|duel]
   NAME: lru fifo clock sieve arc s3fifo lirs belady learned linux linux-learned
         (linux: Linux 6.12's two-list page-cache reclaim; linux-learned: with the learned
         reclaim hook and its guard, as in the kernel module; both print the hook's counters)
@@ -477,6 +478,8 @@ pub struct SimArgs {
     pub model: Option<String>,
     /// `--max-keeps` (linux-learned; the kernel's `evict/max_keeps`).
     pub max_keeps: u32,
+    /// `--insert` (linux-learned; the kernel's `evict/insert`).
+    pub insert: InsertRule,
 }
 
 /// The shipped eviction ranker, used by `--policy learned` without `--model`.
@@ -532,6 +535,7 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
     let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
     let mut model = None;
     let mut max_keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
+    let mut insert = DEFAULT_INSERT;
     let mut opts = Opts::new(args, USAGE);
     while let Some((key, inline)) = opts.next_key() {
         if key == "--json" {
@@ -551,6 +555,7 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
                     .parse()
                     .map_err(|_| Error(format!("bad --max-keeps {v:?}")))?;
             }
+            "--insert" => insert = parse_insert(&value()?)?,
             _ => return Err(opts.unknown(key)),
         }
     }
@@ -563,7 +568,14 @@ pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
         json,
         model,
         max_keeps,
+        insert,
     })
+}
+
+/// An insertion rule named on the command line (`stock`, `cold` or `duel`).
+pub fn parse_insert(v: &str) -> Result<InsertRule, Error> {
+    InsertRule::parse(v.as_bytes())
+        .ok_or_else(|| Error(format!("bad --insert {v:?}: stock, cold or duel")))
 }
 
 /// Runs `lrn sim`: returns what to print on stdout.
@@ -578,8 +590,14 @@ pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
         } else {
             None
         };
-        let run =
-            evalrun::simulate_linux(&reqs, args.size, model.as_deref(), learned, args.max_keeps)?;
+        let run = evalrun::simulate_linux(
+            &reqs,
+            args.size,
+            model.as_deref(),
+            learned,
+            args.max_keeps,
+            args.insert,
+        )?;
         if !args.json {
             extra = run.describe();
         }

@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 
 use learned_core::cache::history::FEATURES;
+use learned_core::cache::insert::InsertRule;
 use learned_core::cache::learned::Learned;
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{history::History, Request};
@@ -274,22 +275,30 @@ pub fn collect_linux_samples(
     let mut seen = 0usize;
     let mut out = Vec::new();
     let keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
-    crate::evalrun::simulate_linux_observe(reqs, size, None, false, keeps, |t, id, x| {
-        // The next access of every request before `t` is known by now.
-        while seen < t {
-            next.insert(reqs[seen].id, reqs[seen].next_access);
-            seen += 1;
-        }
-        if (t as u64) >= last_decision {
-            return;
-        }
-        let n = next.get(&id).copied().unwrap_or(-1);
-        let d = (n - t as i64).max(0) as u64;
-        out.push(RawSample {
-            features: *x,
-            distance: if n < 0 || d > horizon { None } else { Some(d) },
-        });
-    })?;
+    crate::evalrun::simulate_linux_observe(
+        reqs,
+        size,
+        None,
+        false,
+        keeps,
+        InsertRule::Stock,
+        |t, id, x| {
+            // The next access of every request before `t` is known by now.
+            while seen < t {
+                next.insert(reqs[seen].id, reqs[seen].next_access);
+                seen += 1;
+            }
+            if (t as u64) >= last_decision {
+                return;
+            }
+            let n = next.get(&id).copied().unwrap_or(-1);
+            let d = (n - t as i64).max(0) as u64;
+            out.push(RawSample {
+                features: *x,
+                distance: if n < 0 || d > horizon { None } else { Some(d) },
+            });
+        },
+    )?;
     Ok(out)
 }
 

@@ -5,6 +5,7 @@
 //! the guard's sampled shadow estimates stock Linux's misses, the shipped model beats stock on
 //! the scan-polluted workload, and the guard trips on a wrong model.
 
+use learned_core::cache::insert::{InsertRule, DEFAULT_INSERT};
 use learned_core::cache::Request;
 use learned_core::model::format::Kind;
 use learned_core::model::schema;
@@ -43,9 +44,10 @@ fn shipped() -> Vec<u8> {
 fn fallback_is_stock_linux_miss_for_miss() {
     for w in [Workload::Scan, Workload::Lru] {
         let reqs = trace(w, 5);
-        let stock = simulate_linux(&reqs, size(), None, false, 4).unwrap();
-        let disabled = simulate_linux(&reqs, size(), Some(&shipped()), false, 4).unwrap();
-        let no_model = simulate_linux(&reqs, size(), None, true, 4).unwrap();
+        let stock = simulate_linux(&reqs, size(), None, false, 4, InsertRule::Stock).unwrap();
+        let disabled =
+            simulate_linux(&reqs, size(), Some(&shipped()), false, 4, DEFAULT_INSERT).unwrap();
+        let no_model = simulate_linux(&reqs, size(), None, true, 4, InsertRule::Stock).unwrap();
         assert_eq!(stock.stats, disabled.stats, "{}", w.name());
         assert_eq!(stock.stats, no_model.stats, "{}", w.name());
         assert!(stock.stats.misses > 0);
@@ -58,7 +60,7 @@ fn the_shadow_estimates_stock_misses() {
     // per shadow miss, over windows without overrides) should be near 1.
     for w in [Workload::Scan, Workload::Zipf, Workload::Lru] {
         let reqs = trace(w, 6);
-        let run = simulate_linux(&reqs, size(), None, false, 4).unwrap();
+        let run = simulate_linux(&reqs, size(), None, false, 4, InsertRule::Stock).unwrap();
         let bias = run.guard.bias_permille;
         assert!(
             (800..=1250).contains(&bias),
@@ -73,8 +75,8 @@ fn the_shipped_model_beats_stock_on_the_scan_workload() {
     // At the size it was trained for (32 MiB), on a seed it was not trained on.
     let reqs = trace_at(Workload::Scan, 32, 7);
     let size = CacheSize::Bytes(32 << 20);
-    let stock = simulate_linux(&reqs, size, None, false, 4).unwrap();
-    let learned = simulate_linux(&reqs, size, Some(&shipped()), true, 4).unwrap();
+    let stock = simulate_linux(&reqs, size, None, false, 4, InsertRule::Stock).unwrap();
+    let learned = simulate_linux(&reqs, size, Some(&shipped()), true, 4, DEFAULT_INSERT).unwrap();
     println!(
         "scan at 32 MiB: stock {} misses, learned {}",
         stock.stats.misses, learned.stats.misses
@@ -104,8 +106,8 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
     // At 32 MiB: the run spans several of the guard's default windows (16384 accesses).
     let reqs = trace_at(Workload::Scan, 32, 8);
     let size = CacheSize::Bytes(32 << 20);
-    let stock = simulate_linux(&reqs, size, None, false, 4).unwrap();
-    let run = simulate_linux(&reqs, size, Some(&wrong), true, 4).unwrap();
+    let stock = simulate_linux(&reqs, size, None, false, 4, InsertRule::Stock).unwrap();
+    let run = simulate_linux(&reqs, size, Some(&wrong), true, 4, DEFAULT_INSERT).unwrap();
     println!(
         "adversarial on scan: stock {} misses, learned {}, trips {}",
         stock.stats.misses, run.stats.misses, run.guard.trips
@@ -115,4 +117,44 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
         run.hook.fallback[3] > 0,
         "answers from the tripped fallback"
     );
+}
+
+/// The insertion lever on the benchmark's own patterns, no model: `cold` wins on the scan and
+/// the loop and loses on the sliding window (`lru`), where new pages are soon reused. The duel
+/// keeps `cold`'s gain on the scan and follows stock on the window. On the loop (1.25 times
+/// the cache, from a cold cache) `cold` wins only by how it fills the cache on the first pass:
+/// after it every miss has a recent ghost and is no candidate, and while the cache fills both
+/// miniature simulations agree, so the duel has no evidence in time and stays stock.
+#[test]
+fn the_duel_takes_the_cold_insertion_only_where_it_wins() {
+    let misses = |reqs: &[Request], insert| {
+        simulate_linux(reqs, size(), None, true, 4, insert)
+            .unwrap()
+            .stats
+            .misses as f64
+    };
+    for w in [Workload::Scan, Workload::Loop, Workload::Lru] {
+        let reqs = trace(w, 1);
+        let stock = misses(&reqs, InsertRule::Stock);
+        let cold = misses(&reqs, InsertRule::Cold) / stock;
+        let duel = misses(&reqs, InsertRule::Duel) / stock;
+        println!("{w:?}: cold/stock {cold:.3}, duel/stock {duel:.3}");
+        match w {
+            Workload::Lru => {
+                assert!(cold > 1.1, "{w:?}: cold/stock {cold:.3}");
+                assert!(duel < 1.02, "{w:?}: duel/stock {duel:.3}");
+            }
+            Workload::Loop => {
+                assert!(cold < 0.95, "{w:?}: cold/stock {cold:.3}");
+                assert!(duel <= 1.0, "{w:?}: duel/stock {duel:.3}");
+            }
+            _ => {
+                assert!(cold < 0.95, "{w:?}: cold/stock {cold:.3}");
+                assert!(
+                    duel < 1.0 - (1.0 - cold) * 0.8,
+                    "{w:?}: duel/stock {duel:.3}"
+                );
+            }
+        }
+    }
 }

@@ -42,7 +42,7 @@ pressure_loop() {
 load() { dd if="$1" of=$E/model bs=64k 2>"$TMP/err"; }
 
 ktap_print_header
-ktap_set_plan 11
+ktap_set_plan 12
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -119,12 +119,14 @@ ktap_check "disabled: reclaim asks, every answer is the fallback (disabled)" dis
 echo 1 >$E/enabled
 no_model() {
 	a0=$(asked)
+	u0=$(stat_value evict insert_unread_kept)
 	f=$(delta fallback_no_model pressure)
 	a=$(($(asked) - a0))
-	ktap_print_msg "enabled, no model: $a questions, $f no-model fallbacks"
-	[ $a -gt 0 ] && [ $f = $a ] && [ "$(stat_value evict decisions_model)" = 0 ]
+	u=$(($(stat_value evict insert_unread_kept) - u0))
+	ktap_print_msg "enabled, no model: $a questions, $f no-model fallbacks, $u cold folios not read yet kept"
+	[ $a -gt 0 ] && [ $((f + u)) = $a ] && [ "$(stat_value evict decisions_model)" = 0 ]
 }
-ktap_check "enabled without a model: every answer is the fallback (no model)" no_model
+ktap_check "enabled without a model: every answer is the fallback (no model) or keeps an unread cold folio" no_model
 
 with_model() {
 	load $SHIPPED || { ktap_print_msg "load: $(cat "$TMP/err")"; return 1; }
@@ -135,6 +137,35 @@ with_model() {
 		[ "$(stat_value evict hook_ns_total)" -gt 0 ]
 }
 ktap_check "enabled with the shipped model: the model answers under pressure" with_model
+
+# Where new folios go (patch 0006): with evict/insert cold, every new folio with no recent
+# ghost goes to the inactive tail; stock and a disabled policy put none there; the duel runs
+# its cold shadow beside the guard's.
+ins=0
+grep -q ' __reclaim_hook_insert_cold$' /proc/kallsyms && ins=1
+inserts() { # RULE: folios put at the inactive tail while the disk goes through the cgroup
+	echo "$1" >$E/insert && delta insert_cold pressure
+}
+insert_rules() {
+	c=$(inserts cold) && s=$(inserts stock) || return 1
+	a0=$(stat_value evict insert_cold_shadow_accesses)
+	d=$(inserts duel) || return 1
+	a1=$(stat_value evict insert_cold_shadow_accesses)
+	echo 0 >$E/enabled
+	x=$(inserts cold)
+	echo 1 >$E/enabled
+	echo duel >$E/insert
+	ktap_print_msg "tail insertions, 64 MiB through 16 MiB: cold $c, stock $s, duel $d" \
+		"(cold shadow +$((a1 - a0)) accesses), disabled $x; $(stat_value evict insert_calls)" \
+		"questions, $(stat_value evict insert_ns_mean) ns mean"
+	[ "$c" -gt 1000 ] && [ "$s" = 0 ] && [ "$x" = 0 ] && [ $((a1 - a0)) -gt 0 ]
+}
+if [ $ins = 1 ]; then
+	ktap_check "insert: cold puts new folios at the inactive tail, stock and disabled none" insert_rules
+else
+	ktap_test_skip "insert: cold puts new folios at the inactive tail, stock and disabled none" \
+		"kernel without the insertion hook"
+fi
 
 pressure_loop &
 toggles() {
@@ -231,9 +262,10 @@ ktap_check "the guard's fallback period ends and the model decides again" guard_
 
 load $SHIPPED
 echo 1 >$E/enabled
+echo cold >$E/insert
 pressure_loop &
 sleep 1
-ktap_check "rmmod while reclaim runs with a model" rmmod learned_os
+ktap_check "rmmod while reclaim runs with a model and cold insertion" rmmod learned_os
 ktap_check "insmod again after rmmod under pressure" sh -c \
 	"insmod $MODULE && [ \"\$(awk '\$1 == \"supported\" { print \$2 }' $S)\" = 1 ] && rmmod learned_os"
 

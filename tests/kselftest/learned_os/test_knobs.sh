@@ -21,7 +21,7 @@ all_refused() {
 }
 
 ktap_print_header
-ktap_set_plan $((4 * 8 + 2 + 4 * 2))
+ktap_set_plan $((4 * 8 + 2 + 4 * 2 + 2))
 
 mod_unload
 mod_load || { ktap_print_msg "insmod failed"; exit 1; }
@@ -60,6 +60,20 @@ for k in "guard_window 1 16777216 4096" "guard_margin_pct 0 1000 7" "guard_retry
 	ktap_check "evict/$1: $4 round-trips" evict_knob_roundtrip "$1" "$4"
 	ktap_check "evict/$1: out of $2..=$3 or not decimal: refused, value kept" evict_knob_refuses "$1" "$2" "$3"
 done
+
+# evict/insert: a name, not a number.
+insert_names() {
+	reads $SYSFS/evict/insert duel && write_reads $SYSFS/evict/insert 'cold\n' cold &&
+		write_reads $SYSFS/evict/insert stock stock && write_reads $SYSFS/evict/insert 'duel\n' duel
+}
+insert_refuses() {
+	for v in Duel ' duel' 'duel\n\n' 1 none 'cold stock'; do
+		write_refused $SYSFS/evict/insert "$v" "Invalid argument" || { ktap_print_msg "'$v' not refused"; return 1; }
+	done
+	reads $SYSFS/evict/insert duel
+}
+ktap_check "evict/insert: duel by default; stock, cold, duel round-trip" insert_names
+ktap_check "evict/insert: other names refused with EINVAL, value kept" insert_refuses
 
 mod_unload
 ktap_finished

@@ -29,6 +29,7 @@
 use super::super::model::mlp::Mlp;
 use super::guard::Trip;
 use super::history::FEATURES;
+use super::insert::InsertRule;
 use super::reclaim::{Answer, Evictor, Fallback, Verdict};
 use super::shadow::{sampled, Shadow};
 use super::store::{List, Store, StoreState};
@@ -54,6 +55,10 @@ pub struct HookStats {
     pub trips: u64,
     /// Pages activated on refault.
     pub refault_activations: u64,
+    /// Pages inserted at the inactive tail.
+    pub cold_inserts: u64,
+    /// Cold pages kept once because they had not been read ([`Answer::Unread`]).
+    pub unread_rotations: u64,
 }
 
 impl HookStats {
@@ -63,6 +68,8 @@ impl HookStats {
         fallback: [0; Fallback::COUNT],
         trips: 0,
         refault_activations: 0,
+        cold_inserts: 0,
+        unread_rotations: 0,
     };
 }
 
@@ -77,6 +84,9 @@ pub struct LinuxState {
     /// The non-resident age (`lruvec->nonresident_age`).
     age: u64,
     hook: HookStats,
+    /// Whether a miss without a shadow goes to the inactive tail (the insertion duel's
+    /// `cold` simulation, [`super::insert`]), instead of the head.
+    cold: bool,
 }
 
 impl LinuxState {
@@ -97,7 +107,21 @@ impl LinuxState {
             },
             age: 0,
             hook: HookStats::ZERO,
+            cold: false,
         }
+    }
+
+    /// The same, inserting every miss without a shadow at the inactive tail.
+    pub const fn new_cold(capacity: u64) -> Self {
+        Self {
+            cold: true,
+            ..Self::new(capacity)
+        }
+    }
+
+    /// Whether it inserts misses without a shadow cold.
+    pub const fn is_cold(&self) -> bool {
+        self.cold
     }
 
     /// The counters so far.
@@ -117,6 +141,9 @@ pub struct Hook<'a, 'm> {
     pub enabled: bool,
     /// The guard's shadow; without it the guard never judges.
     pub shadow: Option<Shadow<'a>>,
+    /// The insertion duel's cold shadow ([`super::insert`]); without it the duel never
+    /// scores, and the rule stays stock.
+    pub cold_shadow: Option<Shadow<'a>>,
 }
 
 /// The simulator (see the module docs).
@@ -233,7 +260,10 @@ impl<'a, 'm> Linux<'a, 'm> {
         if sampled(key) {
             let cap = h.evictor.shadow_capacity();
             if let Some(miss) = h.shadow.as_mut().and_then(|s| s.access(key, cap)) {
-                h.evictor.guard.shadow_access(miss);
+                let duel = h.evictor.insert == InsertRule::Duel;
+                let cold = h.cold_shadow.as_mut().filter(|_| duel);
+                h.evictor
+                    .shadow_access(miss, cold.and_then(|s| s.access(key, cap)));
             }
         }
         if let Some(trip) = h.evictor.on_access(key) {
@@ -246,6 +276,18 @@ impl<'a, 'm> Linux<'a, 'm> {
         if let Some(h) = &self.hook {
             h.evictor.on_delete(key);
         }
+    }
+
+    /// Whether missed page `id` (key `key`, refault distance `distance` if it had a shadow)
+    /// is inserted at the inactive tail: the cold mode's rule, the host experiment's, or the
+    /// hook's answer (`lru_add()`).
+    fn inserts_cold(&self, id: u64, key: u64, distance: Option<u64>) -> bool {
+        (self.st.cold && distance.is_none())
+            || self.insert_cold.is_some_and(|f| f(id, distance))
+            || self
+                .hook
+                .as_ref()
+                .is_some_and(|h| h.evictor.insert_cold(h.enabled, key))
     }
 
     /// `folio_mark_accessed`.
@@ -308,6 +350,7 @@ impl<'a, 'm> Linux<'a, 'm> {
         let counter = match answer {
             Answer::Model(v) => hs.model.get_mut(v as usize),
             Answer::Fallback(f) => hs.fallback.get_mut(f as usize),
+            Answer::Unread => Some(&mut hs.unread_rotations),
         };
         if let Some(c) = counter {
             *c += 1;
@@ -401,16 +444,18 @@ impl<'a, 'm> Linux<'a, 'm> {
         let Some(i) = self.store.alloc(req.id, req.size) else {
             return self.st.stats.record(Outcome::NoSlot);
         };
+        // The page-cache event comes first, the LRU insertion after (`filemap_add_folio()`).
+        self.on_add(key);
         if activate {
             self.st.hook.refault_activations += 1;
             self.st.age = self.st.age.saturating_add(1);
             self.st.active.push_head(&mut self.store, i, ACTIVE);
-        } else if self.insert_cold.is_some_and(|f| f(req.id, distance)) {
+        } else if self.inserts_cold(req.id, key, distance) {
+            self.st.hook.cold_inserts += 1;
             self.st.inactive.push_tail(&mut self.store, i, INACTIVE);
         } else {
             self.st.inactive.push_head(&mut self.store, i, INACTIVE);
         }
-        self.on_add(key);
         self.on_access(key);
         self.mark_accessed(i);
         self.st.stats.record(Outcome::Miss)
@@ -459,6 +504,7 @@ mod tests {
             model,
             enabled,
             shadow: None,
+            cold_shadow: None,
         };
         let mut p = Linux::with_hook(cap, store, hook);
         for &id in reqs {

@@ -23,6 +23,7 @@ pub mod clock;
 pub mod fifo;
 pub mod guard;
 pub mod history;
+pub mod insert;
 pub mod learned;
 pub mod linux;
 pub mod lirs;

@@ -39,6 +39,14 @@ pub const RESIDENT: u32 = 1 << 0;
 /// The page was added to the cache and has not been accessed since: its first access is a
 /// demand miss served by that read (or readahead that paid off).
 pub const READ_IN: u32 = 1 << 2;
+/// The page was added with no recent past: no ghost, or one older than `2 x resident`
+/// evictions (as a stock kernel's shadow entries reach back at most about that far in the
+/// simulator). The insertion rule ([`super::insert`]) may add it cold; the first such
+/// question takes the flag ([`Table::take_fresh`]).
+pub const FRESH: u32 = 1 << 3;
+/// The insertion rule put the page at the inactive tail ([`Table::mark_cold`]); with
+/// [`READ_IN`] still set, it has not been read since ([`Table::take_unread_cold`]).
+pub const COLD: u32 = 1 << 4;
 /// The times the policy kept the page since its last access, in bits 8..16 (saturating).
 pub const KEEPS_SHIFT: u32 = 8;
 /// See [`KEEPS_SHIFT`].
@@ -58,7 +66,8 @@ pub struct Entry {
     key: AtomicU64,
     /// Last access time; for a ghost, the time it left the cache.
     last: AtomicU64,
-    /// Time of the first access since the page was added.
+    /// Time of the first access since the page was added; for a ghost, the eviction clock
+    /// ([`Meta`]) when it left.
     inserted: AtomicU64,
     /// Accesses since the page was added (0: added, not accessed yet).
     count: AtomicU32,
@@ -112,6 +121,8 @@ pub struct Meta {
     sum_last: AtomicU64,
     /// Entries taken over from another page (resident or ghost).
     replaced: AtomicU64,
+    /// Pages that left the cache (the eviction clock).
+    evictions: AtomicU64,
 }
 
 impl Meta {
@@ -122,6 +133,7 @@ impl Meta {
             resident: AtomicU64::new(0),
             sum_last: AtomicU64::new(0),
             replaced: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
         }
     }
 }
@@ -242,10 +254,20 @@ impl<'a> Table<'a> {
 
     /// A page was added to the cache: it is resident, with no access yet.
     pub fn add(&self, key: u64) {
+        // Fresh unless the page left within the last `2 x resident` evictions (or is
+        // already resident: an add without a delete, as a racing event can make).
+        let recent = self.find(key).is_some_and(|e| {
+            e.flags.load(Relaxed) & RESIDENT != 0 || {
+                let left = e.inserted.load(Relaxed);
+                let ago = self.meta.evictions.load(Relaxed).wrapping_sub(left);
+                ago <= self.meta.resident.load(Relaxed).saturating_mul(2)
+            }
+        });
         let Some(e) = self.claim(key) else { return };
         self.leave(e);
         let now = self.now();
-        e.flags.store(READ_IN, Relaxed);
+        e.flags
+            .store(if recent { READ_IN } else { READ_IN | FRESH }, Relaxed);
         e.set_history(&History {
             count: 0,
             ..History::inserted_at(now)
@@ -282,8 +304,36 @@ impl<'a> Table<'a> {
         let Some(e) = self.find(key) else { return 0 };
         let old = self.leave(e);
         e.last.store(self.now(), Relaxed);
+        e.inserted.store(
+            self.meta.evictions.fetch_add(1, Relaxed).wrapping_add(1),
+            Relaxed,
+        );
         e.flags.store(0, Relaxed);
         old
+    }
+
+    /// Marks resident page `key` [`COLD`]: inserted at the inactive tail.
+    pub fn mark_cold(&self, key: u64) {
+        if let Some(e) = self.find(key) {
+            e.flags.fetch_or(COLD, Relaxed);
+        }
+    }
+
+    /// Whether resident page `key` was inserted [`COLD`] and not read since (readahead not
+    /// used yet, or a read still under way), clearing the mark: asked once per insertion.
+    pub fn take_unread_cold(&self, key: u64) -> bool {
+        const ALL: u32 = RESIDENT | READ_IN | COLD;
+        self.find(key).is_some_and(|e| {
+            e.flags.load(Relaxed) & ALL == ALL && e.flags.fetch_and(!COLD, Relaxed) & ALL == ALL
+        })
+    }
+
+    /// Whether resident page `key` was added [`FRESH`], clearing the flag: each addition is
+    /// asked about once.
+    pub fn take_fresh(&self, key: u64) -> bool {
+        self.find(key).is_some_and(|e| {
+            e.flags.fetch_and(!FRESH, Relaxed) & (FRESH | RESIDENT) == FRESH | RESIDENT
+        })
     }
 
     /// The history of resident page `key` if it has been accessed since it was added, and the
@@ -342,6 +392,46 @@ mod tests {
 
     fn table<'a>(meta: &'a Meta, e: &'a [Entry]) -> Table<'a> {
         Table::new(meta, e).unwrap()
+    }
+
+    #[test]
+    fn a_page_is_fresh_unless_it_left_within_twice_the_resident_evictions() {
+        let m = Meta::new();
+        let e: [Entry; 4096] = core::array::from_fn(|_| Entry::new());
+        let t = table(&m, &e);
+        let k = |i| page_key(2, i);
+        // Never seen: fresh, asked once.
+        t.add(k(0));
+        assert!(t.take_fresh(k(0)));
+        assert!(!t.take_fresh(k(0)));
+        // Ten resident pages; page 0 leaves and comes back at once: not fresh.
+        for i in 1..10 {
+            t.add(k(i));
+            t.access(k(i));
+        }
+        t.delete(k(0));
+        t.add(k(0));
+        assert!(!t.take_fresh(k(0)));
+        // Page 0 leaves, then 18 evictions (2 x 9 resident): still recent...
+        t.delete(k(0));
+        for i in 100..118 {
+            t.add(k(i));
+            t.delete(k(i));
+        }
+        t.add(k(0));
+        assert!(!t.take_fresh(k(0)));
+        // ... one eviction more and its ghost is too old: fresh.
+        t.delete(k(0));
+        for i in 200..219 {
+            t.add(k(i));
+            t.delete(k(i));
+        }
+        t.add(k(0));
+        assert!(t.take_fresh(k(0)));
+        // A ghost is never fresh to ask about; nor is an unknown page.
+        t.delete(k(1));
+        assert!(!t.take_fresh(k(1)));
+        assert!(!t.take_fresh(k(999)));
     }
 
     #[test]
@@ -406,7 +496,7 @@ mod tests {
         assert_eq!(t.stats().resident, 2);
         assert_eq!(t.mean_age(), 2);
         // Deleted: a ghost, no history, out of the resident accounting.
-        assert_eq!(t.delete(k), RESIDENT);
+        assert_eq!(t.delete(k), RESIDENT | FRESH);
         assert_eq!(t.history(k), None);
         assert_eq!(t.stats().resident, 1);
         assert_eq!(t.flags(k) & RESIDENT, 0);

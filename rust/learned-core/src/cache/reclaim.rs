@@ -29,6 +29,7 @@
 use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 use super::guard::{Guard, Trip};
 use super::history::{features, History, FEATURES};
+use super::insert::{Duel, InsertRule};
 use super::pagehist::{Table, READ_IN};
 use super::shadow::{sampled, SAMPLE_SHIFT};
 
@@ -126,6 +127,10 @@ pub enum Answer {
     Model(Verdict),
     /// The exact fallback: the kernel's verdict stands.
     Fallback(Fallback),
+    /// Keep, once: the page was inserted at the inactive tail and has not been read since
+    /// (readahead ahead of its reader), so it goes back to the head, where stock Linux
+    /// would have put it.
+    Unread,
 }
 
 impl Answer {
@@ -134,6 +139,7 @@ impl Answer {
         match self {
             Self::Model(v) => v,
             Self::Fallback(_) => Verdict::Default,
+            Self::Unread => Verdict::Keep,
         }
     }
 }
@@ -189,15 +195,60 @@ pub struct Evictor<'a> {
     pub guard: &'a Guard,
     /// How many times a page may be kept against the kernel without being accessed.
     pub max_keeps: u32,
+    /// Where new pages go ([`super::insert`]).
+    pub insert: InsertRule,
+    /// The insertion duel's score, for [`InsertRule::Duel`] (else unused).
+    pub duel: &'a Duel,
 }
 
+/// The duel of an [`Evictor`] built without one: no evidence, so stock.
+static NO_DUEL: Duel = Duel::new();
+
 impl<'a> Evictor<'a> {
-    /// The policy over `table`, watched by `guard`, with [`DEFAULT_MAX_KEEPS`].
+    /// The policy over `table`, watched by `guard`, with [`DEFAULT_MAX_KEEPS`] and stock
+    /// insertion.
     pub fn new(table: Table<'a>, guard: &'a Guard) -> Self {
         Self {
             table,
             guard,
             max_keeps: DEFAULT_MAX_KEEPS,
+            insert: InsertRule::Stock,
+            duel: &NO_DUEL,
+        }
+    }
+
+    /// Whether page `key`, just added and about to join the inactive list, goes to its tail,
+    /// the policy `enabled`, [`Everywhere`].
+    pub fn insert_cold(&self, enabled: bool, key: u64) -> bool {
+        self.insert_cold_in(&Everywhere, enabled, key)
+    }
+
+    /// [`Self::insert_cold`] for a folio in `scope`: only a page added [`FRESH`] (asked once
+    /// per addition), in scope, the guard not tripped, under [`Self::insert`]. A cold
+    /// insertion counts as an override for the guard, which so judges the rule as it judges
+    /// verdicts. Bounded, lock-free.
+    ///
+    /// [`FRESH`]: super::pagehist::FRESH
+    pub fn insert_cold_in(&self, scope: &dyn Scope, enabled: bool, key: u64) -> bool {
+        if !enabled || self.insert == InsertRule::Stock || !self.table.take_fresh(key) {
+            return false;
+        }
+        let cold = scope.contains()
+            && self.guard.allows(self.table.now())
+            && (self.insert == InsertRule::Cold || self.duel.cold_wins());
+        if cold {
+            self.table.mark_cold(key);
+            self.guard.overrode();
+        }
+        cold
+    }
+
+    /// A sampled access replayed in the shadows: whether the guard's (stock) shadow missed,
+    /// and, when the duel runs, whether the cold one did.
+    pub fn shadow_access(&self, stock_miss: bool, cold_miss: Option<bool>) {
+        self.guard.shadow_access(stock_miss);
+        if let Some(cold_miss) = cold_miss {
+            self.duel.record(stock_miss, cold_miss);
         }
     }
 
@@ -258,6 +309,9 @@ impl<'a> Evictor<'a> {
         }
         if kernel.keeps() && scope.mapped() {
             return Answer::Fallback(Fallback::Mapped);
+        }
+        if kernel == Verdict::Reclaim && self.table.take_unread_cold(key) {
+            return Answer::Unread;
         }
         match self.decide(model, enabled, key) {
             Ok(v) => {
@@ -528,5 +582,57 @@ mod tests {
             let ans = ev.verdict(Some(m), true, key(3), Verdict::Reclaim as u32);
             assert_eq!(ans, Answer::Fallback(Fallback::Tripped));
         });
+    }
+
+    #[test]
+    fn a_cold_insertion_is_kept_once_until_it_is_read() {
+        let meta = Meta::new();
+        let e: [Entry; 64] = core::array::from_fn(|_| Entry::new());
+        let guard = Guard::new();
+        let mut ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
+        let r = Verdict::Reclaim as u32;
+        let (a, b, c) = (page_key(4, 1), page_key(4, 2), page_key(4, 3));
+        // Stock: never cold, and nothing to keep.
+        ev.on_add(a);
+        assert!(!ev.insert_cold(true, a));
+        assert_eq!(
+            ev.verdict(None, true, a, r),
+            Answer::Fallback(Fallback::NoModel)
+        );
+        // Cold: a fresh page goes to the tail, once per addition; disabled, never.
+        ev.insert = InsertRule::Cold;
+        ev.on_add(b);
+        assert!(!ev.insert_cold(false, b));
+        ev.on_add(c);
+        assert!(ev.insert_cold(true, c));
+        assert!(!ev.insert_cold(true, c), "asked once per addition");
+        // Not read yet: kept once, then the fallback; never against a kernel that keeps it.
+        assert_eq!(
+            ev.verdict(None, true, c, Verdict::Keep as u32),
+            Answer::Fallback(Fallback::NoModel)
+        );
+        assert_eq!(ev.verdict(None, true, c, r), Answer::Unread);
+        assert_eq!(Answer::Unread.verdict(), Verdict::Keep);
+        assert_eq!(
+            ev.verdict(None, true, c, r),
+            Answer::Fallback(Fallback::NoModel)
+        );
+        // Read after its cold insertion: no keep.
+        let f = page_key(4, 5);
+        ev.on_add(f);
+        assert!(ev.insert_cold(true, f));
+        ev.on_access(f);
+        assert_eq!(
+            ev.verdict(None, true, f, r),
+            Answer::Fallback(Fallback::NoModel)
+        );
+        // A page added again without leaving (a racing event) is not fresh.
+        ev.on_add(f);
+        assert!(!ev.insert_cold(true, f));
+        // Duel with no evidence: stock.
+        ev.insert = InsertRule::Duel;
+        let d = page_key(4, 9);
+        ev.on_add(d);
+        assert!(!ev.insert_cold(true, d));
     }
 }

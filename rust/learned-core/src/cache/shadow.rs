@@ -56,6 +56,15 @@ impl ShadowState {
         }
     }
 
+    /// A shadow of the cold insertion rule ([`super::insert`]): misses without a shadow go
+    /// to the inactive tail.
+    pub const fn new_cold() -> Self {
+        Self {
+            linux: LinuxState::new_cold(1),
+            ..Self::new()
+        }
+    }
+
     /// Times the shadow started over because the real cache collapsed.
     pub fn restarts(&self) -> u64 {
         self.restarts
@@ -99,7 +108,11 @@ impl<'a> Shadow<'a> {
     pub fn access(&mut self, key: u64, capacity: u64) -> Option<bool> {
         if capacity.saturating_mul(4) < self.state.peak {
             let restarts = self.state.restarts + 1;
-            *self.state = ShadowState::new();
+            *self.state = if self.state.linux.is_cold() {
+                ShadowState::new_cold()
+            } else {
+                ShadowState::new()
+            };
             self.state.restarts = restarts;
         }
         self.state.peak = self.state.peak.max(capacity);
