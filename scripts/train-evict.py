@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Fits the EVICT v1 reclaim model with scikit-learn (a maintained ML library).
 
-Usage: train-evict.py SAMPLES OUT.json [--max-samples N] [--seed S]
+Usage: train-evict.py SAMPLES OUT.json [--max-samples N] [--seed S] [--hidden H[,H]]
 
 SAMPLES is what `lrn samples` writes: per line 8 int8 features and a label (0 keep, 1
-reclaim). The network is what the kernel's engine runs: 8 inputs (feature / 128) -> 16 ReLU ->
-16 ReLU -> one logistic output (imported as two logits [0, z] by `lrn model import`). Training
+reclaim). The network is what the kernel's engine runs: 8 inputs (feature / 128) -> the
+--hidden ReLU layers (default 16,16) -> one logistic output (imported as two logits [0, z] by
+`lrn model import`). Training
 is deterministic: a fixed seed for the subsample and for scikit-learn, one thread.
 
 OUT.json holds the layer sizes, the weights (W{i}: inputs x outputs, as scikit-learn's
@@ -32,14 +33,16 @@ def main():
     ap.add_argument("--max-samples", type=int, default=300_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--hidden", default="16,16", help="hidden layer widths, comma-separated")
     a = ap.parse_args()
+    hidden = tuple(int(h) for h in a.hidden.split(","))
     data = np.fromfile(a.samples, dtype=np.int64, sep=" ").reshape(-1, 9)
     x_all, y_all = data[:, :8].astype(np.float64) / 128.0, data[:, 8]
     rng = np.random.default_rng(a.seed)
     idx = rng.permutation(len(y_all))[: a.max_samples]
     x, y = x_all[idx], y_all[idx]
     clf = MLPClassifier(
-        hidden_layer_sizes=(16, 16),
+        hidden_layer_sizes=hidden,
         activation="relu",
         solver="adam",
         batch_size=256,
@@ -57,7 +60,7 @@ def main():
     base = max(np.mean(y_all), 1 - np.mean(y_all))
     keep_pred = float(np.mean(clf.predict(x_all) == 0))
     out = {
-        "sizes": [8, 16, 16, 1],
+        "sizes": [8, *hidden, 1],
         "samples": int(len(y_all)),
         "train_samples": int(len(y)),
         "accuracy": acc,

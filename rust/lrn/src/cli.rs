@@ -13,7 +13,7 @@ pub const USAGE: &str = "       lrn train --trace PATH [--trace PATH]... --forma
           (default): the ranker's candidates in an LRU replay; linux: the pages Linux's
           reclaim offers the kernel hook, as in the kernel module)
        lrn eval --trace PATH --format oracleGeneral|csv|txt --model FILE [--holdout F] [--cache-size SIZE]... --out DIR
-         (miss ratios of lru, lirs, s3fifo, belady and learned on the last F of the trace,
+         (miss ratios of lru, lirs, s3fifo, belady and the ranker on the last F of the trace,
           default 0.5; writes DIR/eval.md and DIR/eval.svg)";
 
 /// `--flag value` pairs, in order.

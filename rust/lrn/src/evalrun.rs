@@ -30,7 +30,7 @@ use crate::{
 };
 
 /// The policies of a row, in column order.
-pub const POLICIES: [&str; 5] = ["lru", "lirs", "s3fifo", "belady", "learned"];
+pub const POLICIES: [&str; 5] = ["lru", "lirs", "s3fifo", "belady", "ranker"];
 
 /// The default evaluation sizes, in MiB.
 pub const DEFAULT_SIZES_MIB: [u64; 5] = [32, 64, 128, 256, 512];
@@ -103,7 +103,7 @@ pub fn simulate_learned(
     let store = Store::new(&mut slots, &mut index)
         .map_err(|e| Error(format!("cannot build the cache store: {e:?}")))?;
     let mut p = Learned::new(size.value(), store, &mut hist, mlp, k)
-        .map_err(|e| Error(format!("cannot build the learned policy: {e:?}")))?;
+        .map_err(|e| Error(format!("cannot build the ranker: {e:?}")))?;
     let unit = matches!(size, CacheSize::Objects(_));
     for r in reqs {
         if unit {

@@ -155,12 +155,14 @@ pub enum PolicyName {
     Lirs,
     /// Belady's MIN (needs next accesses).
     Belady,
-    /// The learned ranker (with `--model`, default the shipped one).
-    Learned,
+    /// The simulator-only learned ranker (with `--model`, default the shipped ranker): it
+    /// scores tail candidates with no guard and no fallback, and is not what the module runs.
+    Ranker,
     /// Linux's two-list page-cache reclaim ([`learned_core::cache::linux`]), stock.
     Linux,
-    /// The same with the learned reclaim hook (with `--model`, default the shipped one).
-    LinuxLearned,
+    /// The kernel module's eviction policy: Linux's reclaim with the learned hook, its guard
+    /// and the insertion rule (with `--model`, default the shipped reclaim model).
+    Learned,
 }
 
 impl PolicyName {
@@ -174,9 +176,9 @@ impl PolicyName {
         PolicyName::S3Fifo,
         PolicyName::Lirs,
         PolicyName::Belady,
-        PolicyName::Learned,
         PolicyName::Linux,
-        PolicyName::LinuxLearned,
+        PolicyName::Learned,
+        PolicyName::Ranker,
     ];
 
     /// The command-line name.
@@ -190,14 +192,18 @@ impl PolicyName {
             PolicyName::S3Fifo => "s3fifo",
             PolicyName::Lirs => "lirs",
             PolicyName::Belady => "belady",
-            PolicyName::Learned => "learned",
             PolicyName::Linux => "linux",
-            PolicyName::LinuxLearned => "linux-learned",
+            PolicyName::Learned => "learned",
+            PolicyName::Ranker => "ranker",
         }
     }
 
-    /// Parses a `--policy` value.
+    /// Parses a `--policy` value. `linux-learned`, the module's policy's earlier name, is
+    /// still accepted for `learned`.
     pub fn parse(s: &str) -> Result<Self, Error> {
+        if s == "linux-learned" {
+            return Ok(PolicyName::Learned);
+        }
         Self::ALL
             .iter()
             .copied()
@@ -374,8 +380,8 @@ pub fn simulate_with(
                     .map_err(|_| Error("cannot build the Belady heap".into()))?,
             )
         }
-        PolicyName::Learned => return err("policy learned runs through evalrun::simulate_learned"),
-        PolicyName::Linux | PolicyName::LinuxLearned => {
+        PolicyName::Ranker => return err("policy ranker runs through evalrun::simulate_learned"),
+        PolicyName::Linux | PolicyName::Learned => {
             return err("the linux policies run through evalrun::simulate_linux")
         }
     };
@@ -454,9 +460,11 @@ impl Report {
 
 /// The usage text.
 pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE] [--max-keeps N] [--insert stock|cold|duel]
-  NAME: lru fifo clock sieve arc s3fifo lirs belady learned linux linux-learned
-        (linux: Linux 6.12's two-list page-cache reclaim; linux-learned: with the learned
-        reclaim hook and its guard, as in the kernel module; both print the hook's counters)
+  NAME: lru fifo clock sieve arc s3fifo lirs belady linux learned ranker
+        (linux: Linux 6.12's two-list page-cache reclaim; learned: the kernel module's policy,
+        that reclaim with the learned hook, its guard and --insert, from the same source
+        (linux-learned is an older name for it); both print the hook's counters; ranker: the
+        simulator-only ranker, unguarded, default model models/evict-ranker.lmod)
   SIZE: bytes with a unit (512MiB, 1GiB, 4KiB, 100B; KB/MB/GB are powers of 1000),
         or a bare integer: a number of objects (every object then counts as size 1)";
 
@@ -473,21 +481,21 @@ pub struct SimArgs {
     pub size: CacheSize,
     /// `--json`.
     pub json: bool,
-    /// `--model`: the model of the learned policy (default [`DEFAULT_EVICT_MODEL`], or
-    /// [`DEFAULT_RECLAIM_MODEL`] for `linux-learned`).
+    /// `--model`: the model of `learned` (default [`DEFAULT_RECLAIM_MODEL`]) or of `ranker`
+    /// (default [`DEFAULT_EVICT_MODEL`]).
     pub model: Option<String>,
-    /// `--max-keeps` (linux-learned; the kernel's `evict/max_keeps`).
+    /// `--max-keeps` (learned; the kernel's `evict/max_keeps`).
     pub max_keeps: u32,
-    /// `--insert` (linux-learned; the kernel's `evict/insert`).
+    /// `--insert` (learned; the kernel's `evict/insert`).
     pub insert: InsertRule,
 }
 
-/// The shipped eviction ranker, used by `--policy learned` without `--model`.
+/// The shipped eviction ranker, used by `--policy ranker` without `--model`.
 pub const DEFAULT_EVICT_MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../models/evict-ranker.lmod"
 );
-/// The shipped reclaim model (the kernel's), used by `--policy linux-learned` without
+/// The shipped reclaim model (the kernel's), used by `--policy learned` without
 /// `--model`.
 pub const DEFAULT_RECLAIM_MODEL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/evict.lmod");
@@ -582,8 +590,8 @@ pub fn parse_insert(v: &str) -> Result<InsertRule, Error> {
 pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
     let reqs = load_trace(&args.trace, args.format)?;
     let mut extra = String::new();
-    let stats = if matches!(args.policy, PolicyName::Linux | PolicyName::LinuxLearned) {
-        let learned = args.policy == PolicyName::LinuxLearned;
+    let stats = if matches!(args.policy, PolicyName::Linux | PolicyName::Learned) {
+        let learned = args.policy == PolicyName::Learned;
         let model = if learned {
             let path = args.model.as_deref().unwrap_or(DEFAULT_RECLAIM_MODEL);
             Some(std::fs::read(path).map_err(|e| Error(format!("cannot read model {path}: {e}")))?)
@@ -602,7 +610,7 @@ pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
             extra = run.describe();
         }
         run.stats
-    } else if args.policy == PolicyName::Learned {
+    } else if args.policy == PolicyName::Ranker {
         let path = args.model.as_deref().unwrap_or(DEFAULT_EVICT_MODEL);
         let model =
             std::fs::read(path).map_err(|e| Error(format!("cannot read model {path}: {e}")))?;
@@ -678,6 +686,6 @@ mod tests {
         assert_eq!((s.requests, s.misses), (8, 6));
         let s = simulate(&r, PolicyName::Belady, CacheSize::Objects(3)).unwrap();
         assert_eq!(s.misses, 5);
-        assert!(simulate(&r, PolicyName::Learned, CacheSize::Objects(3)).is_err());
+        assert!(simulate(&r, PolicyName::Ranker, CacheSize::Objects(3)).is_err());
     }
 }

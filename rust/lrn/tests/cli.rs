@@ -232,9 +232,11 @@ fn errors_exit_non_zero_without_panicking() {
     assert_fails(&lrn(&base("lru", "12XB", "txt")), "bad cache size");
     assert_fails(&lrn(&base("lru", "MiB", "txt")), "bad cache size");
     assert_fails(&lrn(&base("nosuch", "3", "txt")), "unknown policy");
-    let mut no_model = base("learned", "3", "txt");
-    no_model.extend(["--model", "/nonexistent/evict.lmod"]);
-    assert_fails(&lrn(&no_model), "cannot read model");
+    for policy in ["learned", "ranker", "linux-learned"] {
+        let mut no_model = base(policy, "3", "txt");
+        no_model.extend(["--model", "/nonexistent/evict.lmod"]);
+        assert_fails(&lrn(&no_model), "cannot read model");
+    }
     // A txt trace with a non-numeric id, and a csv without an obj_id column.
     std::fs::write(&path, "1\nabc\n").unwrap();
     assert_fails(&lrn(&base("lru", "3", "txt")), "bad object id");

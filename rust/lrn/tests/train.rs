@@ -141,7 +141,7 @@ fn eval_rows_and_outputs() {
         }
     }
     let md = evalrun::markdown(&rows);
-    assert!(md.starts_with("| cache size | requests | lru | lirs | s3fifo | belady | learned |"));
+    assert!(md.starts_with("| cache size | requests | lru | lirs | s3fifo | belady | ranker |"));
     assert!(md.contains("| 16 MiB | 10000 |"));
     let svg = evalrun::svg(&rows);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));

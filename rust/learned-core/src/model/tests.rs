@@ -424,6 +424,83 @@ fn tiny_mlp_logits() {
     );
 }
 
+/// Every row width the engine has a fixed-length path for (8, 16, 32, 64), and odd ones
+/// that take the general path, against a plain i64 computation of the same network.
+#[test]
+fn every_row_width_matches_a_plain_reference() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for (inputs, hidden) in [
+        (8, 16),
+        (16, 64),
+        (32, 8),
+        (7, 9),
+        (1, 64),
+        (32, 33),
+        (24, 32),
+    ] {
+        let w1: Vec<i8> = (0..inputs * hidden).map(|_| next() as i8).collect();
+        let b1: Vec<i32> = (0..hidden)
+            .map(|_| (next() % 20_001) as i32 - 10_000)
+            .collect();
+        let w2: Vec<i8> = (0..hidden * 2).map(|_| next() as i8).collect();
+        let b2 = [5, -5];
+        let layers = [
+            LayerSpec {
+                inputs: inputs as u16,
+                outputs: hidden as u16,
+                multiplier: 3,
+                shift: 9,
+                relu: true,
+                weights: &w1,
+                bias: &b1,
+            },
+            LayerSpec {
+                inputs: hidden as u16,
+                outputs: 2,
+                multiplier: 1,
+                shift: 0,
+                relu: false,
+                weights: &w2,
+                bias: &b2,
+            },
+        ];
+        let mut buf = vec![0u8; 16384];
+        let n = encode_mlp(META, &layers, &mut buf).unwrap();
+        let mlp = parse(&buf[..n]).unwrap().mlp().unwrap();
+        for _ in 0..50 {
+            let x: Vec<i8> = (0..inputs).map(|_| next() as i8).collect();
+            let h: Vec<i64> = (0..hidden)
+                .map(|o| {
+                    let acc: i64 = i64::from(b1[o])
+                        + (0..inputs)
+                            .map(|i| i64::from(w1[o * inputs + i]) * i64::from(x[i]))
+                            .sum::<i64>();
+                    let q = requantize(i32::try_from(acc).unwrap(), 3, 9).clamp(-128, 127);
+                    q.max(0)
+                })
+                .collect();
+            let want: Vec<i32> = (0..2)
+                .map(|o| {
+                    let acc = i64::from(b2[o])
+                        + (0..hidden)
+                            .map(|i| i64::from(w2[o * hidden + i]) * h[i])
+                            .sum::<i64>();
+                    i32::try_from(acc).unwrap()
+                })
+                .collect();
+            let mut logits = [0i32; 2];
+            mlp.infer(&x, &mut logits).unwrap();
+            assert_eq!(logits.to_vec(), want, "{inputs}-{hidden}-2 on {x:?}");
+        }
+    }
+}
+
 #[test]
 fn argmax_ties_go_low() {
     assert_eq!(argmax(&[1, 3, 3, 2]), 1);
