@@ -6,7 +6,7 @@
 #   make ktest           only the kselftests (TESTS=test_a.sh,test_b.sh VARIANT=debug|plain)
 #   make demo            boot the plain kernel, load the module, show its sysfs tree
 #   make bench-evict     learned vs stock page eviction on file-read workloads in QEMU
-#                        (MIB=32 WORK=scan,loop,zipf,lru; see scripts/bench-evict.sh)
+#                        (MIB=32 WORK=scan,loop,zipf,lru,replay; see scripts/bench-evict.sh)
 #   make qemu            an interactive guest (VARIANT=plain|debug)
 #   make clean           remove build outputs (the kernel cache stays: make distclean)
 

@@ -12,7 +12,8 @@
 # probe_ns_total); decisions: the model's answers; trips: guard trips, all over the run.
 #
 # Kernel command line: lo.mib=N (memory.max and workload size, MiB, default 32),
-# lo.work=scan,loop (default all four), lo.policies=stock,learned, lo.seed=S (default 1),
+# lo.work=scan,loop (default scan,loop,zipf,lru; replay needs the trace on the disk, below),
+# lo.policies=stock,learned, lo.seed=S (default 1),
 # lo.reps=N (runs of each workload and policy, default 1; order: for each workload, N times
 # stock then learned),
 # lo.ra_kb=K (set /sys/block/vda/queue/read_ahead_kb; default: leave the kernel's),
@@ -20,6 +21,9 @@
 # lo.evict=KNOB:VALUE,... (evict knobs to set after loading, e.g. guard_margin_pct:1000),
 # lo.model=PATH (the evict model, relative to /learned_os; default models/evict.lmod, e.g.
 # testmodels/evict-adversarial.lmod to watch the guard stop a wrong model).
+# The replay workload's trace is /mnt/replay.oracleGeneral.bin on the disk (bench-evict.sh
+# stages it into the image); when it is there it is copied to /tmp, in the initramfs, so that
+# reading it does not touch the measured disk, and passed to lo-work prepare and every run.
 # Files that lo-work reads at random get POSIX_FADV_RANDOM; on a kernel without fadvise
 # (CONFIG_ADVISE_SYSCALLS off) lo-work opens them while read_ahead_kb is 0, which has the same
 # effect, so only the sequential files see readahead.
@@ -66,8 +70,15 @@ echo "bench: read_ahead_kb=$RA_KB pin=${PIN:-none}"
 PINCMD=
 [ -z "$PIN" ] || PINCMD="taskset -c $PIN"
 
+REPLAYARG=
+if [ -f /mnt/replay.oracleGeneral.bin ]; then
+	cp /mnt/replay.oracleGeneral.bin /tmp/replay.oracleGeneral.bin || fail "copy the replay trace to /tmp"
+	REPLAYARG="--replay /tmp/replay.oracleGeneral.bin"
+	echo "bench: replay trace: $(wc -c </tmp/replay.oracleGeneral.bin) bytes"
+fi
+
 t0=$(date +%s)
-$LOWORK prepare /mnt --mib "$MIB" --work "$(echo $WORK | tr ' ' ,)" || fail "lo-work prepare"
+$LOWORK prepare /mnt --mib "$MIB" --work "$(echo $WORK | tr ' ' ,)" $REPLAYARG || fail "lo-work prepare"
 sync
 echo "bench: prepared in $(($(date +%s) - t0)) s"
 
@@ -113,7 +124,7 @@ run_one() {
 	f0=$(field workingset_refault_file /proc/vmstat)
 	g0=$(field workingset_refault_file $cg/memory.stat)
 	out=$(sh -c "echo \$\$ >$cg/cgroup.procs &&
-		exec $PINCMD $LOWORK run $w /mnt --mib $MIB --seed $SEED --ra-knob $RA")
+		exec $PINCMD $LOWORK run $w /mnt --mib $MIB --seed $SEED $REPLAYARG --ra-knob $RA")
 	rc=$?
 	read -r r1 _ s1 _ </sys/block/vda/stat
 	h1=$(($(field hook_ns_total $E/stats) + $(field insert_ns_total $E/stats)))

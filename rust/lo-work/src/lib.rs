@@ -8,6 +8,10 @@
 //! host-side trace ([`oracle_trace`], libCacheSim's `oracleGeneral` format, replayable by
 //! `lrn sim`), so the simulator sees exactly the page sequence the kernel saw.
 //!
+//! One more workload, `replay` ([`Replay`]), is not generated but read from a real program's
+//! `oracleGeneral` trace: one page of its own file per distinct object, read in trace order.
+//! Its size does not scale with the memory limit.
+//!
 //! Sizes scale with the memory limit `M` in pages (`--mib N` gives `M = 256 * N`). The
 //! workload shapes are the named constants below; the read counts are tuned so that each run
 //! takes about 5 to 15 s in the TCG guest at `--mib 32`. All files of all workloads together
@@ -17,7 +21,7 @@
 //! table, hence the crate-level allowance of `clippy::float_arithmetic`.
 #![allow(clippy::float_arithmetic)]
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -485,6 +489,121 @@ impl Iterator for Accesses {
     }
 }
 
+/// `replay`: the file number of the replayed trace's data file.
+pub const REPLAY_FILE_NUMBER: u32 = 7;
+/// `replay`: the name of its data file.
+pub const REPLAY_FILE_NAME: &str = "replay.dat";
+
+/// Why a trace cannot be replayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayError {
+    /// The trace holds no request.
+    Empty,
+    /// The trace ends inside a record: `have` of its bytes are present, from byte `offset`.
+    Truncated {
+        /// The byte offset of the incomplete record.
+        offset: usize,
+        /// How many of its bytes are present.
+        have: usize,
+    },
+    /// More distinct objects than a 32-bit page number counts.
+    TooManyObjects,
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Empty => write!(f, "the trace holds no request"),
+            ReplayError::Truncated { offset, have } => write!(
+                f,
+                "not an oracleGeneral trace: it ends inside a record ({have} of {} bytes \
+                 at byte {offset})",
+                learned_core::trace::RECORD_LEN
+            ),
+            ReplayError::TooManyObjects => {
+                write!(f, "more distinct objects than 32-bit page numbers")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl From<learned_core::trace::DecodeError> for ReplayError {
+    fn from(e: learned_core::trace::DecodeError) -> Self {
+        match e {
+            learned_core::trace::DecodeError::Truncated { offset, have } => {
+                ReplayError::Truncated { offset, have }
+            }
+        }
+    }
+}
+
+/// `replay`: a real program's trace, read back as file pages. Each distinct object of the
+/// trace is one 4 KiB page of [`REPLAY_FILE_NAME`], numbered densely in order of first
+/// appearance (object sizes ignored); the requests are read in trace order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// The page of each request, in trace order.
+    seq: Vec<u32>,
+    /// The distinct objects: the data file's length in pages.
+    pages: u64,
+}
+
+impl Replay {
+    /// The replay of the `oracleGeneral` trace `bytes` (libCacheSim's 24-byte records).
+    pub fn from_oracle(bytes: &[u8]) -> Result<Replay, ReplayError> {
+        let n = learned_core::trace::count(bytes)?;
+        if n == 0 {
+            return Err(ReplayError::Empty);
+        }
+        let mut page_of: HashMap<u64, u32> = HashMap::with_capacity(n);
+        let mut seq = Vec::with_capacity(n);
+        for r in learned_core::trace::records(bytes) {
+            let next = page_of.len();
+            let page = match page_of.entry(r?.id) {
+                Entry::Occupied(o) => *o.get(),
+                Entry::Vacant(v) => {
+                    *v.insert(u32::try_from(next).map_err(|_| ReplayError::TooManyObjects)?)
+                }
+            };
+            seq.push(page);
+        }
+        Ok(Replay {
+            seq,
+            pages: page_of.len() as u64,
+        })
+    }
+
+    /// The distinct objects of the trace: the data file's length in pages.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// The requests of the trace: the page reads of a run.
+    pub fn requests(&self) -> u64 {
+        self.seq.len() as u64
+    }
+
+    /// The page reads, in trace order.
+    pub fn accesses(&self) -> impl Iterator<Item = Access> + '_ {
+        self.seq.iter().map(|&p| Access {
+            file: REPLAY_FILE_NUMBER,
+            page: u64::from(p),
+        })
+    }
+
+    /// The data file, read at random (`POSIX_FADV_RANDOM`).
+    pub fn file(&self) -> FileSpec {
+        FileSpec {
+            number: REPLAY_FILE_NUMBER,
+            name: REPLAY_FILE_NAME,
+            pages: self.pages,
+            random: true,
+        }
+    }
+}
+
 /// For each request, the index of the next request of the same id, or -1 (one backward pass).
 pub fn next_access(ids: &[u64]) -> Vec<i64> {
     let mut out = vec![-1i64; ids.len()];
@@ -540,10 +659,16 @@ pub fn files_of(workloads: &[Workload], mib: u64) -> Vec<FileSpec> {
 /// Writes the data files of `workloads` at `mib` MiB into `dir`, each fsynced; returns their
 /// paths and lengths in pages.
 pub fn prepare(dir: &Path, workloads: &[Workload], mib: u64) -> io::Result<Vec<(PathBuf, u64)>> {
+    prepare_files(dir, &files_of(workloads, mib))
+}
+
+/// Writes the data files `specs` into `dir`, each fsynced, every page filled by
+/// [`fill_page`] with its id; returns their paths and lengths in pages.
+pub fn prepare_files(dir: &Path, specs: &[FileSpec]) -> io::Result<Vec<(PathBuf, u64)>> {
     const CHUNK_PAGES: u64 = 256;
     let mut made = Vec::new();
     let mut buf = vec![0u8; (CHUNK_PAGES * PAGE) as usize];
-    for f in files_of(workloads, mib) {
+    for f in specs {
         let path = dir.join(f.name);
         let mut out = OpenOptions::new()
             .write(true)
@@ -634,23 +759,40 @@ fn open_without_readahead(path: &Path, f: &FileSpec, knob: &Path) -> io::Result<
     file
 }
 
-/// Runs `w` at `mib` MiB from `seed` against the files in `dir`: one 4 KiB `pread` per access,
-/// each page's id checked against what [`prepare`] wrote. Files read at random are advised
-/// `POSIX_FADV_RANDOM`; if the kernel refuses and `ra_knob` names the device's
-/// `read_ahead_kb`, they are opened with readahead off instead ([`RandomReads`]). `observe`
-/// sees every access in order, after its read.
+/// Runs `w` at `mib` MiB from `seed` against the files in `dir` ([`run_accesses`] with the
+/// workload's files and [`Accesses`]).
 pub fn run(
     dir: &Path,
     w: Workload,
     mib: u64,
     seed: u64,
     ra_knob: Option<&Path>,
+    observe: impl FnMut(Access),
+) -> io::Result<RunStats> {
+    run_accesses(
+        dir,
+        &files(w, mib),
+        Accesses::new(w, mib, seed),
+        ra_knob,
+        observe,
+    )
+}
+
+/// Reads `accesses` in order from the files `specs` in `dir`: one 4 KiB `pread` per access,
+/// each page's id checked against what [`prepare_files`] wrote. Files read at random are
+/// advised `POSIX_FADV_RANDOM`; if the kernel refuses and `ra_knob` names the device's
+/// `read_ahead_kb`, they are opened with readahead off instead ([`RandomReads`]). `observe`
+/// sees every access in order, after its read.
+pub fn run_accesses(
+    dir: &Path,
+    specs: &[FileSpec],
+    accesses: impl IntoIterator<Item = Access>,
+    ra_knob: Option<&Path>,
     mut observe: impl FnMut(Access),
 ) -> io::Result<RunStats> {
-    let specs = files(w, mib);
     let mut open = Vec::with_capacity(specs.len());
     let mut random = RandomReads::NotNeeded;
-    for f in &specs {
+    for f in specs {
         let path = dir.join(f.name);
         let mut file = open_checked(&path, f)?;
         if f.random {
@@ -668,7 +810,7 @@ pub fn run(
     let mut buf = vec![0u8; PAGE as usize];
     let mut pages = 0;
     let start = Instant::now();
-    for a in Accesses::new(w, mib, seed) {
+    for a in accesses {
         let Some((_, file)) = open.iter().find(|(n, _)| *n == a.file) else {
             return Err(io::Error::other(format!("no open file number {}", a.file)));
         };
@@ -827,6 +969,77 @@ mod tests {
         let f = &files(Workload::Zipf, 1)[0];
         open_without_readahead(&dir.join(f.name), f, &knob).unwrap();
         assert_eq!(std::fs::read_to_string(&knob).unwrap(), "128");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An `oracleGeneral` trace written byte by byte: per request (object id, size).
+    fn oracle_by_hand(reqs: &[(u64, u32)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (k, &(id, size)) in reqs.iter().enumerate() {
+            out.extend_from_slice(&(100 + k as u32).to_le_bytes());
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&size.to_le_bytes());
+            out.extend_from_slice(&(-1i64).to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn a_replay_reads_the_trace_in_order_one_page_per_object() {
+        let t = oracle_by_hand(&[(900, 512), (5, 65536), (900, 512), (7, 1), (5, 4096)]);
+        let r = Replay::from_oracle(&t).unwrap();
+        let pages: Vec<u64> = r.accesses().map(|a| a.page).collect();
+        assert_eq!(pages, [0, 1, 0, 2, 1]);
+        assert!(r.accesses().all(|a| a.file == REPLAY_FILE_NUMBER));
+        assert_eq!((r.pages(), r.requests()), (3, 5));
+        assert_eq!(
+            r.file(),
+            FileSpec {
+                number: 7,
+                name: "replay.dat",
+                pages: 3,
+                random: true
+            }
+        );
+        // Its file number is no other workload's.
+        for w in Workload::ALL {
+            assert!(files(w, 1).iter().all(|f| f.number != REPLAY_FILE_NUMBER));
+        }
+    }
+
+    #[test]
+    fn a_bad_replay_trace_is_an_error() {
+        let t = oracle_by_hand(&[(900, 512), (5, 4096)]);
+        assert_eq!(
+            Replay::from_oracle(&t[..30]),
+            Err(ReplayError::Truncated {
+                offset: 24,
+                have: 6
+            })
+        );
+        assert_eq!(
+            Replay::from_oracle(&t[..5]),
+            Err(ReplayError::Truncated { offset: 0, have: 5 })
+        );
+        assert_eq!(Replay::from_oracle(&[]), Err(ReplayError::Empty));
+        assert!(ReplayError::Empty.to_string().contains("no request"));
+    }
+
+    #[test]
+    fn a_replay_runs_against_its_prepared_file() {
+        let dir = std::env::temp_dir().join(format!("lo-work-replay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let r = Replay::from_oracle(&oracle_by_hand(&[(3, 1), (1, 1), (3, 1), (2, 1)])).unwrap();
+        prepare_files(&dir, &[r.file()]).unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.join(REPLAY_FILE_NAME)).unwrap().len(),
+            3 * PAGE
+        );
+        let mut seen = Vec::new();
+        let st = run_accesses(&dir, &[r.file()], r.accesses(), None, |a| seen.push(a)).unwrap();
+        assert_eq!(st.pages, 4);
+        assert_eq!(seen, r.accesses().collect::<Vec<_>>());
+        assert_ne!(st.random, RandomReads::NotNeeded);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -8,17 +8,21 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use lo_work::{
-    files_of, memory_over_time, oracle_trace, phase_ends, prepare, run, Access, Accesses,
-    RandomReads, Workload, DEFAULT_SEED,
+    files, files_of, memory_over_time, oracle_trace, phase_ends, prepare_files, run_accesses,
+    Access, Accesses, FileSpec, RandomReads, Replay, Workload, DEFAULT_SEED,
 };
 
 const USAGE: &str = "\
-usage: lo-work prepare DIR --mib N [--work W[,W...]]
-       lo-work run WORKLOAD DIR --mib N [--seed S] [--ra-knob READ_AHEAD_KB]
+usage: lo-work prepare DIR --mib N [--work W[,W...]] [--replay TRACE]
+       lo-work run WORKLOAD DIR --mib N [--seed S] [--replay TRACE] [--ra-knob READ_AHEAD_KB]
                    [--disk-stat /sys/block/vda/stat] [--memcg CGROUP_DIR]
-       lo-work trace WORKLOAD --mib N [--seed S] --out FILE
-  WORKLOAD: scan loop zipf lru phases; N: the memory limit in MiB the workloads are sized for
-  prepare writes the data files (of every workload, or of --work), each fsynced
+       lo-work trace WORKLOAD --mib N [--seed S] [--replay TRACE] --out FILE
+  WORKLOAD: scan loop zipf lru phases replay; N: the memory limit in MiB the workloads are
+    sized for (not needed by replay alone)
+  replay reads the oracleGeneral trace TRACE (--replay, required with it): one 4 KiB page of
+    replay.dat per distinct object, in order of first appearance, read in trace order (object
+    sizes ignored; --mib and --seed change nothing)
+  prepare writes the data files (of every workload but replay, or of --work), each fsynced
   run issues 4 KiB preads and prints `work: workload=W pages=P ms=T`; files read at random
     get POSIX_FADV_RANDOM, or, where the kernel lacks fadvise, are opened while the device's
     read_ahead_kb (--ra-knob, e.g. /sys/block/vda/queue/read_ahead_kb) is 0; with
@@ -35,14 +39,35 @@ struct Args {
     seed: u64,
     out: Option<String>,
     ra_knob: Option<String>,
-    work: Option<Vec<Workload>>,
+    work: Option<Vec<Work>>,
     disk_stat: Option<String>,
     memcg: Option<String>,
+    replay: Option<String>,
 }
 
-fn parse_workload(s: &str) -> Result<Workload, String> {
+/// A workload named on the command line: a generated one, or the replay of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    Generated(Workload),
+    Replay,
+}
+
+impl Work {
+    fn name(self) -> &'static str {
+        match self {
+            Work::Generated(w) => w.name(),
+            Work::Replay => "replay",
+        }
+    }
+}
+
+fn parse_work(s: &str) -> Result<Work, String> {
+    if s == Work::Replay.name() {
+        return Ok(Work::Replay);
+    }
     Workload::parse(s)
-        .ok_or_else(|| format!("unknown workload {s:?} (scan, loop, zipf, lru, phases)"))
+        .map(Work::Generated)
+        .ok_or_else(|| format!("unknown workload {s:?} (scan, loop, zipf, lru, phases, replay)"))
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -55,6 +80,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         work: None,
         disk_stat: None,
         memcg: None,
+        replay: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -80,12 +106,13 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--ra-knob" => a.ra_knob = Some(value("--ra-knob")?),
             "--disk-stat" => a.disk_stat = Some(value("--disk-stat")?),
             "--memcg" => a.memcg = Some(value("--memcg")?),
+            "--replay" => a.replay = Some(value("--replay")?),
             "--work" => {
                 a.work = Some(
                     value("--work")?
                         .split(',')
                         .filter(|s| !s.is_empty())
-                        .map(parse_workload)
+                        .map(parse_work)
                         .collect::<Result<_, _>>()?,
                 )
             }
@@ -117,10 +144,15 @@ impl PhaseMeter {
     /// Every this many reads, memory.current is sampled.
     const SAMPLE: u64 = 256;
 
-    fn new(w: Workload, mib: u64, disk_stat: PathBuf, memcg: PathBuf) -> Result<Self, String> {
+    fn new(
+        name: &'static str,
+        ends: Vec<u64>,
+        disk_stat: PathBuf,
+        memcg: PathBuf,
+    ) -> Result<Self, String> {
         let mut m = PhaseMeter {
-            name: w.name(),
-            ends: phase_ends(w, mib),
+            name,
+            ends,
             disk_stat,
             memory_current: memcg.join("memory.current"),
             reads: 0,
@@ -209,12 +241,71 @@ impl From<String> for Failure {
     }
 }
 
+/// The trace of `--replay`, read and remapped.
+fn load_replay(a: &Args) -> Result<Replay, Failure> {
+    let path = a
+        .replay
+        .as_deref()
+        .ok_or_else(|| "workload replay needs --replay TRACE".to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::Run(format!("--replay {path}: {e}")))?;
+    Replay::from_oracle(&bytes).map_err(|e| Failure::Run(format!("--replay {path}: {e}")))
+}
+
+/// `run`: reads `accesses` from the files `specs` in `dir` and prints the `work:` line (and,
+/// with --disk-stat and --memcg, a `phase:` line at each of `ends`).
+fn run_command(
+    a: &Args,
+    name: &'static str,
+    ends: Vec<u64>,
+    dir: &Path,
+    specs: &[FileSpec],
+    accesses: impl IntoIterator<Item = Access>,
+) -> Result<(), Failure> {
+    let knob = a.ra_knob.as_deref().map(Path::new);
+    let mut meter = match (&a.disk_stat, &a.memcg) {
+        (Some(d), Some(m)) => Some(
+            PhaseMeter::new(name, ends, d.into(), m.into())
+                .map_err(|e| Failure::Run(format!("run: {e}")))?,
+        ),
+        (None, None) => None,
+        _ => return Err("--disk-stat and --memcg go together".to_string().into()),
+    };
+    let st = run_accesses(dir, specs, accesses, knob, |_| {
+        if let Some(m) = meter.as_mut() {
+            m.read();
+        }
+    })
+    .map_err(|e| Failure::Run(format!("run: {e}")))?;
+    if let Some(e) = meter.and_then(|m| m.error) {
+        return Err(Failure::Run(format!("run: {e}")));
+    }
+    match st.random {
+        RandomReads::NotNeeded | RandomReads::Fadvise => {}
+        RandomReads::ReadaheadOff(e) => eprintln!(
+            "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
+             a kernel without CONFIG_ADVISE_SYSCALLS); random files opened with \
+             read_ahead_kb 0 instead"
+        ),
+        RandomReads::Unavailable(e) => eprintln!(
+            "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
+             a kernel without CONFIG_ADVISE_SYSCALLS); readahead stays on for random \
+             reads (pass --ra-knob to turn it off)"
+        ),
+    }
+    println!(
+        "work: workload={name} pages={} ms={}",
+        st.pages,
+        st.elapsed.as_millis()
+    );
+    Ok(())
+}
+
 fn main_inner(argv: &[String]) -> Result<(), Failure> {
     let Some((cmd, rest)) = argv.split_first() else {
         return Err(Failure::Usage(String::new()));
     };
     let a = parse_args(rest)?;
-    let mib = a.mib.ok_or_else(|| "--mib N is required".to_string())?;
+    let mib = || a.mib.ok_or_else(|| "--mib N is required".to_string());
     let pos = |n: usize| -> Result<(), Failure> {
         if a.positional.len() != n {
             return Err(Failure::Usage(format!(
@@ -228,16 +319,34 @@ fn main_inner(argv: &[String]) -> Result<(), Failure> {
         "prepare" => {
             pos(1)?;
             let dir = Path::new(&a.positional[0]);
-            let work = a.work.unwrap_or_else(|| Workload::ALL.to_vec());
-            let total: u64 = files_of(&work, mib).iter().map(|f| f.pages).sum();
+            let work = a
+                .work
+                .clone()
+                .unwrap_or_else(|| Workload::ALL.map(Work::Generated).to_vec());
+            let generated: Vec<Workload> = work
+                .iter()
+                .filter_map(|w| match w {
+                    Work::Generated(g) => Some(*g),
+                    Work::Replay => None,
+                })
+                .collect();
+            let mut specs = Vec::new();
+            if !generated.is_empty() {
+                specs = files_of(&generated, mib()?);
+            }
+            if work.contains(&Work::Replay) {
+                specs.push(load_replay(&a)?.file());
+            }
+            let total: u64 = specs.iter().map(|f| f.pages).sum();
             println!(
-                "prepare: {} for --mib {mib}: {} MiB in {}",
+                "prepare: {}{}: {} MiB in {}",
                 work.iter().map(|w| w.name()).collect::<Vec<_>>().join(","),
+                a.mib.map_or(String::new(), |m| format!(" for --mib {m}")),
                 total / lo_work::PAGES_PER_MIB,
                 dir.display()
             );
             for (path, pages) in
-                prepare(dir, &work, mib).map_err(|e| Failure::Run(format!("prepare: {e}")))?
+                prepare_files(dir, &specs).map_err(|e| Failure::Run(format!("prepare: {e}")))?
             {
                 println!("prepare: created {} pages={pages}", path.display());
             }
@@ -245,54 +354,38 @@ fn main_inner(argv: &[String]) -> Result<(), Failure> {
         }
         "run" => {
             pos(2)?;
-            let w = parse_workload(&a.positional[0])?;
             let dir = Path::new(&a.positional[1]);
-            let knob = a.ra_knob.as_deref().map(Path::new);
-            let mut meter = match (&a.disk_stat, &a.memcg) {
-                (Some(d), Some(m)) => Some(
-                    PhaseMeter::new(w, mib, d.into(), m.into())
-                        .map_err(|e| Failure::Run(format!("run: {e}")))?,
-                ),
-                (None, None) => None,
-                _ => return Err("--disk-stat and --memcg go together".to_string().into()),
-            };
-            let st = run(dir, w, mib, a.seed, knob, |_| {
-                if let Some(m) = meter.as_mut() {
-                    m.read();
+            match parse_work(&a.positional[0])? {
+                Work::Generated(w) => {
+                    let mib = mib()?;
+                    let accesses = Accesses::new(w, mib, a.seed);
+                    run_command(
+                        &a,
+                        w.name(),
+                        phase_ends(w, mib),
+                        dir,
+                        &files(w, mib),
+                        accesses,
+                    )
                 }
-            })
-            .map_err(|e| Failure::Run(format!("run: {e}")))?;
-            if let Some(e) = meter.and_then(|m| m.error) {
-                return Err(Failure::Run(format!("run: {e}")));
+                Work::Replay => {
+                    let r = load_replay(&a)?;
+                    let ends = vec![r.requests()];
+                    run_command(&a, "replay", ends, dir, &[r.file()], r.accesses())
+                }
             }
-            match st.random {
-                RandomReads::NotNeeded | RandomReads::Fadvise => {}
-                RandomReads::ReadaheadOff(e) => eprintln!(
-                    "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
-                     a kernel without CONFIG_ADVISE_SYSCALLS); random files opened with \
-                     read_ahead_kb 0 instead"
-                ),
-                RandomReads::Unavailable(e) => eprintln!(
-                    "lo-work: posix_fadvise(POSIX_FADV_RANDOM) failed with error {e} (38: ENOSYS, \
-                     a kernel without CONFIG_ADVISE_SYSCALLS); readahead stays on for random \
-                     reads (pass --ra-knob to turn it off)"
-                ),
-            }
-            println!(
-                "work: workload={} pages={} ms={}",
-                w.name(),
-                st.pages,
-                st.elapsed.as_millis()
-            );
-            Ok(())
         }
         "trace" => {
             pos(1)?;
-            let w = parse_workload(&a.positional[0])?;
+            let w = parse_work(&a.positional[0])?;
             let out = a
                 .out
+                .clone()
                 .ok_or_else(|| "trace: --out FILE is required".to_string())?;
-            let ids: Vec<u64> = Accesses::new(w, mib, a.seed).map(Access::id).collect();
+            let ids: Vec<u64> = match w {
+                Work::Generated(g) => Accesses::new(g, mib()?, a.seed).map(Access::id).collect(),
+                Work::Replay => load_replay(&a)?.accesses().map(Access::id).collect(),
+            };
             let distinct = {
                 let mut s = ids.clone();
                 s.sort_unstable();
