@@ -6,7 +6,7 @@
 # Deterministic: the same corpus writes the same bytes. Used by eval-evict.sh (one model per
 # left-out family) and train-evict-model.sh (the shipped model, trained on every family).
 # Usage: train-evict-family.sh CORPUS_DIR FAMILY|all MODEL_ID OUT.lmod
-# Environment: EVICT_HIDDEN=16,16 (the hidden layer widths; default: train-evict.py's).
+# Environment: EVICT_HIDDEN=H[,H] (the hidden layer widths; default: train-evict.py's, 8,8).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")

@@ -6,7 +6,7 @@ Usage: train-evict.py SAMPLES OUT.json [--max-samples N] [--seed S] [--hidden H[
 
 SAMPLES is what `lrn samples` writes: per line 8 int8 features and a label (0 keep, 1
 reclaim). The network is what the kernel's engine runs: 8 inputs (feature / 128) -> the
---hidden ReLU layers (default 16,16) -> one logistic output (imported as two logits [0, z] by
+--hidden ReLU layers (default 8,8) -> one logistic output (imported as two logits [0, z] by
 `lrn model import`). Training
 is deterministic: a fixed seed for the subsample and for scikit-learn, one thread.
 
@@ -33,7 +33,7 @@ def main():
     ap.add_argument("--max-samples", type=int, default=300_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--hidden", default="16,16", help="hidden layer widths, comma-separated")
+    ap.add_argument("--hidden", default="8,8", help="hidden layer widths, comma-separated")
     a = ap.parse_args()
     hidden = tuple(int(h) for h in a.hidden.split(","))
     data = np.fromfile(a.samples, dtype=np.int64, sep=" ").reshape(-1, 9)

@@ -71,8 +71,10 @@ fn the_shadow_estimates_stock_misses() {
 }
 
 #[test]
-fn the_shipped_model_beats_stock_on_the_scan_workload() {
-    // At the size it was trained for (32 MiB), on a seed it was not trained on.
+fn the_shipped_policy_beats_stock_on_the_scan_workload() {
+    // The shipped model never saw lo-work's workloads (it is trained on the generated corpus);
+    // at 32 MiB it answers "reclaim" for the scan's pages and the insertion duel takes the
+    // scan's pages to the inactive tail.
     let reqs = trace_at(Workload::Scan, 32, 7);
     let size = CacheSize::Bytes(32 << 20);
     let stock = simulate_linux(&reqs, size, None, false, 4, InsertRule::Stock).unwrap();
@@ -82,7 +84,11 @@ fn the_shipped_model_beats_stock_on_the_scan_workload() {
         stock.stats.misses, learned.stats.misses
     );
     assert!(learned.stats.misses * 100 < stock.stats.misses * 90);
-    assert!(learned.hook.model[2] > 0, "the model kept pages");
+    assert!(
+        learned.hook.model.iter().sum::<u64>() > 0,
+        "the model answered"
+    );
+    assert!(learned.hook.cold_inserts > 0, "the duel inserted cold");
     assert!(learned.guard.windows > 0, "the guard judged it");
     assert_eq!(learned.guard.trips, 0, "and let it decide");
 }
