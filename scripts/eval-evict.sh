@@ -9,7 +9,8 @@
 #      (the kernel's policy: Linux reclaim + hook + guard) next to LRU, FIFO, CLOCK, SIEVE,
 #      ARC, LIRS, S3-FIFO, Belady and stock Linux. The real block trace of shared/ (never
 #      trained on) is its own family, tested with the model trained on all generated families.
-# Output: build/evict-eval/eval-evict.md and .tsv; the summary is printed. `make eval-evict`.
+# Output: build/evict-eval/eval-evict.md, .tsv and .svg (miss-ratio curves per family); the
+# summary is printed. `make eval-evict`.
 # Environment: EVICT_EVAL_OUT (instead of build/evict-eval), EVICT_HIDDEN (train-evict-family.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -19,6 +19,9 @@
 //! - **worst against LRU**: the largest `learned / lru` miss ratio;
 //! - **at or below the best heuristic**: points where learned has at most the misses of the
 //!   best of ARC, LIRS, S3-FIFO and SIEVE.
+//!
+//! Besides the table (`eval-evict.md`, `eval-evict.tsv`) it draws the miss-ratio curves per
+//! family ([`crate::evict_plot`], `eval-evict.svg`).
 #![allow(clippy::float_arithmetic)]
 
 use std::fmt::Write as _;
@@ -249,7 +252,8 @@ pub const USAGE: &str = "       lrn eval-evict --corpus DIR [--trace FAMILY=PATH
           oracleGeneral file), at 0.1%, 1%, 3% and 10% of its footprint, one object per request;
           learned is the kernel's policy (Linux reclaim + hook + guard) with FILE, or with
           DIR/FAMILY.lmod for a leave-one-family-out run; --family keeps only those families;
-          writes DIR/eval-evict.md and DIR/eval-evict.tsv and prints the summary)";
+          writes DIR/eval-evict.md, DIR/eval-evict.tsv and DIR/eval-evict.svg (miss-ratio
+          curves per family) and prints the summary)";
 
 /// The traces of a corpus directory: `(family, name, path)` from its `corpus.tsv`.
 pub fn corpus_traces(dir: &str) -> Result<Vec<(String, String, String)>, Error> {
@@ -365,6 +369,15 @@ pub fn run(args: &[String]) -> Result<String, Error> {
         let p = format!("{out}/{name}");
         std::fs::write(&p, text).map_err(|e| Error(format!("cannot write {p}: {e}")))?;
     }
+    let title = match (&models, &model) {
+        (Some(_), _) => crate::evict_plot::TITLE.to_string(),
+        (None, Some(m)) => format!(
+            "miss ratios (mean over each family's traces); learned = the module's policy with {}, for every family",
+            std::path::Path::new(m).file_name().map_or(m.as_str(), |n| n.to_str().unwrap_or(m))
+        ),
+        (None, None) => "miss ratios (mean over each family's traces); learned = the module's policy without a model".into(),
+    };
+    crate::evict_plot::write_svg(&points, &title, &format!("{out}/eval-evict.svg"))?;
     let summary_at = md.find("\n| family | points").map_or(0, |i| i + 1);
     Ok(md[summary_at..].to_string())
 }

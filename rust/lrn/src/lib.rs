@@ -12,6 +12,7 @@ pub mod cli;
 pub mod corpus;
 pub mod evalrun;
 pub mod evict_eval;
+pub mod evict_plot;
 pub mod evict_train;
 pub mod ftrace;
 pub mod model;
