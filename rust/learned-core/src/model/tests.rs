@@ -61,6 +61,27 @@ fn tiny_mlp() -> Vec<u8> {
     buf
 }
 
+/// An output layer of 2 logits with no rescaling (multiplier 1, shift 0, no ReLU).
+fn two_logits<'a>(inputs: u16, weights: &'a [i8], bias: &'a [i32]) -> LayerSpec<'a> {
+    LayerSpec {
+        inputs,
+        outputs: 2,
+        multiplier: 1,
+        shift: 0,
+        relu: false,
+        weights,
+        bias,
+    }
+}
+
+/// The `.lmod` file of `layers`.
+fn encoded(layers: &[LayerSpec<'_>]) -> Vec<u8> {
+    let mut buf = vec![0u8; 16384];
+    let n = encode_mlp(META, layers, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
 /// A 3-layer MLP whose first layer has 3 weights (so 1 padding byte).
 fn padded_mlp() -> Vec<u8> {
     let w1 = [1i8, -1, 2];
@@ -460,19 +481,10 @@ fn every_row_width_matches_a_plain_reference() {
                 weights: &w1,
                 bias: &b1,
             },
-            LayerSpec {
-                inputs: hidden as u16,
-                outputs: 2,
-                multiplier: 1,
-                shift: 0,
-                relu: false,
-                weights: &w2,
-                bias: &b2,
-            },
+            two_logits(hidden as u16, &w2, &b2),
         ];
-        let mut buf = vec![0u8; 16384];
-        let n = encode_mlp(META, &layers, &mut buf).unwrap();
-        let mlp = parse(&buf[..n]).unwrap().mlp().unwrap();
+        let file = encoded(&layers);
+        let mlp = parse(&file).unwrap().mlp().unwrap();
         for _ in 0..50 {
             let x: Vec<i8> = (0..inputs).map(|_| next() as i8).collect();
             let h: Vec<i64> = (0..hidden)
@@ -547,19 +559,10 @@ fn activations_saturate_at_int8_limits() {
             weights: &w1,
             bias: &b1,
         },
-        LayerSpec {
-            inputs: 2,
-            outputs: 2,
-            multiplier: 1,
-            shift: 0,
-            relu: false,
-            weights: &w2,
-            bias: &b2,
-        },
+        two_logits(2, &w2, &b2),
     ];
-    let mut buf = vec![0u8; 256];
-    let n = encode_mlp(META, &layers, &mut buf).unwrap();
-    let mlp = parse(&buf[..n]).unwrap().mlp().unwrap();
+    let file = encoded(&layers);
+    let mlp = parse(&file).unwrap().mlp().unwrap();
     let mut logits = [0i32; 2];
     for (x, want) in [
         (1i8, [100, -100]),
