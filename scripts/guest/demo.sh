@@ -64,7 +64,7 @@ if [ -b /dev/vda ] && mount -t ext4 -o noatime /dev/vda /mnt 2>/dev/null; then
 	grep -E '^(kernel_verdict_reclaim|decisions_|model_verdict_keep|fallback_(disabled|out_of_scope|no_history|unearned|tripped)|guard_(tripped|trips|calibrations|bias_permille)|inferences|hook_ns_mean|history_(resident|bytes)) ' $SYSFS/evict/stats
 	umount /mnt
 	echo "(one run each: stock reclaim on this workload varies from run to run, from about 10.6k"
-	echo " to 32k disk reads; make bench-evict repeats all four workloads and reports the spread)"
+	echo " to 32k disk reads; make bench-evict repeats every workload REPS times (default 3) and reports the spread)"
 else
 	step "no ext4 disk attached: skipping the reclaim demonstration"
 fi
