@@ -12,19 +12,19 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::evict_eval::{Point, MIN_SIZE, SIZES_PERMILLE};
+use crate::evict_eval::{Point, COLUMNS, MIN_SIZE, SIZES_PERMILLE};
 use crate::Error;
 
-/// The policies drawn: name, column in [`crate::evict_eval::COLUMNS`], legend label, color.
-pub const POLICIES: [(&str, usize, &str, RGBColor); 8] = [
-    ("lru", 0, "lru", RGBColor(127, 127, 127)),
-    ("arc", 4, "arc", RGBColor(31, 119, 180)),
-    ("lirs", 5, "lirs", RGBColor(44, 160, 44)),
-    ("s3fifo", 6, "s3fifo", RGBColor(148, 103, 189)),
-    ("sieve", 3, "sieve", RGBColor(255, 127, 14)),
-    ("linux", 8, "linux (stock)", RGBColor(23, 190, 207)),
-    ("learned", 9, "learned", RGBColor(214, 39, 40)),
-    ("belady", 7, "belady (optimum)", RGBColor(0, 0, 0)),
+/// The policies drawn: name in [`COLUMNS`], legend label, color.
+pub const POLICIES: [(&str, &str, RGBColor); 8] = [
+    ("lru", "lru", RGBColor(127, 127, 127)),
+    ("arc", "arc", RGBColor(31, 119, 180)),
+    ("lirs", "lirs", RGBColor(44, 160, 44)),
+    ("s3fifo", "s3fifo", RGBColor(148, 103, 189)),
+    ("sieve", "sieve", RGBColor(255, 127, 14)),
+    ("linux", "linux (stock)", RGBColor(23, 190, 207)),
+    ("learned", "learned", RGBColor(214, 39, 40)),
+    ("belady", "belady (optimum)", RGBColor(0, 0, 0)),
 ];
 
 /// The figure's title when every family's learned policy has a model trained without that
@@ -91,7 +91,8 @@ pub fn curves(points: &[Point]) -> Vec<Curves> {
                     .map(|p| 100.0 * p.size as f64 / p.footprint as f64)
                     .sum::<f64>();
                 c.x.push(x / n);
-                for (y, &(_, col, _, _)) in c.y.iter_mut().zip(POLICIES.iter()) {
+                for (y, &(name, _, _)) in c.y.iter_mut().zip(POLICIES.iter()) {
+                    let col = COLUMNS.iter().position(|&c| c == name).unwrap_or(0);
                     let s = at
                         .iter()
                         .map(|p| p.misses[col] as f64 / p.requests as f64)
@@ -140,7 +141,7 @@ fn legend_layout(w: u32) -> Vec<(i32, i32)> {
     let width = |label: &str| 34 + 8 * label.len() as i32 + 28;
     let mut rows: Vec<Vec<(usize, i32)>> = vec![Vec::new()];
     let mut x = 0;
-    for (k, &(_, _, label, _)) in POLICIES.iter().enumerate() {
+    for (k, &(_, label, _)) in POLICIES.iter().enumerate() {
         if x > 0 && x + width(label) > w as i32 - 20 {
             rows.push(Vec::new());
             x = 0;
@@ -154,7 +155,7 @@ fn legend_layout(w: u32) -> Vec<(i32, i32)> {
     for (row, entries) in rows.iter().enumerate() {
         let used = entries
             .last()
-            .map_or(0, |&(k, x)| x + width(POLICIES[k].2) - 28);
+            .map_or(0, |&(k, x)| x + width(POLICIES[k].1) - 28);
         let left = (w as i32 - used) / 2;
         for &(k, x) in entries {
             at[k] = (row as i32, left + x);
@@ -171,7 +172,7 @@ fn legend_height(w: u32) -> u32 {
 
 /// The shared legend: a sample line with a marker and the label of each policy.
 fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, w: u32) -> Result<(), Error> {
-    for (&(name, _, label, color), (row, x)) in POLICIES.iter().zip(legend_layout(w)) {
+    for (&(name, label, color), (row, x)) in POLICIES.iter().zip(legend_layout(w)) {
         let y = 5 + LEGEND_ROW as i32 * row + LEGEND_ROW as i32 / 2;
         let width = if name == "learned" { 4 } else { 2 };
         area.draw(&PathElement::new(
@@ -236,7 +237,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, c: &Curves) -> Result<(), E
         .y_max_light_lines(1)
         .draw()
         .map_err(draw_err)?;
-    for (y, &(name, _, _, color)) in c.y.iter().zip(POLICIES.iter()) {
+    for (y, &(name, _, color)) in c.y.iter().zip(POLICIES.iter()) {
         let width = if name == "learned" { 4 } else { 2 };
         chart
             .draw_series(
@@ -304,7 +305,7 @@ mod tests {
         assert!(s.contains("alpha (2 traces)") && s.contains("beta (2 traces)"));
         // Every policy has a polyline of its own color in each panel, with one marker per
         // size, and one in the legend (the axes and ticks are 1 pixel wide).
-        for &(name, _, _, RGBColor(r, g, b)) in &POLICIES {
+        for &(name, _, RGBColor(r, g, b)) in &POLICIES {
             let width = if name == "learned" { 4 } else { 2 };
             let stroke = format!("stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"{width}\"");
             let lines = s

@@ -186,13 +186,14 @@ impl<'a> Layer<'a> {
 
 /// `sum_i w[i] * x[i]` over the shorter of `w` (int8 weights as bytes) and `x`, in i32.
 ///
-/// Rows of 8, 16, 32 or 64 inputs (every shipped model's) go through [`dot_n`], whose fixed
-/// length the compiler unrolls and, where the target has vector registers, vectorizes; other
-/// lengths are summed one by one. Cannot wrap: rows are at most [`MAX_WIDTH`] long, so
+/// Rows of 8, 16, 32 or 64 inputs (every shipped model's) are summed as fixed-size arrays,
+/// whose length the compiler knows: it unrolls them and, where the target has vector
+/// registers, vectorizes them. Cannot wrap: rows are at most [`MAX_WIDTH`] long, so
 /// `|sum| <= 64 * 2^14`.
 fn dot(w: &[u8], x: &[i8]) -> i32 {
     fn fixed<const N: usize>(w: &[u8], x: &[i8]) -> Option<i32> {
-        Some(dot_n::<N>(w.try_into().ok()?, x.try_into().ok()?))
+        let (w, x): (&[u8; N], &[i8; N]) = (w.try_into().ok()?, x.try_into().ok()?);
+        Some(sum(w, x))
     }
     let n = w.len().min(x.len());
     let (w, x) = (
@@ -206,16 +207,12 @@ fn dot(w: &[u8], x: &[i8]) -> i32 {
         64 => fixed::<64>(w, x),
         _ => None,
     };
-    fast.unwrap_or_else(|| {
-        w.iter().zip(x).fold(0i32, |a, (&wi, &xi)| {
-            a.wrapping_add(i32::from(i8::from_le_bytes([wi])) * i32::from(xi))
-        })
-    })
+    fast.unwrap_or_else(|| sum(w, x))
 }
 
-/// [`dot`] of exactly `N` values.
+/// The products summed by [`dot`]; inlined, so a caller's fixed length reaches the loop.
 #[inline(always)]
-fn dot_n<const N: usize>(w: &[u8; N], x: &[i8; N]) -> i32 {
+fn sum(w: &[u8], x: &[i8]) -> i32 {
     w.iter().zip(x).fold(0i32, |a, (&wi, &xi)| {
         a.wrapping_add(i32::from(i8::from_le_bytes([wi])) * i32::from(xi))
     })
