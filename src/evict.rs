@@ -36,7 +36,9 @@ use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
 use crate::learned_core::cache::reclaim::{
     Answer, Evictor, Fallback, Scope, Verdict, DEFAULT_MAX_KEEPS,
 };
-use crate::learned_core::cache::shadow::{sampled, Shadow, ShadowState};
+use crate::learned_core::cache::shadow::{
+    sampled, sampled_at, DuelShadows, DuelState, Shadow, ShadowState,
+};
 use crate::learned_core::cache::store::{Slot, Store};
 use crate::learned_core::knob;
 use crate::learned_core::text::TextBuf;
@@ -289,17 +291,45 @@ impl ShadowMem {
         })
     }
 
+    /// Memory for one of the insertion duel's simulations (its state is the duel's).
+    fn alloc_duel() -> Result<(KVVec<Slot>, KVVec<u32>)> {
+        Ok((
+            KVVec::from_elem(Slot::EMPTY, SHADOW_SLOTS, GFP_KERNEL)?,
+            KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
+        ))
+    }
+
     /// Replays sampled page `key` in a cache of `cap` sampled pages: whether it missed.
     fn access(&mut self, key: u64, cap: u64) -> Option<bool> {
         Shadow::new(&mut self.slots, &mut self.index, &mut self.state).access(key, cap)
     }
 }
 
-/// The guard's shadow of the kernel's policy and the insertion duel's cold one, under one
+/// The insertion duel's two simulations: memory and state.
+struct DuelMem {
+    stock: (KVVec<Slot>, KVVec<u32>),
+    cold: (KVVec<Slot>, KVVec<u32>),
+    state: DuelState,
+}
+
+impl DuelMem {
+    /// Replays page `key` in a cache of `resident` pages if the duel samples it: whether the
+    /// stock and the cold simulation missed.
+    fn access(&mut self, key: u64, resident: u64) -> Option<(bool, bool)> {
+        DuelShadows::new(
+            (&mut self.stock.0, &mut self.stock.1),
+            (&mut self.cold.0, &mut self.cold.1),
+            &mut self.state,
+        )
+        .access(key, resident)
+    }
+}
+
+/// The guard's shadow of the kernel's policy and the insertion duel's simulations, under one
 /// lock.
 struct Shadows {
     stock: ShadowMem,
-    cold: ShadowMem,
+    duel: DuelMem,
 }
 
 /// The eviction policy's memory, allocated before the state is built.
@@ -320,7 +350,11 @@ impl EvictMem {
             entries,
             shadows: Shadows {
                 stock: ShadowMem::alloc(ShadowState::new())?,
-                cold: ShadowMem::alloc(ShadowState::new_cold())?,
+                duel: DuelMem {
+                    stock: ShadowMem::alloc_duel()?,
+                    cold: ShadowMem::alloc_duel()?,
+                    state: DuelState::new(),
+                },
             },
             counters: PerCpu::new()?,
         })
@@ -340,6 +374,9 @@ pub(crate) struct Evict {
     counters: Counters,
     #[pin]
     shadows: SpinLock<Shadows>,
+    /// The insertion duel's sampling shift, as its state last said: which accesses take the
+    /// lock for it.
+    duel_shift: AtomicU32,
     /// The cgroup the policy acts in (see the module docs), published to the probes and the
     /// hook.
     target: RcuArc<Cgroup>,
@@ -374,6 +411,7 @@ impl Evict {
                 insert: CostMeter::new(ctr::INSERT_CALLS),
             },
             shadows <- new_spinlock!(shadows, "learned_os_evict_shadow"),
+            duel_shift: AtomicU32::new(0),
             target: RcuArc::new(),
             scope_lock <- new_mutex!((), "learned_os_evict_scope"),
             hooked: AtomicBool::new(false),
@@ -438,16 +476,29 @@ impl Evict {
     }
 
     fn on_access(&self, ev: &Evictor<'_>, key: u64) {
-        if sampled(key) {
-            let cap = ev.shadow_capacity();
+        let guard = sampled(key);
+        let duel = ev.insert == InsertRule::Duel && sampled_at(key, self.duel_shift.load(Relaxed));
+        if guard || duel {
             let mut shadows = self.shadows.lock();
-            let stock = shadows.stock.access(key, cap);
-            let cold = stock
-                .filter(|_| ev.insert == InsertRule::Duel)
-                .and_then(|_| shadows.cold.access(key, cap));
+            let stock = if guard {
+                shadows.stock.access(key, ev.shadow_capacity())
+            } else {
+                None
+            };
+            let duelled = if duel {
+                let d = &mut shadows.duel;
+                let m = d.access(key, ev.table.stats().resident);
+                self.duel_shift.store(d.state.shift(), Relaxed);
+                m
+            } else {
+                None
+            };
             drop(shadows);
             if let Some(miss) = stock {
-                ev.shadow_access(miss, cold);
+                ev.shadow_access(miss);
+            }
+            if let Some((stock, cold)) = duelled {
+                ev.duel_access(stock, cold);
             }
         }
         if let Some(t) = ev.on_access(key) {
@@ -669,22 +720,25 @@ impl Evict {
         out.kv("guard_window_reads", g.reads)?;
         out.kv("guard_window_shadow_misses", g.shadow_misses)?;
         out.kv("guard_retry_left", g.tripped_until.saturating_sub(now))?;
-        let (accesses, misses, restarts, cold) = {
+        let (accesses, misses, restarts, duel) = {
             let shadows = self.shadows.lock();
             let (a, m) = shadows.stock.state.counts();
-            (
-                a,
-                m,
-                shadows.stock.state.restarts(),
-                shadows.cold.state.counts(),
-            )
+            (a, m, shadows.stock.state.restarts(), shadows.duel.state)
         };
+        let [duel_stock, duel_cold] = duel.counts();
         out.kv("shadow_accesses", accesses)?;
         out.kv("shadow_misses", misses)?;
         out.kv("shadow_restarts", restarts)?;
-        out.kv("insert_cold_shadow_accesses", cold.0)?;
-        out.kv("insert_cold_shadow_misses", cold.1)?;
-        out.kv("insert_duel_cold_wins", u8::from(self.duel.cold_wins()))?;
+        out.kv("insert_duel_sample_shift", duel.shift())?;
+        out.kv("insert_duel_retargets", duel.retargets())?;
+        out.kv("insert_duel_accesses", duel.total())?;
+        out.kv("insert_stock_shadow_misses", duel_stock.1)?;
+        out.kv("insert_cold_shadow_accesses", duel_cold.0)?;
+        out.kv("insert_cold_shadow_misses", duel_cold.1)?;
+        out.kv(
+            "insert_duel_cold_wins",
+            u8::from(self.duel.challenger_wins()),
+        )?;
         out.kv("insert_cold", get(ctr::COLD_INSERTS))?;
         out.kv("insert_unread_kept", get(ctr::UNREAD))?;
         out.kv("inferences", model)?;

@@ -18,7 +18,7 @@ use learned_core::cache::learned::{Learned, DEFAULT_CANDIDATES};
 use learned_core::cache::linux::{Hook, HookStats, Linux};
 use learned_core::cache::pagehist::{Entry, Meta, Table};
 use learned_core::cache::reclaim::{Evictor, Fallback, Verdict};
-use learned_core::cache::shadow::{Shadow, ShadowState};
+use learned_core::cache::shadow::{DuelShadows, DuelState, Shadow, ShadowState};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
 use learned_core::model::format::parse;
@@ -156,6 +156,14 @@ pub const HISTORY_ENTRIES: usize = 1 << 17;
 /// The slots of the guard's shadow: the kernel module's default.
 pub const SHADOW_SLOTS: usize = 1 << 14;
 
+/// The memory of one miniature simulation: the kernel module's size.
+fn shadow_mem() -> (Vec<Slot>, Vec<u32>) {
+    (
+        vec![Slot::EMPTY; SHADOW_SLOTS],
+        vec![0u32; Store::buckets_for(SHADOW_SLOTS)],
+    )
+}
+
 /// Runs Linux's reclaim over `reqs` (every request one page of `size`'s unit) with the learned
 /// hook `enabled`, `model` (an EVICT v1 `.lmod`, checked) loaded and `max_keeps` (the
 /// kernel's `evict/max_keeps`) and `insert` (`evict/insert`).
@@ -198,12 +206,10 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     let meta = Meta::new();
     let guard = Guard::new();
     let table = Table::new(&meta, &entries).ok_or_else(|| Error("bad history size".into()))?;
-    let mut shadow_slots = vec![Slot::EMPTY; SHADOW_SLOTS];
-    let mut shadow_index = vec![0u32; Store::buckets_for(SHADOW_SLOTS)];
+    let mut shadow = shadow_mem();
     let mut shadow_state = ShadowState::new();
-    let mut cold_slots = vec![Slot::EMPTY; SHADOW_SLOTS];
-    let mut cold_index = vec![0u32; Store::buckets_for(SHADOW_SLOTS)];
-    let mut cold_state = ShadowState::new_cold();
+    let (mut duel_stock, mut duel_cold) = (shadow_mem(), shadow_mem());
+    let mut duel_state = DuelState::new();
     let duel = Duel::new();
     let mut evictor = Evictor::new(table, &guard);
     evictor.max_keeps = max_keeps;
@@ -213,15 +219,11 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
         evictor,
         model: mlp,
         enabled,
-        shadow: Some(Shadow::new(
-            &mut shadow_slots,
-            &mut shadow_index,
-            &mut shadow_state,
-        )),
-        cold_shadow: Some(Shadow::new(
-            &mut cold_slots,
-            &mut cold_index,
-            &mut cold_state,
+        shadow: Some(Shadow::new(&mut shadow.0, &mut shadow.1, &mut shadow_state)),
+        duel_shadows: Some(DuelShadows::new(
+            (&mut duel_stock.0, &mut duel_stock.1),
+            (&mut duel_cold.0, &mut duel_cold.1),
+            &mut duel_state,
         )),
     };
     let mut p = Linux::with_hook(size.value(), store, hook);

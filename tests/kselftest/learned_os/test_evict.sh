@@ -140,7 +140,7 @@ ktap_check "enabled with the shipped model: the model answers under pressure" wi
 
 # Where new folios go (patch 0006): with evict/insert cold, every new folio with no recent
 # ghost goes to the inactive tail; stock and a disabled policy put none there; the duel runs
-# its cold shadow beside the guard's.
+# its two simulations (their own sample: counted over every sampling rate).
 ins=0
 grep -q ' __reclaim_hook_insert_cold$' /proc/kallsyms && ins=1
 inserts() { # RULE: folios put at the inactive tail while the disk goes through the cgroup
@@ -148,15 +148,15 @@ inserts() { # RULE: folios put at the inactive tail while the disk goes through 
 }
 insert_rules() {
 	c=$(inserts cold) && s=$(inserts stock) || return 1
-	a0=$(stat_value evict insert_cold_shadow_accesses)
+	a0=$(stat_value evict insert_duel_accesses)
 	d=$(inserts duel) || return 1
-	a1=$(stat_value evict insert_cold_shadow_accesses)
+	a1=$(stat_value evict insert_duel_accesses)
 	echo 0 >$E/enabled
 	x=$(inserts cold)
 	echo 1 >$E/enabled
 	echo duel >$E/insert
 	ktap_print_msg "tail insertions, 64 MiB through 16 MiB: cold $c, stock $s, duel $d" \
-		"(cold shadow +$((a1 - a0)) accesses), disabled $x; $(stat_value evict insert_calls)" \
+		"(duel simulations +$((a1 - a0)) accesses, one page in 2^$(stat_value evict insert_duel_sample_shift)), disabled $x; $(stat_value evict insert_calls)" \
 		"questions, $(stat_value evict insert_ns_mean) ns mean"
 	[ "$c" -gt 1000 ] && [ "$s" = 0 ] && [ "$x" = 0 ] && [ $((a1 - a0)) -gt 0 ]
 }

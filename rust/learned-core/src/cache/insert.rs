@@ -8,13 +8,16 @@
 //! than memory then evicts itself instead of the pages that will be used again. On a trace
 //! whose new pages are soon reused (a window sliding over a file) that loses badly, so the
 //! rule is not fixed: [`InsertRule::Duel`] runs two miniature simulations of Linux's
-//! reclaim beside the real cache over the guard's hashed sample of the pages (SHARDS-style,
-//! [`super::shadow`]), one stock and one inserting such pages cold, and inserts cold only
-//! while the cold one has had fewer recent misses ([`Duel`]).
+//! reclaim beside the real cache over a hashed sample of the pages (SHARDS-style,
+//! [`super::shadow::DuelShadows`]), one stock and one inserting such pages cold, and inserts
+//! cold only while the cold one has had fewer recent misses ([`Duel`]). The sample is the
+//! guard's (one page in 16) for caches of 8192 pages and more, and denser below, down to
+//! every page for caches of at most 512 ([`super::shadow::duel_shift`]): a small cache
+//! sampled one in 16 would be simulated as a handful of pages.
 //!
 //! On the host corpus (30 traces, 6 families, 4 sizes), `cold` alone closes -89% of the
 //! LRU-to-Belady gap (1.51x LRU on a sliding window) and the duel 44.9%, with a worst point
-//! equal to stock Linux's own (`lrn/examples/evict-insert.rs`).
+//! equal to stock Linux's own (`lrn/examples/evict-insert.rs`, at the guard's fixed rate).
 //!
 //! A page inserted cold that reclaim reaches before anyone read it (readahead ahead of its
 //! reader) is kept once, back to the head where stock Linux would have put it
@@ -68,7 +71,8 @@ impl InsertRule {
     }
 }
 
-/// The duel's score (see the module docs). Lock-free: callable from any context.
+/// A duel's score (see the module docs): stock against a challenger (the cold rule), over the
+/// same sampled accesses. Lock-free: callable from any context.
 #[derive(Debug, Default)]
 pub struct Duel {
     score: AtomicI64,
@@ -82,17 +86,17 @@ impl Duel {
         }
     }
 
-    /// One sampled access: whether the stock and the cold simulation missed it.
-    pub fn record(&self, stock_miss: bool, cold_miss: bool) {
-        let d = (i64::from(stock_miss) - i64::from(cold_miss)) << 16;
+    /// One sampled access: whether the stock and the challenger's simulation missed it.
+    pub fn record(&self, stock_miss: bool, challenger_miss: bool) {
+        let d = (i64::from(stock_miss) - i64::from(challenger_miss)) << 16;
         let _ = self.score.fetch_update(Relaxed, Relaxed, |s| {
             let s = s.saturating_add(d);
             Some(s - (s >> 8))
         });
     }
 
-    /// Whether the cold rule is ahead.
-    pub fn cold_wins(&self) -> bool {
+    /// Whether the challenger is ahead.
+    pub fn challenger_wins(&self) -> bool {
         self.score.load(Relaxed) > 0
     }
 
@@ -127,20 +131,20 @@ mod tests {
     #[test]
     fn the_duel_follows_recent_evidence() {
         let d = Duel::new();
-        assert!(!d.cold_wins());
+        assert!(!d.challenger_wins());
         // Cold misses less for a while: it wins.
         for _ in 0..100 {
             d.record(true, false);
         }
-        assert!(d.cold_wins());
+        assert!(d.challenger_wins());
         // Ties decay the score but do not flip it.
         d.record(false, false);
-        assert!(d.cold_wins());
+        assert!(d.challenger_wins());
         // Then stock misses less for longer: it takes over.
         for _ in 0..200 {
             d.record(false, true);
         }
-        assert!(!d.cold_wins());
+        assert!(!d.challenger_wins());
         assert!(d.score() < 0);
         // The score stays bounded: its decay caps it near 256 * 2^16.
         for _ in 0..100_000 {
@@ -148,6 +152,6 @@ mod tests {
         }
         assert!(d.score() <= 256 << 16, "{}", d.score());
         d.reset();
-        assert!(!d.cold_wins());
+        assert!(!d.challenger_wins());
     }
 }

@@ -31,7 +31,7 @@ use super::guard::Trip;
 use super::history::FEATURES;
 use super::insert::InsertRule;
 use super::reclaim::{Answer, Evictor, Fallback, Verdict};
-use super::shadow::{sampled, Shadow};
+use super::shadow::{sampled, DuelShadows, Shadow};
 use super::store::{List, Store, StoreState};
 use super::{overfull, Outcome, Policy, Request, Stats, NIL};
 
@@ -141,9 +141,9 @@ pub struct Hook<'a, 'm> {
     pub enabled: bool,
     /// The guard's shadow; without it the guard never judges.
     pub shadow: Option<Shadow<'a>>,
-    /// The insertion duel's cold shadow ([`super::insert`]); without it the duel never
-    /// scores, and the rule stays stock.
-    pub cold_shadow: Option<Shadow<'a>>,
+    /// The insertion duel's miniature simulations ([`super::shadow::DuelShadows`]); without
+    /// them the duel never scores, and the rule `duel` stays stock.
+    pub duel_shadows: Option<DuelShadows<'a>>,
 }
 
 /// The simulator (see the module docs).
@@ -260,10 +260,15 @@ impl<'a, 'm> Linux<'a, 'm> {
         if sampled(key) {
             let cap = h.evictor.shadow_capacity();
             if let Some(miss) = h.shadow.as_mut().and_then(|s| s.access(key, cap)) {
-                let duel = h.evictor.insert == InsertRule::Duel;
-                let cold = h.cold_shadow.as_mut().filter(|_| duel);
-                h.evictor
-                    .shadow_access(miss, cold.and_then(|s| s.access(key, cap)));
+                h.evictor.shadow_access(miss);
+            }
+        }
+        if let Some(d) = h.duel_shadows.as_mut() {
+            if h.evictor.insert == InsertRule::Duel {
+                let resident = h.evictor.table.stats().resident;
+                if let Some((stock, cold)) = d.access(key, resident) {
+                    h.evictor.duel_access(stock, cold);
+                }
             }
         }
         if let Some(trip) = h.evictor.on_access(key) {
@@ -504,7 +509,7 @@ mod tests {
             model,
             enabled,
             shadow: None,
-            cold_shadow: None,
+            duel_shadows: None,
         };
         let mut p = Linux::with_hook(cap, store, hook);
         for &id in reqs {

@@ -235,7 +235,7 @@ impl<'a> Evictor<'a> {
         }
         let cold = scope.contains()
             && self.guard.allows(self.table.now())
-            && (self.insert == InsertRule::Cold || self.duel.cold_wins());
+            && (self.insert == InsertRule::Cold || self.duel.challenger_wins());
         if cold {
             self.table.mark_cold(key);
             self.guard.overrode();
@@ -243,13 +243,15 @@ impl<'a> Evictor<'a> {
         cold
     }
 
-    /// A sampled access replayed in the shadows: whether the guard's (stock) shadow missed,
-    /// and, when the duel runs, whether the cold one did.
-    pub fn shadow_access(&self, stock_miss: bool, cold_miss: Option<bool>) {
+    /// A sampled access replayed in the guard's (stock) shadow: whether it missed.
+    pub fn shadow_access(&self, stock_miss: bool) {
         self.guard.shadow_access(stock_miss);
-        if let Some(cold_miss) = cold_miss {
-            self.duel.record(stock_miss, cold_miss);
-        }
+    }
+
+    /// An access replayed in the insertion duel's simulations
+    /// ([`super::shadow::DuelShadows`]): whether the stock one and the cold one missed.
+    pub fn duel_access(&self, stock_miss: bool, cold_miss: bool) {
+        self.duel.record(stock_miss, cold_miss);
     }
 
     /// Page `key` was added to the page cache (a disk read, or readahead).
