@@ -13,7 +13,8 @@ policy and, per family, how often our learned policy is at or below each peer; a
 EVAL_DIR/summary.md: every policy, ours and the peers, on all the points at once (mean share
 of the LRU-to-Belady gap closed, worst miss ratio against LRU, points more than 2% worse than
 LRU, points at or below the best of ARC, LIRS, S3-FIFO and SIEVE). With --summary-only it
-rewrites summary.md from an existing peers.tsv without running the peers again.
+rewrites peers.tsv, peers.md and summary.md from an existing peers.tsv and the current
+eval-evict.tsv without running the peers again.
 """
 import argparse
 import csv
@@ -48,7 +49,9 @@ def main():
     if a.family:
         rows = [r for r in rows if r["family"] in a.family]
     if a.summary_only:
-        write_summary(a.eval_dir, rows, read_peers(a.eval_dir, rows))
+        peers = read_peers(a.eval_dir, rows)
+        write_peers(a.eval_dir, list(zip(rows, peers)))
+        write_summary(a.eval_dir, rows, peers)
         return
     out = []
     for r in rows:
@@ -64,22 +67,28 @@ def main():
         out.append((r, got))
         print(r["trace"], size, "learned", r["learned"], " ".join(f"{k} {v}" for k, v in got.items()),
               flush=True)
+    write_peers(a.eval_dir, out)
+    write_summary(a.eval_dir, rows, [g for _, g in out])
+
+
+def write_peers(eval_dir, out):
+    """EVAL_DIR/peers.tsv and peers.md from (eval row, peers' misses) pairs: learned's misses
+    are the eval row's, so a new eval-evict.tsv with old peers' runs gives current counts."""
     names = [n for n, _ in PEERS]
-    with open(os.path.join(a.eval_dir, "peers.tsv"), "w") as f:
+    with open(os.path.join(eval_dir, "peers.tsv"), "w") as f:
         f.write("family\ttrace\tsize\tlearned\t" + "\t".join(names) + "\n")
         for r, got in out:
             f.write(f"{r['family']}\t{r['trace']}\t{r['size']}\t{r['learned']}\t"
                     + "\t".join(str(got[n]) for n in names) + "\n")
     fams = sorted({r["family"] for r, _ in out})
-    with open(os.path.join(a.eval_dir, "peers.md"), "w") as f:
+    with open(os.path.join(eval_dir, "peers.md"), "w") as f:
         f.write("| family | points | " + " | ".join(f"learned <= {n}" for n in names[2:])
                 + " |\n|---|---:|" + "---:|" * (len(names) - 2) + "\n")
         for fam in fams + ["all"]:
             pts = [(r, g) for r, g in out if fam == "all" or r["family"] == fam]
             cells = [str(sum(int(r["learned"]) <= g[n] for r, g in pts)) for n in names[2:]]
             f.write(f"| {fam} | {len(pts)} | " + " | ".join(cells) + " |\n")
-    print(open(os.path.join(a.eval_dir, "peers.md")).read())
-    write_summary(a.eval_dir, rows, [g for _, g in out])
+    print(open(os.path.join(eval_dir, "peers.md")).read())
 
 
 def read_peers(eval_dir, rows):

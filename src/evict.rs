@@ -125,8 +125,10 @@ mod ctr {
     pub(super) const COLD_INSERTS: usize = INSERT_CALLS + 1;
     /// Cold folios kept once because they had not been read.
     pub(super) const UNREAD: usize = COLD_INSERTS + 1;
+    /// Model answers the memo recalled without running the network (counted in `MODEL` too).
+    pub(super) const RECALLED: usize = UNREAD + 1;
     /// Counters in all.
-    pub(super) const COUNT: usize = UNREAD + 1;
+    pub(super) const COUNT: usize = RECALLED + 1;
 }
 
 /// Counters kept per CPU: adding is one `this_cpu_add_return()` on this CPU's copy, which no
@@ -535,6 +537,9 @@ impl Evict {
             // Disabled: no need to look at the model at all.
             let model = slot.current(&rcu).filter(|_| enabled);
             let mlp = model.and_then(|m| m.mlp());
+            // The memo is the loaded model's own: it goes away with it.
+            let mut ev = ev;
+            ev.memo = model.map(|m| m.memo());
             let answer = ev.verdict_in(&scope, mlp.as_ref(), enabled, key, kernel);
             if let (Some(m), Answer::Model(_)) = (model, answer) {
                 m.count_inference();
@@ -544,6 +549,10 @@ impl Evict {
         pc.add(
             match answer {
                 Answer::Model(v) => ctr::MODEL + v as usize,
+                Answer::Recalled(v) => {
+                    pc.add(ctr::RECALLED, 1);
+                    ctr::MODEL + v as usize
+                }
                 Answer::Fallback(f) => ctr::FALLBACK + f as usize,
                 Answer::Unread => ctr::UNREAD,
             },
@@ -741,7 +750,9 @@ impl Evict {
         )?;
         out.kv("insert_cold", get(ctr::COLD_INSERTS))?;
         out.kv("insert_unread_kept", get(ctr::UNREAD))?;
-        out.kv("inferences", model)?;
+        let recalled = get(ctr::RECALLED);
+        out.kv("inferences", model.saturating_sub(recalled))?;
+        out.kv("model_recalled", recalled)?;
         c.hook.write(&c.pc, "hook", out)?;
         c.probe.write(&c.pc, "probe", out)?;
         c.insert.write(&c.pc, "insert", out)?;

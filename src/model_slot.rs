@@ -27,6 +27,7 @@ use kernel::sync::{Arc, Mutex};
 use kernel::time::Ktime;
 
 use crate::learned_core::model::format::{self, Header, Kind, ParseError, MAX_FILE_LEN};
+use crate::learned_core::model::memo::ClassMemo;
 use crate::learned_core::model::mlp::{argmax, Mlp, MAX_INPUTS, MAX_OUTPUTS};
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::upload::{Step, Upload, UploadError};
@@ -57,6 +58,9 @@ pub(crate) struct LoadedModel {
     header: Header,
     loaded_at: Ktime,
     inferences: AtomicU64,
+    /// The answers of this model, remembered (`learned_core::model::memo`): it lives and dies
+    /// with the model, so it never answers for another one.
+    memo: ClassMemo,
 }
 
 /// What one inference returned.
@@ -77,6 +81,11 @@ impl LoadedModel {
     pub(crate) fn mlp(&self) -> Option<Mlp<'_>> {
         // As in `infer`: validated at load time, cannot fail.
         format::parse_validated(&self.bytes).ok()?.mlp()
+    }
+
+    /// The memo of this model's answers.
+    pub(crate) fn memo(&self) -> &ClassMemo {
+        &self.memo
     }
 
     /// Counts one inference run outside [`Self::infer`].
@@ -380,6 +389,7 @@ impl ModelSlot {
                 header,
                 loaded_at: Ktime::ktime_get(),
                 inferences: AtomicU64::new(0),
+                memo: ClassMemo::new(),
             },
             GFP_KERNEL,
         )?;

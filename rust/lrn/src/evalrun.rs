@@ -22,6 +22,7 @@ use learned_core::cache::shadow::{DuelShadows, DuelState, Shadow, ShadowState};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
 use learned_core::model::format::parse;
+use learned_core::model::memo::ClassMemo;
 use learned_core::model::mlp::Mlp;
 use learned_core::model::schema;
 
@@ -138,6 +139,7 @@ impl LinuxRun {
         {
             let _ = writeln!(s, "model_{v} {n}");
         }
+        let _ = writeln!(s, "model_recalled {}", h.recalled);
         for f in Fallback::ALL {
             let _ = writeln!(s, "fallback_{} {}", f.name(), h.fallback[f as usize]);
         }
@@ -211,7 +213,9 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     let (mut duel_stock, mut duel_cold) = (shadow_mem(), shadow_mem());
     let mut duel_state = DuelState::new();
     let duel = Duel::new();
+    let memo = ClassMemo::new();
     let mut evictor = Evictor::new(table, &guard);
+    evictor.memo = Some(&memo);
     evictor.max_keeps = max_keeps;
     evictor.insert = insert;
     evictor.duel = &duel;

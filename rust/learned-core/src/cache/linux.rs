@@ -47,8 +47,11 @@ const REFERENCED: u32 = 1;
 pub struct HookStats {
     /// Pages offered to the hook.
     pub asked: u64,
-    /// Answers by the model, by verdict (`Verdict as usize`).
+    /// Answers by the model, by verdict (`Verdict as usize`), recalled ones included.
     pub model: [u64; 4],
+    /// Of those, answers the memo recalled without running the network
+    /// ([`Answer::Recalled`]).
+    pub recalled: u64,
     /// Fallbacks, by reason (`Fallback as usize`).
     pub fallback: [u64; Fallback::COUNT],
     /// Times the guard tripped.
@@ -65,6 +68,7 @@ impl HookStats {
     const ZERO: HookStats = HookStats {
         asked: 0,
         model: [0; 4],
+        recalled: 0,
         fallback: [0; Fallback::COUNT],
         trips: 0,
         refault_activations: 0,
@@ -352,8 +356,11 @@ impl<'a, 'm> Linux<'a, 'm> {
         );
         let hs = &mut self.st.hook;
         hs.asked += 1;
+        if let Answer::Recalled(_) = answer {
+            hs.recalled += 1;
+        }
         let counter = match answer {
-            Answer::Model(v) => hs.model.get_mut(v as usize),
+            Answer::Model(v) | Answer::Recalled(v) => hs.model.get_mut(v as usize),
             Answer::Fallback(f) => hs.fallback.get_mut(f as usize),
             Answer::Unread => Some(&mut hs.unread_rotations),
         };
@@ -490,12 +497,28 @@ mod tests {
     use super::super::guard::Guard;
     use super::super::pagehist::{Entry, Meta, Table};
     use super::super::store::Slot;
+
+    use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
+    use super::super::super::model::memo::ClassMemo;
+    use super::super::super::model::mlp::LayerSpec;
+    use super::super::super::model::schema;
+
     use super::*;
     extern crate std;
     use std::vec;
     use std::vec::Vec;
 
     fn run(reqs: &[u64], cap: u64, model: Option<Mlp<'_>>, enabled: bool) -> (Stats, HookStats) {
+        run_memo(reqs, cap, model, enabled, None)
+    }
+
+    fn run_memo(
+        reqs: &[u64],
+        cap: u64,
+        model: Option<Mlp<'_>>,
+        enabled: bool,
+        memo: Option<&ClassMemo>,
+    ) -> (Stats, HookStats) {
         let n = reqs.len() * 3 + 8;
         let mut slots = vec![Slot::EMPTY; n];
         let mut index = vec![0u32; Store::buckets_for(n)];
@@ -503,7 +526,8 @@ mod tests {
         let entries: Vec<Entry> = (0..1024).map(|_| Entry::new()).collect();
         let meta = Meta::new();
         let guard = Guard::new();
-        let evictor = Evictor::new(Table::new(&meta, &entries).unwrap(), &guard);
+        let mut evictor = Evictor::new(Table::new(&meta, &entries).unwrap(), &guard);
+        evictor.memo = memo;
         let hook = Hook {
             evictor,
             model,
@@ -521,6 +545,49 @@ mod tests {
         }
         assert!(p.used() <= cap);
         (p.stats(), p.hook_stats())
+    }
+
+    #[test]
+    fn the_memo_changes_no_verdict() {
+        // A one-layer model with mixed weights: its class depends on the features.
+        let w: Vec<i8> = (0..24).map(|i| ((i * 37 + 11) % 61) as i8 - 30).collect();
+        let layers = [LayerSpec {
+            inputs: 8,
+            outputs: 3,
+            weights: &w,
+            bias: &[0, 40, -40],
+            multiplier: 1,
+            shift: 0,
+            relu: false,
+        }];
+        let meta = ModelMeta {
+            schema_id: schema::EVICT,
+            schema_version: 1,
+            model_id: 9,
+        };
+        let mut buf = [0u8; 512];
+        let len = encode_mlp(meta, &layers, &mut buf).unwrap();
+        let m = parse(&buf[..len]).unwrap().mlp().unwrap();
+        // A skewed random trace over 400 pages through a 60-page cache.
+        let mut x = 5u64;
+        let reqs: Vec<u64> = (0..30_000)
+            .map(|_| {
+                x = super::super::super::hash::mix64(x.wrapping_add(1));
+                (x % 20) * (x >> 40) % 400
+            })
+            .collect();
+        let plain = run(&reqs, 60, Some(m), true);
+        let memo = ClassMemo::new();
+        let memoised = run_memo(&reqs, 60, Some(m), true, Some(&memo));
+        assert_eq!(plain.0, memoised.0);
+        assert_eq!(plain.1.model, memoised.1.model);
+        assert_eq!(plain.1.recalled, 0);
+        // The model keeps some pages and reclaims others, and the memo answers most of it.
+        let (keep, reclaim) = (plain.1.model[2], plain.1.model[1]);
+        assert!(keep > 100 && reclaim > 20, "{:?}", plain.1);
+        let recalled = memoised.1.recalled;
+        assert!(recalled > (keep + reclaim) / 2, "{recalled}");
+        assert!(recalled < keep + reclaim + plain.1.model[0]);
     }
 
     #[test]

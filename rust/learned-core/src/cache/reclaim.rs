@@ -26,6 +26,7 @@
 //! model that keeps everything can delay reclaim by a bounded number of passes over the
 //! lists, never stall it.
 
+use super::super::model::memo::{ClassMemo, MEMO_INPUTS};
 use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 use super::guard::{Guard, Trip};
 use super::history::{features, History, FEATURES};
@@ -125,6 +126,9 @@ impl Fallback {
 pub enum Answer {
     /// The model answered: its verdict ([`Verdict::Default`] when it agrees to defer).
     Model(Verdict),
+    /// The model's verdict, recalled from the memo ([`Evictor::memo`]): the model answered
+    /// these very features before, so the network did not run again.
+    Recalled(Verdict),
     /// The exact fallback: the kernel's verdict stands.
     Fallback(Fallback),
     /// Keep, once: the page was inserted at the inactive tail and has not been read since
@@ -137,7 +141,7 @@ impl Answer {
     /// The verdict to hand back to reclaim.
     pub fn verdict(self) -> Verdict {
         match self {
-            Self::Model(v) => v,
+            Self::Model(v) | Self::Recalled(v) => v,
             Self::Fallback(_) => Verdict::Default,
             Self::Unread => Verdict::Keep,
         }
@@ -183,6 +187,9 @@ impl Scope for Everywhere {
     }
 }
 
+// The memo keys on exactly the EVICT v1 features.
+const _: () = assert!(FEATURES == MEMO_INPUTS);
+
 /// The default of [`Evictor::max_keeps`].
 pub const DEFAULT_MAX_KEEPS: u32 = 4;
 
@@ -199,6 +206,10 @@ pub struct Evictor<'a> {
     pub insert: InsertRule,
     /// The insertion duel's score, for [`InsertRule::Duel`] (else unused).
     pub duel: &'a Duel,
+    /// The memo of the model's answers ([`super::super::model::memo`]). It must be the memo
+    /// of the model passed to [`Self::verdict`] and no other: the kernel keeps each loaded
+    /// model's memo inside it, the host one per run. `None`: every answer runs the network.
+    pub memo: Option<&'a ClassMemo>,
 }
 
 /// The duel of an [`Evictor`] built without one: no evidence, so stock.
@@ -214,6 +225,7 @@ impl<'a> Evictor<'a> {
             max_keeps: DEFAULT_MAX_KEEPS,
             insert: InsertRule::Stock,
             duel: &NO_DUEL,
+            memo: None,
         }
     }
 
@@ -316,14 +328,18 @@ impl<'a> Evictor<'a> {
             return Answer::Unread;
         }
         match self.decide(model, enabled, key) {
-            Ok(v) => {
+            Ok((v, recalled)) => {
                 if v.keeps() && !kernel.keeps() {
                     self.table.count_keep(key);
                     self.guard.overrode();
                 } else if v == Verdict::Reclaim && kernel.keeps() {
                     self.guard.overrode();
                 }
-                Answer::Model(v)
+                if recalled {
+                    Answer::Recalled(v)
+                } else {
+                    Answer::Model(v)
+                }
             }
             Err(why) => Answer::Fallback(why),
         }
@@ -339,13 +355,14 @@ impl<'a> Evictor<'a> {
         self.table.history(key).map(|h| self.features_of(&h))
     }
 
-    /// The model's verdict, or why there is none. One history lookup, at most one inference.
+    /// The model's verdict and whether the memo recalled it, or why there is none. One
+    /// history lookup, at most one inference.
     fn decide(
         &self,
         model: Option<&Mlp<'_>>,
         enabled: bool,
         key: u64,
-    ) -> Result<Verdict, Fallback> {
+    ) -> Result<(Verdict, bool), Fallback> {
         if !enabled {
             return Err(Fallback::Disabled);
         }
@@ -359,12 +376,18 @@ impl<'a> Evictor<'a> {
         if keeps >= self.max_keeps {
             return Err(Fallback::Unearned);
         }
+        let x = self.features_of(&h);
+        if let Some(class) = self.memo.and_then(|m| m.get(&x)) {
+            return Ok((verdict_of_class(class, model.outputs()), true));
+        }
         let mut logits = [0i32; MAX_OUTPUTS];
-        let n = model
-            .infer(&self.features_of(&h), &mut logits)
-            .map_err(|_| Fallback::Error)?;
+        let n = model.infer(&x, &mut logits).map_err(|_| Fallback::Error)?;
         let out = logits.get(..n).ok_or(Fallback::Error)?;
-        Ok(verdict_of_class(argmax(out), n))
+        let class = argmax(out);
+        if let Some(m) = self.memo {
+            m.put(&x, class);
+        }
+        Ok((verdict_of_class(class, n), false))
     }
 }
 

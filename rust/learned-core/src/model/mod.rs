@@ -10,6 +10,7 @@
 pub mod crc32;
 pub mod features;
 pub mod format;
+pub mod memo;
 pub mod mlp;
 pub mod pla;
 pub mod schema;
