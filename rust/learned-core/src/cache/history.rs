@@ -36,7 +36,7 @@
 //! [`super::super::model::features`]). Gaps are in requests and saturate at `u32::MAX`.
 //! Changing any of this (order, scaling, count) needs a new schema version.
 
-use super::super::model::features::{log2_bucket, log2_scaled, scale_i64};
+use super::super::model::features::log2_bucket;
 
 /// The number of features (the model's input count).
 pub const FEATURES: usize = 8;
@@ -114,9 +114,70 @@ pub fn mean_age(now: u64, sum_last: u64, n: u64) -> u64 {
     }
 }
 
-/// The difference of two log2 buckets, as `i64`.
-fn bucket_diff(a: u64, b: u64) -> i64 {
-    i64::from(log2_bucket(a)) - i64::from(log2_bucket(b))
+/// `round_half_up(off * 255 / range) - 128`: what [`scale_u64`] computes for an offset in
+/// `0..=range` and a small range (the `const` twin the tables are built with).
+///
+/// [`scale_u64`]: super::super::model::features::scale_u64
+const fn scaled(off: u64, range: u64) -> i8 {
+    ((off * 255 + range / 2) / range) as i16 as i8 ^ i8::MIN
+}
+
+/// `log2_scaled(x, max)` by the log2 bucket of `x` (`0..=64`).
+const fn log2_table(max: u8) -> [i8; 65] {
+    let mut t = [0i8; 65];
+    let mut b = 0;
+    while b < 65 {
+        let v = if b > max as usize {
+            max as u64
+        } else {
+            b as u64
+        };
+        t[b] = scaled(v, max as u64);
+        b += 1;
+    }
+    t
+}
+
+/// `scale_i64(d, -half, half)` by the bucket difference `d + 64` (`d` in `-64..=64`).
+const fn diff_table(half: i64) -> [i8; 129] {
+    let mut t = [0i8; 129];
+    let mut i = 0;
+    while i < 129 {
+        let d = i as i64 - 64;
+        let v = if d < -half {
+            -half
+        } else if d > half {
+            half
+        } else {
+            d
+        };
+        t[i] = scaled((v + half) as u64, 2 * half as u64);
+        i += 1;
+    }
+    t
+}
+
+/// The feature scalings as tables: the features are computed with no division (the
+/// reclaim hook computes them for every page it is asked about). Equal to the functions
+/// they stand for at every input (`tables_equal_the_scalings`).
+static TIME: [i8; 65] = log2_table(TIME_BUCKETS);
+static COUNT: [i8; 65] = log2_table(COUNT_BUCKETS);
+static SIZE: [i8; 65] = log2_table(SIZE_BUCKETS);
+static MEAN_DIFF: [i8; 129] = diff_table(16);
+static GAP_DIFF: [i8; 129] = diff_table(24);
+
+/// `table[log2_bucket(x)]`.
+fn log2_lookup(table: &[i8; 65], x: u64) -> i8 {
+    table
+        .get(usize::from(log2_bucket(x)))
+        .copied()
+        .unwrap_or(i8::MAX)
+}
+
+/// `table[b(a) - b(b) + 64]`.
+fn diff_lookup(table: &[i8; 129], a: u64, b: u64) -> i8 {
+    let i = usize::from(log2_bucket(a)) + 64 - usize::from(log2_bucket(b));
+    table.get(i).copied().unwrap_or(i8::MAX)
 }
 
 /// The EVICT v1 features (see the module docs) of an object with history `h` and size
@@ -124,20 +185,54 @@ fn bucket_diff(a: u64, b: u64) -> i64 {
 pub fn features(h: &History, size: u32, now: u64, mean_age: u64) -> [i8; FEATURES] {
     let age = h.age(now);
     [
-        log2_scaled(age, TIME_BUCKETS),
-        log2_scaled(u64::from(h.count), COUNT_BUCKETS),
-        log2_scaled(u64::from(h.gap1), TIME_BUCKETS),
-        log2_scaled(u64::from(h.gap2), TIME_BUCKETS),
-        log2_scaled(u64::from(size), SIZE_BUCKETS),
-        scale_i64(bucket_diff(age, mean_age), -16, 16),
-        log2_scaled(now.saturating_sub(h.inserted), TIME_BUCKETS),
-        scale_i64(bucket_diff(age, u64::from(h.gap1)), -24, 24),
+        log2_lookup(&TIME, age),
+        log2_lookup(&COUNT, u64::from(h.count)),
+        log2_lookup(&TIME, u64::from(h.gap1)),
+        log2_lookup(&TIME, u64::from(h.gap2)),
+        log2_lookup(&SIZE, u64::from(size)),
+        diff_lookup(&MEAN_DIFF, age, mean_age),
+        log2_lookup(&TIME, now.saturating_sub(h.inserted)),
+        diff_lookup(&GAP_DIFF, age, u64::from(h.gap1)),
     ]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::model::features::{log2_scaled, scale_i64};
     use super::*;
+
+    /// The difference of two log2 buckets, as `i64`.
+    fn bucket_diff(a: u64, b: u64) -> i64 {
+        i64::from(log2_bucket(a)) - i64::from(log2_bucket(b))
+    }
+
+    #[test]
+    fn tables_equal_the_scalings() {
+        for (table, max) in [
+            (&TIME, TIME_BUCKETS),
+            (&COUNT, COUNT_BUCKETS),
+            (&SIZE, SIZE_BUCKETS),
+        ] {
+            for b in 0..=64u32 {
+                let x = if b == 0 { 0 } else { 1u64 << (b - 1) };
+                assert_eq!(log2_lookup(table, x), log2_scaled(x, max), "{max} {b}");
+                if b > 1 {
+                    let y = (x << 1).wrapping_sub(1).max(x);
+                    assert_eq!(log2_lookup(table, y), log2_scaled(y, max), "{max} {b}");
+                }
+            }
+        }
+        for (table, half) in [(&MEAN_DIFF, 16), (&GAP_DIFF, 24)] {
+            for ba in 0..=64u32 {
+                for bb in 0..=64u32 {
+                    let a = if ba == 0 { 0 } else { 1u64 << (ba - 1) };
+                    let b = if bb == 0 { 0 } else { 1u64 << (bb - 1) };
+                    let want = scale_i64(bucket_diff(a, b), -half, half);
+                    assert_eq!(diff_lookup(table, a, b), want, "{half} {ba} {bb}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn history_updates() {
