@@ -498,10 +498,9 @@ mod tests {
     use super::super::pagehist::{Entry, Meta, Table};
     use super::super::store::Slot;
 
-    use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
+    use super::super::super::model::format::parse;
     use super::super::super::model::memo::ClassMemo;
-    use super::super::super::model::mlp::LayerSpec;
-    use super::super::super::model::schema;
+    use super::super::reclaim::tests::one_layer_model;
 
     use super::*;
     extern crate std;
@@ -551,22 +550,8 @@ mod tests {
     fn the_memo_changes_no_verdict() {
         // A one-layer model with mixed weights: its class depends on the features.
         let w: Vec<i8> = (0..24).map(|i| ((i * 37 + 11) % 61) as i8 - 30).collect();
-        let layers = [LayerSpec {
-            inputs: 8,
-            outputs: 3,
-            weights: &w,
-            bias: &[0, 40, -40],
-            multiplier: 1,
-            shift: 0,
-            relu: false,
-        }];
-        let meta = ModelMeta {
-            schema_id: schema::EVICT,
-            schema_version: 1,
-            model_id: 9,
-        };
         let mut buf = [0u8; 512];
-        let len = encode_mlp(meta, &layers, &mut buf).unwrap();
+        let len = one_layer_model(&w, &[0, 40, -40], &mut buf);
         let m = parse(&buf[..len]).unwrap().mlp().unwrap();
         // A skewed random trace over 400 pages through a 60-page cache.
         let mut x = 5u64;

@@ -392,7 +392,7 @@ impl<'a> Evictor<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
     use super::super::super::model::mlp::LayerSpec;
     use super::super::super::model::schema;
@@ -400,17 +400,14 @@ mod tests {
     use super::super::pagehist::{page_key, Entry, Meta, Table};
     use super::*;
 
-    /// A one-layer model over the 8 features whose class is fixed by its biases: `class`
-    /// always wins.
-    fn constant_model(class: usize, buf: &mut [u8]) -> usize {
-        let w = [0i8; 8 * 4];
-        let mut b = [0i32; 4];
-        b[class] = 100;
+    /// An EVICT v1 file in `buf` (its length returned): one layer over the 8 features, with
+    /// `bias.len()` outputs, `weights` row-major, no requantization.
+    pub(in super::super) fn one_layer_model(weights: &[i8], bias: &[i32], buf: &mut [u8]) -> usize {
         let layers = [LayerSpec {
             inputs: 8,
-            outputs: 4,
-            weights: &w,
-            bias: &b,
+            outputs: bias.len() as u16,
+            weights,
+            bias,
             multiplier: 1,
             shift: 0,
             relu: false,
@@ -421,6 +418,14 @@ mod tests {
             model_id: 7,
         };
         encode_mlp(meta, &layers, buf).unwrap()
+    }
+
+    /// A one-layer model over the 8 features whose class is fixed by its biases: `class`
+    /// always wins.
+    fn constant_model(class: usize, buf: &mut [u8]) -> usize {
+        let mut b = [0i32; 4];
+        b[class] = 100;
+        one_layer_model(&[0i8; 8 * 4], &b, buf)
     }
 
     fn with_model<R>(class: usize, f: impl FnOnce(&Mlp<'_>) -> R) -> R {
