@@ -8,7 +8,13 @@
 //! numbers. The page cache's tracepoints ([`crate::filemap`]) feed the history, reclaim's
 //! hook ([`crate::reclaim`]) asks for verdicts. Both run in atomic context: everything here
 //! is atomics and bounded work, nothing sleeps or allocates after [`EvictMem::alloc`]; the
-//! guard's shadow sits behind a spinlock taken for one sampled page access at a time.
+//! guard's shadow and the insertion duel's simulations sit behind one spinlock, taken for one
+//! sampled page access at a time. The guard samples one page in 16; the duel (under
+//! `evict/insert` `duel` only) as densely as its cgroup is small, every page for one of at
+//! most 512 pages, one in 16 from 8192 pages up (`learned_core::cache::shadow::duel_shift`).
+//! So in a small cgroup every page access of its tasks takes that lock: a known cost of the
+//! denser sample, bounded (two simulated accesses per hold) and confined to the opted-in
+//! cgroup, not measured on more than 2 CPUs.
 //!
 //! # Scope
 //!
@@ -286,15 +292,17 @@ struct ShadowMem {
 
 impl ShadowMem {
     fn alloc(state: ShadowState) -> Result<Self> {
+        let (slots, index) = Self::alloc_memory()?;
         Ok(Self {
-            slots: KVVec::from_elem(Slot::EMPTY, SHADOW_SLOTS, GFP_KERNEL)?,
-            index: KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
+            slots,
+            index,
             state,
         })
     }
 
-    /// Memory for one of the insertion duel's simulations (its state is the duel's).
-    fn alloc_duel() -> Result<(KVVec<Slot>, KVVec<u32>)> {
+    /// The slots and index of one miniature simulation ([`SHADOW_SLOTS`]); the insertion
+    /// duel's keep their state in the duel's.
+    fn alloc_memory() -> Result<(KVVec<Slot>, KVVec<u32>)> {
         Ok((
             KVVec::from_elem(Slot::EMPTY, SHADOW_SLOTS, GFP_KERNEL)?,
             KVVec::from_elem(0u32, Store::buckets_for(SHADOW_SLOTS), GFP_KERNEL)?,
@@ -353,8 +361,8 @@ impl EvictMem {
             shadows: Shadows {
                 stock: ShadowMem::alloc(ShadowState::new())?,
                 duel: DuelMem {
-                    stock: ShadowMem::alloc_duel()?,
-                    cold: ShadowMem::alloc_duel()?,
+                    stock: ShadowMem::alloc_memory()?,
+                    cold: ShadowMem::alloc_memory()?,
                     state: DuelState::new(),
                 },
             },
@@ -744,10 +752,7 @@ impl Evict {
         out.kv("insert_stock_shadow_misses", duel_stock.1)?;
         out.kv("insert_cold_shadow_accesses", duel_cold.0)?;
         out.kv("insert_cold_shadow_misses", duel_cold.1)?;
-        out.kv(
-            "insert_duel_cold_wins",
-            u8::from(self.duel.challenger_wins()),
-        )?;
+        out.kv("insert_duel_cold_wins", u8::from(self.duel.cold_wins()))?;
         out.kv("insert_cold", get(ctr::COLD_INSERTS))?;
         out.kv("insert_unread_kept", get(ctr::UNREAD))?;
         let recalled = get(ctr::RECALLED);

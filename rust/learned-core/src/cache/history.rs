@@ -36,7 +36,7 @@
 //! [`super::super::model::features`]). Gaps are in requests and saturate at `u32::MAX`.
 //! Changing any of this (order, scaling, count) needs a new schema version.
 
-use super::super::model::features::log2_bucket;
+use super::super::model::features::{log2_bucket, log2_scaled, scale_i64};
 
 /// The number of features (the model's input count).
 pub const FEATURES: usize = 8;
@@ -114,25 +114,15 @@ pub fn mean_age(now: u64, sum_last: u64, n: u64) -> u64 {
     }
 }
 
-/// `round_half_up(off * 255 / range) - 128`: what [`scale_u64`] computes for an offset in
-/// `0..=range` and a small range (the `const` twin the tables are built with).
-///
-/// [`scale_u64`]: super::super::model::features::scale_u64
-const fn scaled(off: u64, range: u64) -> i8 {
-    ((off * 255 + range / 2) / range) as i16 as i8 ^ i8::MIN
-}
-
-/// `log2_scaled(x, max)` by the log2 bucket of `x` (`0..=64`).
+/// `log2_scaled(x, max)` by the log2 bucket of `x` (`0..=64`): the function itself, run at
+/// compile time on a value of each bucket.
 const fn log2_table(max: u8) -> [i8; 65] {
     let mut t = [0i8; 65];
     let mut b = 0;
     while b < 65 {
-        let v = if b > max as usize {
-            max as u64
-        } else {
-            b as u64
-        };
-        t[b] = scaled(v, max as u64);
+        // The smallest value of bucket `b`: 0, then 2^(b-1).
+        let x = if b == 0 { 0 } else { 1u64 << (b - 1) };
+        t[b] = log2_scaled(x, max);
         b += 1;
     }
     t
@@ -143,23 +133,15 @@ const fn diff_table(half: i64) -> [i8; 129] {
     let mut t = [0i8; 129];
     let mut i = 0;
     while i < 129 {
-        let d = i as i64 - 64;
-        let v = if d < -half {
-            -half
-        } else if d > half {
-            half
-        } else {
-            d
-        };
-        t[i] = scaled((v + half) as u64, 2 * half as u64);
+        t[i] = scale_i64(i as i64 - 64, -half, half);
         i += 1;
     }
     t
 }
 
-/// The feature scalings as tables: the features are computed with no division (the
-/// reclaim hook computes them for every page it is asked about). Equal to the functions
-/// they stand for at every input (`tables_equal_the_scalings`).
+/// The feature scalings as tables, built at compile time by the scaling functions
+/// themselves: the features are computed with no division (the reclaim hook computes them
+/// for every page it is asked about). `tables_equal_the_scalings` checks every input.
 static TIME: [i8; 65] = log2_table(TIME_BUCKETS);
 static COUNT: [i8; 65] = log2_table(COUNT_BUCKETS);
 static SIZE: [i8; 65] = log2_table(SIZE_BUCKETS);
@@ -198,7 +180,6 @@ pub fn features(h: &History, size: u32, now: u64, mean_age: u64) -> [i8; FEATURE
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::model::features::{log2_scaled, scale_i64};
     use super::*;
 
     /// The difference of two log2 buckets, as `i64`.

@@ -71,8 +71,7 @@ impl InsertRule {
     }
 }
 
-/// A duel's score (see the module docs): stock against a challenger (the cold rule), over the
-/// same sampled accesses. Lock-free: callable from any context.
+/// The duel's score (see the module docs). Lock-free: callable from any context.
 #[derive(Debug, Default)]
 pub struct Duel {
     score: AtomicI64,
@@ -86,17 +85,17 @@ impl Duel {
         }
     }
 
-    /// One sampled access: whether the stock and the challenger's simulation missed it.
-    pub fn record(&self, stock_miss: bool, challenger_miss: bool) {
-        let d = (i64::from(stock_miss) - i64::from(challenger_miss)) << 16;
+    /// One sampled access: whether the stock and the cold simulation missed it.
+    pub fn record(&self, stock_miss: bool, cold_miss: bool) {
+        let d = (i64::from(stock_miss) - i64::from(cold_miss)) << 16;
         let _ = self.score.fetch_update(Relaxed, Relaxed, |s| {
             let s = s.saturating_add(d);
             Some(s - (s >> 8))
         });
     }
 
-    /// Whether the challenger is ahead.
-    pub fn challenger_wins(&self) -> bool {
+    /// Whether the cold rule is ahead.
+    pub fn cold_wins(&self) -> bool {
         self.score.load(Relaxed) > 0
     }
 
@@ -131,20 +130,20 @@ mod tests {
     #[test]
     fn the_duel_follows_recent_evidence() {
         let d = Duel::new();
-        assert!(!d.challenger_wins());
+        assert!(!d.cold_wins());
         // Cold misses less for a while: it wins.
         for _ in 0..100 {
             d.record(true, false);
         }
-        assert!(d.challenger_wins());
+        assert!(d.cold_wins());
         // Ties decay the score but do not flip it.
         d.record(false, false);
-        assert!(d.challenger_wins());
+        assert!(d.cold_wins());
         // Then stock misses less for longer: it takes over.
         for _ in 0..200 {
             d.record(false, true);
         }
-        assert!(!d.challenger_wins());
+        assert!(!d.cold_wins());
         assert!(d.score() < 0);
         // The score stays bounded: its decay caps it near 256 * 2^16.
         for _ in 0..100_000 {
@@ -152,6 +151,6 @@ mod tests {
         }
         assert!(d.score() <= 256 << 16, "{}", d.score());
         d.reset();
-        assert!(!d.challenger_wins());
+        assert!(!d.cold_wins());
     }
 }

@@ -247,7 +247,7 @@ impl<'a> Evictor<'a> {
         }
         let cold = scope.contains()
             && self.guard.allows(self.table.now())
-            && (self.insert == InsertRule::Cold || self.duel.challenger_wins());
+            && (self.insert == InsertRule::Cold || self.duel.cold_wins());
         if cold {
             self.table.mark_cold(key);
             self.guard.overrode();

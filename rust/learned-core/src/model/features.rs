@@ -11,11 +11,11 @@ const SCALE_LIMIT: u64 = u64::MAX / 256;
 /// Maps `offset` in `0..=range` linearly onto `-128..=127`, rounding to nearest (half up).
 ///
 /// `offset` is clamped to `range`; `range == 0` maps everything to `-128`.
-fn scale_offset(offset: u64, range: u64) -> i8 {
+const fn scale_offset(offset: u64, range: u64) -> i8 {
     if range == 0 {
         return i8::MIN;
     }
-    let (mut off, mut range) = (offset.min(range), range);
+    let (mut off, mut range) = (if offset < range { offset } else { range }, range);
     if range > SCALE_LIMIT {
         off >>= 8;
         range >>= 8;
@@ -24,27 +24,40 @@ fn scale_offset(offset: u64, range: u64) -> i8 {
     // `off <= range <= SCALE_LIMIT`, so `off * 255 + range / 2 < 256 * range <= u64::MAX` and
     // the quotient is at most 255.
     let q = (off * 255 + range / 2) / range;
-    let q = i16::try_from(q).unwrap_or(255).min(255);
-    i8::try_from(q - 128).unwrap_or(i8::MAX)
+    // `q <= 255` (above); the clamp keeps the conversion total all the same.
+    let q = if q > 255 { 255 } else { q };
+    (q as i16 - 128) as i8
 }
 
 /// Clamps `value` to `[lo, hi]` and scales it linearly so that `lo -> -128` and `hi -> 127`,
 /// rounding to nearest (half up). If `hi <= lo` the result is `-128` for `value <= lo` and
 /// `127` above.
-pub fn scale_u64(value: u64, lo: u64, hi: u64) -> i8 {
+pub const fn scale_u64(value: u64, lo: u64, hi: u64) -> i8 {
     if hi <= lo {
         return if value <= lo { i8::MIN } else { i8::MAX };
     }
-    let v = value.clamp(lo, hi);
+    let v = if value < lo {
+        lo
+    } else if value > hi {
+        hi
+    } else {
+        value
+    };
     scale_offset(v - lo, hi - lo)
 }
 
 /// [`scale_u64`] for signed values.
-pub fn scale_i64(value: i64, lo: i64, hi: i64) -> i8 {
+pub const fn scale_i64(value: i64, lo: i64, hi: i64) -> i8 {
     if hi <= lo {
         return if value <= lo { i8::MIN } else { i8::MAX };
     }
-    let v = value.clamp(lo, hi);
+    let v = if value < lo {
+        lo
+    } else if value > hi {
+        hi
+    } else {
+        value
+    };
     scale_offset(v.abs_diff(lo), hi.abs_diff(lo))
 }
 
@@ -57,8 +70,8 @@ pub const fn log2_bucket(value: u64) -> u8 {
 
 /// The log2 bucket of `value`, clamped to `0..=max_bucket` and scaled to int8 as by
 /// [`scale_u64`] (bucket `0 -> -128`, `max_bucket -> 127`).
-pub fn log2_scaled(value: u64, max_bucket: u8) -> i8 {
-    scale_u64(u64::from(log2_bucket(value)), 0, u64::from(max_bucket))
+pub const fn log2_scaled(value: u64, max_bucket: u8) -> i8 {
+    scale_u64(log2_bucket(value) as u64, 0, max_bucket as u64)
 }
 
 #[cfg(test)]
