@@ -30,7 +30,7 @@ trap 'rm -f "$spec"' EXIT
   echo "nod /dev/console 0600 0 0 c 5 1"
   echo "nod /dev/null 0666 0 0 c 1 3"
   for d in /bin /sbin /proc /sys /tmp /mnt /learned_os /learned_os/tests /learned_os/models \
-    /learned_os/testmodels /learned_os/bin; do
+    /learned_os/testmodels /learned_os/bin /learned_os/ABI; do
     echo "dir $d 0755 0 0"
   done
   for f in "$repo"/models/*.lmod ${testmodels:+"$testmodels"/*}; do
@@ -50,6 +50,7 @@ trap 'rm -f "$spec"' EXIT
   for t in ${tools[@]+"${tools[@]}"}; do
     echo "file /learned_os/bin/$(basename "$t") $t 0755 0 0"
   done
+  echo "file /learned_os/ABI/sysfs-kernel-learned_os $repo/docs/ABI/testing/sysfs-kernel-learned_os 0644 0 0"
   echo "file /learned_os/learned_os.ko $ko 0644 0 0"
   for f in "$repo"/tests/kselftest/learned_os/*; do
     mode=0644; [ -x "$f" ] && mode=0755

@@ -3,7 +3,7 @@
 # exact LRU curve, on the shared CloudPhysics trace and on lo-work's five workloads (64 MiB,
 # seed 1): one Markdown row per trace (distinct objects, MAE and maximum absolute error of
 # the miss ratio over 20 sizes evenly spaced up to the distinct objects, SHARDS memory).
-# The table in the README's "Miss-ratio curves" section is this script's output.
+# The table in docs/sizer.md, "Miss-ratio curves", is this script's output.
 # Usage: mrc-accuracy.sh [--smax N]   (default 8192)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

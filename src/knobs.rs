@@ -2,6 +2,9 @@
 
 //! The sysfs ABI: `/sys/kernel/learned_os/` and one directory per policy.
 //!
+//! File by file, with bounds, defaults and errors: `docs/ABI/testing/sysfs-kernel-learned_os`
+//! (the kselftest `test_load.sh` checks the loaded tree against it).
+//!
 //! ```text
 //! /sys/kernel/learned_os/version              ro  module version, e.g. "0.1.0"
 //! /sys/kernel/learned_os/<policy>/enabled     rw  0 or 1

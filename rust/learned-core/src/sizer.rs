@@ -95,7 +95,7 @@ pub const DEAD_BAND_PPM: u32 = 50_000;
 /// the limiter's reversal backoff ([`super::mrc::decide::MAX_FLAP_BACKOFF`]). In `lrn sizer
 /// sim` on the benchmark's trace, a hold of 2 intervals kept 22% more memory-time (21.8
 /// against 17.9 MiB x M accesses) for the same misses. In the kernel, halving steps lost more
-/// of a shrinking working set to reclaim than quarter steps (README, "Sizer benchmark").
+/// of a shrinking working set to reclaim than quarter steps (docs/sizer.md, "Sizer benchmark").
 pub fn limiter_config(min: u32, max: u32) -> LimiterConfig {
     LimiterConfig {
         min,

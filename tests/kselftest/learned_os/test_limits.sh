@@ -8,7 +8,7 @@
 
 MIB=1048576
 TIB=1099511627776
-# POLICY KNOB MIN MAX: every numeric knob and its range (README, "The sysfs ABI").
+# POLICY KNOB MIN MAX: every numeric knob and its range (docs/ABI/testing/sysfs-kernel-learned_os).
 KNOBS="evict guard_window 1 16777216
 evict guard_margin_pct 0 1000
 evict guard_retry 0 $TIB
