@@ -76,6 +76,7 @@ fn parse_digits(digits: &[u8], min: u64, max: u64) -> Result<u64, KnobError> {
 
 /// The value of `key` in `text`, lines of `key value` (a cgroup's `memory.stat`): the first
 /// line whose first word is `key`; `None` if there is none or its value is not a `u64`.
+#[cfg(any(test, feature = "host"))]
 pub fn stat_value(text: &[u8], key: &[u8]) -> Option<u64> {
     let line = text
         .split(|&c| c == b'\n')

@@ -21,7 +21,6 @@ pub mod mrc;
 pub mod sched;
 pub mod sizer;
 pub mod text;
-pub mod trace;
 pub mod upload;
 pub mod vindex;
 

@@ -35,8 +35,6 @@ pub enum UploadError {
     TrailingBytes,
     /// The writer stopped before the declared length (or before a whole header).
     Truncated,
-    /// The header's length field is unusable (e.g. shorter than the header itself).
-    BadLength,
     /// The first bytes are not a header of the expected file type.
     BadHeader,
 }
@@ -52,7 +50,6 @@ impl UploadError {
             UploadError::TooLarge => "file too large",
             UploadError::TrailingBytes => "bytes beyond the length the header declares",
             UploadError::Truncated => "file truncated (shorter than its header declares)",
-            UploadError::BadLength => "header declares an impossible length",
             UploadError::BadHeader => "not a model file (bad magic)",
         }
     }
@@ -188,7 +185,7 @@ mod tests {
     fn toy(b: &[u8]) -> Option<Result<usize, UploadError>> {
         match b.first() {
             None => None,
-            Some(0) => Some(Err(UploadError::BadLength)),
+            Some(0) => Some(Err(UploadError::BadHeader)),
             Some(&n) => Some(Ok(usize::from(n))),
         }
     }
@@ -353,7 +350,7 @@ mod tests {
         let (mut up, mut buf) = (Upload::new(), [0u8; 16]);
         assert_eq!(
             up.write(&mut buf, 0, &[0, 1, 2], 4, toy),
-            Err(UploadError::BadLength)
+            Err(UploadError::BadHeader)
         );
         assert_eq!(
             up.write(&mut buf, 0, &[], 4, toy),

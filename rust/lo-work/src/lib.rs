@@ -518,7 +518,7 @@ impl std::fmt::Display for ReplayError {
                 f,
                 "not an oracleGeneral trace: it ends inside a record ({have} of {} bytes \
                  at byte {offset})",
-                learned_core::trace::RECORD_LEN
+                learned_sim::trace::RECORD_LEN
             ),
             ReplayError::TooManyObjects => {
                 write!(f, "more distinct objects than 32-bit page numbers")
@@ -529,10 +529,10 @@ impl std::fmt::Display for ReplayError {
 
 impl std::error::Error for ReplayError {}
 
-impl From<learned_core::trace::DecodeError> for ReplayError {
-    fn from(e: learned_core::trace::DecodeError) -> Self {
+impl From<learned_sim::trace::DecodeError> for ReplayError {
+    fn from(e: learned_sim::trace::DecodeError) -> Self {
         match e {
-            learned_core::trace::DecodeError::Truncated { offset, have } => {
+            learned_sim::trace::DecodeError::Truncated { offset, have } => {
                 ReplayError::Truncated { offset, have }
             }
         }
@@ -553,13 +553,13 @@ pub struct Replay {
 impl Replay {
     /// The replay of the `oracleGeneral` trace `bytes` (libCacheSim's 24-byte records).
     pub fn from_oracle(bytes: &[u8]) -> Result<Replay, ReplayError> {
-        let n = learned_core::trace::count(bytes)?;
+        let n = learned_sim::trace::count(bytes)?;
         if n == 0 {
             return Err(ReplayError::Empty);
         }
         let mut page_of: HashMap<u64, u32> = HashMap::with_capacity(n);
         let mut seq = Vec::with_capacity(n);
-        for r in learned_core::trace::records(bytes) {
+        for r in learned_sim::trace::records(bytes) {
             let next = page_of.len();
             let page = match page_of.entry(r?.id) {
                 Entry::Occupied(o) => *o.get(),

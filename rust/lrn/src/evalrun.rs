@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 use learned_core::cache::guard::{Guard, GuardStats};
 use learned_core::cache::history::{History, FEATURES};
 use learned_core::cache::insert::{Duel, InsertRule};
-use learned_core::cache::learned::{Learned, DEFAULT_CANDIDATES};
 use learned_core::cache::linux::{Hook, HookStats, Linux};
 use learned_core::cache::pagehist::{Entry, Meta, Table};
 use learned_core::cache::reclaim::{Evictor, Fallback, Verdict};
@@ -25,6 +24,7 @@ use learned_core::model::format::parse;
 use learned_core::model::memo::ClassMemo;
 use learned_core::model::mlp::Mlp;
 use learned_core::model::schema;
+use learned_sim::ranker::{Learned, DEFAULT_CANDIDATES};
 
 use crate::{
     distinct_objects, fill_next_access, ratio_string, simulate_with, CacheSize, Error, PolicyName,

@@ -2,7 +2,7 @@
 
 //! `lrn sched import`: ftrace's text output (`/sys/kernel/tracing/trace` of Linux 6.12, the
 //! default `nop` tracer with its default options) into learned-core's sched trace format
-//! ([`learned_core::sched::trace`]).
+//! ([`learned_sim::sched_trace`]).
 //!
 //! # Input
 //!
@@ -40,7 +40,7 @@
 
 use std::collections::HashSet;
 
-use learned_core::sched::trace::{decimal, Event, Kind};
+use learned_sim::sched_trace::{decimal, Event, Kind};
 
 use crate::sched::{format_trace, read_input, USAGE};
 use crate::Error;
@@ -689,8 +689,8 @@ this line is broken
         let lines: Vec<String> = ev
             .iter()
             .map(|e| {
-                let mut b = [0u8; learned_core::sched::trace::MAX_LINE];
-                let n = learned_core::sched::trace::format_event(e, &mut b);
+                let mut b = [0u8; learned_sim::sched_trace::MAX_LINE];
+                let n = learned_sim::sched_trace::format_event(e, &mut b);
                 String::from_utf8_lossy(&b[..n]).trim_end().to_string()
             })
             .collect();

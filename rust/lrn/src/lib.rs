@@ -25,18 +25,18 @@ pub mod train;
 use std::collections::HashMap;
 use std::fmt;
 
-use learned_core::cache::arc::Arc;
-use learned_core::cache::belady::Belady;
-use learned_core::cache::clock::Clock;
-use learned_core::cache::fifo::Fifo;
 use learned_core::cache::insert::{InsertRule, DEFAULT_INSERT};
-use learned_core::cache::lirs::Lirs;
-use learned_core::cache::lru::Lru;
-use learned_core::cache::s3fifo::S3Fifo;
-use learned_core::cache::sieve::Sieve;
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{Policy, Request, Stats};
-use learned_core::trace;
+use learned_sim::arc::Arc;
+use learned_sim::belady::Belady;
+use learned_sim::clock::Clock;
+use learned_sim::fifo::Fifo;
+use learned_sim::lirs::Lirs;
+use learned_sim::lru::Lru;
+use learned_sim::s3fifo::S3Fifo;
+use learned_sim::sieve::Sieve;
+use learned_sim::trace;
 
 /// A command-line error: printed on stderr, exit status 1 (2 for usage errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -619,7 +619,7 @@ pub fn run_sim(args: &SimArgs) -> Result<String, Error> {
             &reqs,
             args.size,
             Some(&model),
-            learned_core::cache::learned::DEFAULT_CANDIDATES,
+            learned_sim::ranker::DEFAULT_CANDIDATES,
         )?
     } else {
         simulate(&reqs, args.policy, args.size)?

@@ -6,7 +6,7 @@
 //!
 //! # Traces
 //!
-//! A trace is learned-core's text format ([`learned_core::sched::trace`]): one
+//! A trace is learned-core's text format ([`learned_sim::sched_trace`]): one
 //! `<t_ns> <pid> <kind> <arg>` line per event. Recorded traces come from ftrace's text
 //! output through `lrn sched import` ([`crate::ftrace`]); [`synth`] makes them from a small
 //! simulated system. [`load_trace`] reads either kind the same way (gzip'ed or not,
@@ -62,10 +62,10 @@ use learned_core::model::schema;
 use learned_core::sched::features::{
     class_of, features, model_class, rule_class, slice_ns, CLASSES, CLASS_BOUNDS_NS, FEATURES,
 };
-use learned_core::sched::trace::{
+use learned_core::sched::{check_model, Task, MIN_HISTORY};
+use learned_sim::sched_trace::{
     format_event, parse_line, Error as LineError, Event, Kind, MAX_LINE,
 };
-use learned_core::sched::{check_model, Task, MIN_HISTORY};
 
 use crate::quantize::{self, float_argmax};
 use crate::train::{fit, init_net, FitConfig, Rng};

@@ -24,9 +24,9 @@ use std::collections::HashMap;
 
 use learned_core::cache::history::FEATURES;
 use learned_core::cache::insert::InsertRule;
-use learned_core::cache::learned::Learned;
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::{history::History, Request};
+use learned_sim::ranker::Learned;
 
 use crate::quantize::{self, float_argmax, Agreement, FloatLayer, FloatMlp};
 use crate::{distinct_objects, CacheSize, Error};
@@ -74,7 +74,7 @@ impl Default for TrainConfig {
         Self {
             train_frac: 0.5,
             cache_size: CacheSize::Bytes(256 << 20),
-            candidates: learned_core::cache::learned::DEFAULT_CANDIDATES,
+            candidates: learned_sim::ranker::DEFAULT_CANDIDATES,
             hidden: [16, 16],
             epochs: 20,
             max_samples: 200_000,

@@ -11,9 +11,9 @@
 //!
 //! Where the trace is looked up, and when a missing trace may skip the test: `shared_trace`.
 
-use learned_core::cache::s3fifo::{S3Fifo, S3FifoVariant};
 use learned_core::cache::store::{Slot, Store};
 use learned_core::cache::Policy;
+use learned_sim::s3fifo::{S3Fifo, S3FifoVariant};
 use lrn::{CacheSize, PolicyName};
 
 mod shared_trace;

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use learned_core::sched::features::{features, level_us};
-use learned_core::sched::trace::{parse_line, Kind};
 use learned_core::sched::Task;
+use learned_sim::sched_trace::{parse_line, Kind};
 use lrn::sched::{self, replay, Sample, SynthConfig, TrainConfig};
 
 mod common;

@@ -100,6 +100,7 @@ impl Duel {
     }
 
     /// The score, for statistics.
+    #[cfg(any(test, feature = "host"))]
     pub fn score(&self) -> i64 {
         self.score.load(Relaxed)
     }

@@ -165,11 +165,13 @@ pub struct Linux<'a, 'm> {
 impl<'a, 'm> Linux<'a, 'm> {
     /// An empty stock page cache of `capacity` units over `store` (size it for the resident
     /// pages plus twice as many shadows: the capacity in pages times three).
+    #[cfg(any(test, feature = "host"))]
     pub fn new(capacity: u64, store: Store<'a>) -> Self {
         Self::resume(store, LinuxState::new(capacity))
     }
 
     /// The same with the learned policy at the hook.
+    #[cfg(any(test, feature = "host"))]
     pub fn with_hook(capacity: u64, store: Store<'a>, hook: Hook<'a, 'm>) -> Self {
         Self {
             hook: Some(hook),
@@ -193,6 +195,7 @@ impl<'a, 'm> Linux<'a, 'm> {
     /// measurement (an oracle that knows each page's next use shows what the hook's verdicts
     /// can win at best), never a policy. Its keeps are bounded as the hook's are with
     /// `max_keeps` 1.
+    #[cfg(any(test, feature = "host"))]
     pub fn with_oracle(
         capacity: u64,
         store: Store<'a>,
@@ -220,16 +223,19 @@ impl<'a, 'm> Linux<'a, 'm> {
     }
 
     /// What the hook answered so far.
+    #[cfg(any(test, feature = "host"))]
     pub fn hook_stats(&self) -> HookStats {
         self.st.hook
     }
 
     /// The last time the guard tripped, if it did.
+    #[cfg(any(test, feature = "host"))]
     pub fn last_trip(&self) -> Option<Trip> {
         self.last_trip
     }
 
     /// The number of pages on the active list.
+    #[cfg(any(test, feature = "host"))]
     pub fn active_pages(&self) -> u32 {
         self.st.active.len()
     }
@@ -479,10 +485,12 @@ impl Policy for Linux<'_, '_> {
         self.access_observe(req, |_, _| {})
     }
 
+    #[cfg(any(test, feature = "host"))]
     fn stats(&self) -> Stats {
         self.st.stats
     }
 
+    #[cfg(any(test, feature = "host"))]
     fn capacity(&self) -> u64 {
         self.st.capacity
     }

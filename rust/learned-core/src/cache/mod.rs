@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Cache replacement policies as exact, allocation-free simulators.
+//! Cache replacement as exact, allocation-free simulators: the kernel's own eviction policy
+//! (the page history, the reclaim hook's verdicts, the guard, the shadow simulations of Linux
+//! reclaim) and what every simulated policy shares. The classic policies the host compares
+//! against (LRU, FIFO, CLOCK, SIEVE, ARC, LIRS, S3-FIFO, Belady) and the simulator-only ranker
+//! run nowhere in the kernel: they are the host crate `learned-sim`'s.
 //!
 //! Every policy implements [`Policy`]: feed it [`Request`]s, read back an [`Outcome`] per
 //! request and running [`Stats`]. Capacities are in the same unit as [`Request::size`]:
@@ -17,25 +21,18 @@
 //! counted as a miss and the object is simply not cached: [`Outcome::NoSlot`]. Policies that
 //! keep ghost entries (ARC, LIRS, S3-FIFO) use arena slots for them too, one per id.
 
-pub mod arc;
-pub mod belady;
-pub mod clock;
-pub mod fifo;
 pub mod guard;
 pub mod history;
 pub mod insert;
-pub mod learned;
 pub mod linux;
-pub mod lirs;
-pub mod lru;
 pub mod pagehist;
 pub mod reclaim;
-pub mod s3fifo;
 pub mod shadow;
-pub mod sieve;
 pub mod store;
 
-use store::{List, Store, NIL};
+pub use store::NIL;
+#[cfg(any(test, feature = "host"))]
+pub use store::{List, Store};
 
 /// One request of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +42,7 @@ pub struct Request {
     /// The object size, in the cache's capacity unit (1 when counting objects).
     pub size: u32,
     /// The index of this object's next request in the trace, or -1 (any negative value) when
-    /// it is never requested again. Only [`belady::Belady`] reads it.
+    /// it is never requested again. Only Belady (`learned_sim::belady`) reads it.
     pub next_access: i64,
 }
 
@@ -117,153 +114,16 @@ pub trait Policy {
     /// Processes one request: a lookup, and on a miss the evictions and the insertion.
     fn access(&mut self, req: &Request) -> Outcome;
     /// The counters so far.
+    #[cfg(any(test, feature = "host"))]
     fn stats(&self) -> Stats;
     /// The capacity, in the unit of [`Request::size`].
+    #[cfg(any(test, feature = "host"))]
     fn capacity(&self) -> u64;
     /// The total size of the cached objects (ghost entries excluded).
     fn used(&self) -> u64;
 }
 
 /// Whether `size` more on top of `used` exceeds `capacity`.
-fn overfull(used: u64, size: u64, capacity: u64) -> bool {
+pub fn overfull(used: u64, size: u64, capacity: u64) -> bool {
     used.saturating_add(size) > capacity
-}
-
-/// The end of every miss path, once the policy made room: takes a slot for `req`'s object and
-/// lets `insert` link it, counting an [`Outcome::Miss`]; when the arena is full, counts an
-/// [`Outcome::NoSlot`] instead and caches nothing.
-fn admit<'a>(
-    store: &mut Store<'a>,
-    stats: &mut Stats,
-    req: &Request,
-    insert: impl FnOnce(&mut Store<'a>, u32),
-) -> Outcome {
-    let Some(i) = store.alloc(req.id, req.size) else {
-        return stats.record(Outcome::NoSlot);
-    };
-    insert(store, i);
-    stats.record(Outcome::Miss)
-}
-
-/// The state of a policy that keeps its objects on one list (the head is the newest object):
-/// the slot store, the list, the capacity and the counters.
-pub struct Queue<'a> {
-    store: Store<'a>,
-    list: List<0>,
-    capacity: u64,
-    stats: Stats,
-}
-
-impl Queue<'_> {
-    /// Evicts slot `i`, which is on the list: unlinks and frees it, and counts the eviction.
-    fn evict(&mut self, i: u32) {
-        self.list.unlink(&mut self.store, i);
-        self.store.release(i);
-        self.stats.evicted();
-    }
-
-    /// Evicts the tail; false when the list is empty.
-    fn evict_tail(&mut self) -> bool {
-        if self.list.is_empty() {
-            return false;
-        }
-        self.evict(self.list.tail());
-        true
-    }
-}
-
-/// What tells one [`OneList`] policy from another: what a hit does, and which object goes.
-pub trait Rule {
-    /// Updates the queue for a hit on slot `i`.
-    fn hit(&mut self, q: &mut Queue<'_>, i: u32);
-    /// Evicts one object from `q`; false when there is none to evict.
-    fn evict(&mut self, q: &mut Queue<'_>) -> bool;
-}
-
-/// A policy that keeps its objects on one list and inserts new ones at the head, told apart
-/// by its [`Rule`]: FIFO, LRU, Clock and SIEVE.
-pub struct OneList<'a, R> {
-    q: Queue<'a>,
-    rule: R,
-}
-
-impl<'a, R: Rule + Default> OneList<'a, R> {
-    /// An empty cache of `capacity` units over `store`.
-    pub fn new(capacity: u64, store: Store<'a>) -> Self {
-        Self {
-            q: Queue {
-                store,
-                list: List::new(),
-                capacity,
-                stats: Stats::default(),
-            },
-            rule: R::default(),
-        }
-    }
-}
-
-impl<R: Rule> Policy for OneList<'_, R> {
-    fn access(&mut self, req: &Request) -> Outcome {
-        let q = &mut self.q;
-        if let Some(i) = q.store.find(req.id) {
-            self.rule.hit(q, i);
-            return q.stats.record(Outcome::Hit);
-        }
-        let size = u64::from(req.size);
-        if size > q.capacity {
-            return q.stats.record(Outcome::TooLarge);
-        }
-        while overfull(q.list.bytes(), size, q.capacity) {
-            if !self.rule.evict(q) {
-                break;
-            }
-        }
-        admit(&mut q.store, &mut q.stats, req, |st, i| {
-            q.list.push_head(st, i, 1)
-        })
-    }
-
-    fn stats(&self) -> Stats {
-        self.q.stats
-    }
-
-    fn capacity(&self) -> u64 {
-        self.q.capacity
-    }
-
-    fn used(&self) -> u64 {
-        self.q.list.bytes()
-    }
-}
-
-#[cfg(test)]
-mod testutil {
-    use super::{Outcome, Policy, Request};
-
-    /// Runs `(id, size)` requests with no future knowledge; returns the hit pattern as a
-    /// string of `h`/`m`/`t` (too large)/`n` (no slot).
-    pub fn run<P: Policy>(p: &mut P, reqs: &[(u64, u32)]) -> [u8; 32] {
-        let mut out = [b'.'; 32];
-        for (k, &(id, size)) in reqs.iter().enumerate() {
-            let o = p.access(&Request {
-                id,
-                size,
-                next_access: -1,
-            });
-            if let Some(c) = out.get_mut(k) {
-                *c = match o {
-                    Outcome::Hit => b'h',
-                    Outcome::Miss => b'm',
-                    Outcome::TooLarge => b't',
-                    Outcome::NoSlot => b'n',
-                };
-            }
-        }
-        out
-    }
-
-    /// The first `n` bytes of a pattern from [`run`], as a `&str`.
-    pub fn pat(out: &[u8; 32], n: usize) -> &str {
-        core::str::from_utf8(&out[..n]).unwrap()
-    }
 }

@@ -351,6 +351,7 @@ impl<'a> Table<'a> {
     }
 
     /// The flags of page `key` (0 when unknown).
+    #[cfg(any(test, feature = "host"))]
     pub fn flags(&self, key: u64) -> u32 {
         self.find(key).map_or(0, |e| e.flags.load(Relaxed))
     }
@@ -381,6 +382,7 @@ impl<'a> Table<'a> {
     }
 
     /// The times page `key` was kept since its last access.
+    #[cfg(any(test, feature = "host"))]
     pub fn keeps(&self, key: u64) -> u32 {
         (self.flags(key) & KEEPS_MASK) >> KEEPS_SHIFT
     }

@@ -104,6 +104,7 @@ impl<'a> Shadow<'a> {
 
     /// The most pages the shadow can hold: a third of its slots (the rest hold shadows of
     /// evicted pages).
+    #[cfg(any(test, feature = "host"))]
     pub fn max_capacity(&self) -> u64 {
         (self.slots.len() / 3) as u64
     }

@@ -26,9 +26,9 @@ pub struct Slot {
     /// Which list (per link) the slot is on; policy defined, 0 = none.
     pub(super) tag: [u8; LINKS],
     /// Policy defined: a frequency, a reference bit, a heap position...
-    pub(super) meta: u32,
+    pub meta: u32,
     /// Policy defined: Belady's next access time.
-    pub(super) key: i64,
+    pub key: i64,
 }
 
 impl Slot {
@@ -49,8 +49,21 @@ impl Slot {
     }
 
     /// The size of the object held in this slot (1 when the cache counts objects).
+    #[cfg(any(test, feature = "host"))]
     pub fn size(&self) -> u32 {
         self.size
+    }
+
+    /// Which list the slot is on for link `k` (policy defined, 0 = none; 0 for a bad `k`).
+    #[cfg(any(test, feature = "host"))]
+    pub fn tag(&self, k: usize) -> u8 {
+        self.tag.get(k).copied().unwrap_or(0)
+    }
+
+    /// The previous slot on link `k`'s list, [`NIL`] at the head (and for a bad `k`).
+    #[cfg(any(test, feature = "host"))]
+    pub fn prev(&self, k: usize) -> u32 {
+        self.prev.get(k).copied().unwrap_or(NIL)
     }
 }
 
@@ -161,6 +174,7 @@ impl<'a> Store<'a> {
     }
 
     /// The number of slots in use.
+    #[cfg(any(test, feature = "host"))]
     pub fn live(&self) -> u32 {
         self.live
     }
@@ -175,7 +189,8 @@ impl<'a> Store<'a> {
         self.slots.get(i as usize)
     }
 
-    pub(super) fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
+    /// Slot `i`, to change its policy-defined fields.
+    pub fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
         self.slots.get_mut(i as usize)
     }
 
@@ -333,6 +348,7 @@ impl<const L: usize> List<L> {
     }
 
     /// The head slot ([`NIL`] when empty).
+    #[cfg(any(test, feature = "host"))]
     pub fn head(&self) -> u32 {
         self.head
     }
@@ -343,11 +359,14 @@ impl<const L: usize> List<L> {
     }
 
     /// The number of slots on the list.
+    /// (`is_empty` is the host's: the module does not ask.)
+    #[cfg_attr(not(any(test, feature = "host")), allow(clippy::len_without_is_empty))]
     pub fn len(&self) -> u32 {
         self.len
     }
 
     /// Whether the list is empty.
+    #[cfg(any(test, feature = "host"))]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -358,7 +377,7 @@ impl<const L: usize> List<L> {
     }
 
     /// Puts slot `i` (not on this list) at the head, tagging it `tag`.
-    pub(super) fn push_head(&mut self, st: &mut Store<'_>, i: u32, tag: u8) {
+    pub fn push_head(&mut self, st: &mut Store<'_>, i: u32, tag: u8) {
         let old = self.head;
         let Some(s) = st.slot_mut(i) else { return };
         s.prev[L] = NIL;
@@ -375,7 +394,7 @@ impl<const L: usize> List<L> {
     }
 
     /// Puts slot `i` (not on this list) at the tail, tagging it `tag`.
-    pub(super) fn push_tail(&mut self, st: &mut Store<'_>, i: u32, tag: u8) {
+    pub fn push_tail(&mut self, st: &mut Store<'_>, i: u32, tag: u8) {
         let old = self.tail;
         let Some(s) = st.slot_mut(i) else { return };
         s.next[L] = NIL;
@@ -392,7 +411,7 @@ impl<const L: usize> List<L> {
     }
 
     /// Takes slot `i` (which must be on this list) off it and clears its tag.
-    pub(super) fn unlink(&mut self, st: &mut Store<'_>, i: u32) {
+    pub fn unlink(&mut self, st: &mut Store<'_>, i: u32) {
         let Some(s) = st.slot_mut(i) else { return };
         let (p, n) = (s.prev[L], s.next[L]);
         let size = u64::from(s.size);
@@ -412,7 +431,7 @@ impl<const L: usize> List<L> {
     }
 
     /// Moves slot `i` (on this list) to the head.
-    pub(super) fn move_to_head(&mut self, st: &mut Store<'_>, i: u32) {
+    pub fn move_to_head(&mut self, st: &mut Store<'_>, i: u32) {
         let tag = st.slot(i).map_or(0, |s| s.tag[L]);
         self.unlink(st, i);
         self.push_head(st, i, tag);

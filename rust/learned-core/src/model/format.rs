@@ -24,8 +24,12 @@
 //! versions and kinds are refused, never guessed at.
 
 use super::crc32::Crc32;
-use super::mlp::{LayerSpec, Mlp};
-use super::pla::{Pla, Segment};
+#[cfg(any(test, feature = "host"))]
+use super::mlp::LayerSpec;
+use super::mlp::Mlp;
+use super::pla::Pla;
+#[cfg(any(test, feature = "host"))]
+use super::pla::Segment;
 
 /// The first four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"LMOD";
@@ -36,6 +40,7 @@ pub const HEADER_LEN: usize = 32;
 /// The largest model file accepted, header included.
 pub const MAX_FILE_LEN: usize = 65536;
 /// The largest payload accepted.
+#[cfg(any(test, feature = "host"))]
 pub const MAX_PAYLOAD_LEN: usize = MAX_FILE_LEN - HEADER_LEN;
 /// The kind number of a multi-layer perceptron ([`super::mlp`]).
 pub const KIND_MLP: u16 = 1;
@@ -65,6 +70,7 @@ impl Kind {
     }
 
     /// The kind number written in the header.
+    #[cfg(any(test, feature = "host"))]
     pub const fn as_u16(self) -> u16 {
         match self {
             Kind::Mlp => KIND_MLP,
@@ -100,6 +106,7 @@ pub struct Header {
 
 /// The header fields a model's producer chooses (the rest are computed by the encoders).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg(any(test, feature = "host"))]
 pub struct ModelMeta {
     /// See [`Header::schema_id`].
     pub schema_id: u16,
@@ -189,6 +196,7 @@ impl ParseError {
 
 /// Why an encoder could not write a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg(any(test, feature = "host"))]
 pub enum EncodeError {
     /// The output buffer is too small for the file.
     OutOfRoom,
@@ -200,6 +208,7 @@ pub enum EncodeError {
     Invalid(ParseError),
 }
 
+#[cfg(any(test, feature = "host"))]
 impl EncodeError {
     /// A short reason.
     pub const fn reason(self) -> &'static str {
@@ -235,6 +244,7 @@ impl<'a> Model<'a> {
     }
 
     /// The payload, by kind.
+    #[cfg(any(test, feature = "host"))]
     pub fn payload(&self) -> Payload<'a> {
         self.payload
     }
@@ -288,6 +298,7 @@ pub(super) fn i64_at(b: &[u8], at: usize) -> Option<i64> {
 }
 
 /// Writes `bytes` at `at` in `out`; returns the offset just past them.
+#[cfg(any(test, feature = "host"))]
 pub(super) fn put(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize, EncodeError> {
     let end = at.checked_add(bytes.len()).ok_or(EncodeError::OutOfRoom)?;
     let dst = out.get_mut(at..end).ok_or(EncodeError::OutOfRoom)?;
@@ -384,6 +395,7 @@ fn parse_checked(bytes: &[u8], verify_crc: bool) -> Result<Model<'_>, ParseError
 /// Writes a file of `kind` into `out`: the payload by `write_payload` (given the space after
 /// the header, returning the payload length), then the header and CRC; then checks that the
 /// result parses. Returns the file length.
+#[cfg(any(test, feature = "host"))]
 fn encode(
     kind: Kind,
     meta: ModelMeta,
@@ -425,6 +437,7 @@ fn encode(
 
 /// Encodes an MLP model file into `out` (see [`super::mlp`] for the payload layout); fills in
 /// the payload length and the CRC and checks the result parses. Returns the file length.
+#[cfg(any(test, feature = "host"))]
 pub fn encode_mlp(
     meta: ModelMeta,
     layers: &[LayerSpec<'_>],
@@ -437,6 +450,7 @@ pub fn encode_mlp(
 
 /// Encodes a PLA model file into `out` (see [`super::pla`] for the payload layout); fills in
 /// the payload length and the CRC and checks the result parses. Returns the file length.
+#[cfg(any(test, feature = "host"))]
 pub fn encode_pla(
     meta: ModelMeta,
     epsilon: u32,

@@ -37,7 +37,9 @@
 //! `2^20`; with `|bias| <= 2^24`, `|acc| <= 2^24 + 2^20 < 2^31`. The product with the
 //! multiplier is taken in i64, where any i32 by i32 product fits (`<= 2^62`).
 
-use super::format::{i32_at, put, u16_at, EncodeError, ParseError};
+use super::format::{i32_at, u16_at, ParseError};
+#[cfg(any(test, feature = "host"))]
+use super::format::{put, EncodeError};
 
 /// The most layers a model may have.
 pub const MAX_LAYERS: usize = 4;
@@ -103,6 +105,7 @@ pub enum InferError {
 
 impl InferError {
     /// A short reason.
+    #[cfg(any(test, feature = "host"))]
     pub const fn reason(self) -> &'static str {
         match self {
             InferError::WrongInputLength => "wrong number of inputs",
@@ -139,21 +142,25 @@ impl<'a> Layer<'a> {
     }
 
     /// The requantization multiplier.
+    #[cfg(any(test, feature = "host"))]
     pub fn multiplier(&self) -> i32 {
         self.multiplier
     }
 
     /// The requantization shift.
+    #[cfg(any(test, feature = "host"))]
     pub fn shift(&self) -> u8 {
         self.shift
     }
 
     /// Whether ReLU follows requantization.
+    #[cfg(any(test, feature = "host"))]
     pub fn relu(&self) -> bool {
         self.relu
     }
 
     /// The weight from input `i` to output `o`, or `None` out of range.
+    #[cfg(any(test, feature = "host"))]
     pub fn weight(&self, o: usize, i: usize) -> Option<i8> {
         if i >= self.inputs() {
             return None;
@@ -388,6 +395,7 @@ impl<'a> Mlp<'a> {
     }
 
     /// The predicted class: the index of the largest logit, ties to the lowest index.
+    #[cfg(any(test, feature = "host"))]
     pub fn predict(&self, input: &[i8]) -> Result<usize, InferError> {
         let mut logits = [0i32; MAX_OUTPUTS];
         let n = self.infer(input, &mut logits)?;
@@ -410,6 +418,7 @@ pub fn argmax(values: &[i32]) -> usize {
 
 /// One layer to encode (see [`super::format::encode_mlp`]).
 #[derive(Clone, Copy, Debug)]
+#[cfg(any(test, feature = "host"))]
 pub struct LayerSpec<'a> {
     /// Input count.
     pub inputs: u16,
@@ -429,6 +438,7 @@ pub struct LayerSpec<'a> {
 
 /// Writes the MLP payload for `layers` into `out`; returns its length. The model's input
 /// count is the first layer's. Limits are checked by parsing the finished file.
+#[cfg(any(test, feature = "host"))]
 pub(super) fn write_payload(
     layers: &[LayerSpec<'_>],
     out: &mut [u8],

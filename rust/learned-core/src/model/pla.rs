@@ -23,7 +23,9 @@
 //! `0..=count - 1`; the window is `[pos - epsilon, pos + epsilon]` clamped the same way.
 //! For the keys a model was fitted on, the true position is inside the window.
 
-use super::format::{i64_at, put, u32_at, u64_at, EncodeError, ParseError};
+use super::format::{i64_at, u32_at, u64_at, ParseError};
+#[cfg(any(test, feature = "host"))]
+use super::format::{put, EncodeError};
 
 /// The most segments a model may have.
 pub const MAX_SEGMENTS: usize = 2048;
@@ -92,6 +94,7 @@ fn window(seg: &Segment, key: u64, epsilon: u32, n_positions: u64) -> Prediction
 
 /// Predicts `key` over a slice of segments sorted by start key (e.g. [`fit`]'s output);
 /// `None` if `segments` is empty.
+#[cfg(any(test, feature = "host"))]
 pub fn predict_in(
     segments: &[Segment],
     epsilon: u32,
@@ -157,11 +160,13 @@ impl<'a> Pla<'a> {
     }
 
     /// The declared error bound.
+    #[cfg(any(test, feature = "host"))]
     pub fn epsilon(&self) -> u32 {
         self.epsilon
     }
 
     /// The number of positions indexed (positions are `0..count`).
+    #[cfg(any(test, feature = "host"))]
     pub fn positions(&self) -> u64 {
         self.n_positions
     }
@@ -213,6 +218,7 @@ pub enum FitError {
 
 impl FitError {
     /// A short reason.
+    #[cfg(any(test, feature = "host"))]
     pub const fn reason(self) -> &'static str {
         match self {
             FitError::Empty => "no points",
@@ -283,6 +289,7 @@ fn slope_bounds(dx: u64, dy: u64, epsilon: u64) -> (u64, u64) {
 /// (and so inside its [`Prediction`] window). Greedy shrinking cone: each segment starts at
 /// a point and extends while some slope keeps every covered point within `epsilon`. Writes
 /// into `out` and returns how many segments were used.
+#[cfg(any(test, feature = "host"))]
 pub fn fit(points: &[(u64, u64)], epsilon: u32, out: &mut [Segment]) -> Result<usize, FitError> {
     fit_by(
         |i| points.get(i).copied(),
@@ -351,6 +358,7 @@ where
 
 /// Writes the PLA payload into `out`; returns its length. Limits are checked by parsing the
 /// finished file.
+#[cfg(any(test, feature = "host"))]
 pub(super) fn write_payload(
     epsilon: u32,
     n_positions: u64,

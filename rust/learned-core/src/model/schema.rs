@@ -33,6 +33,7 @@ pub const SCHED_VERSION: u16 = 1;
 pub const SCHED_INPUTS: u8 = 14;
 
 /// The version of `schema_id` this code understands, or `None` for an unknown schema.
+#[cfg(any(test, feature = "host"))]
 pub const fn known_version(schema_id: u16) -> Option<u16> {
     match schema_id {
         EVICT => Some(EVICT_VERSION),
@@ -44,6 +45,7 @@ pub const fn known_version(schema_id: u16) -> Option<u16> {
 }
 
 /// A short name for `schema_id`, for logs and the host tools.
+#[cfg(any(test, feature = "host"))]
 pub const fn name(schema_id: u16) -> &'static str {
     match schema_id {
         EVICT => "evict",

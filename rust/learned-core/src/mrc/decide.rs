@@ -234,6 +234,7 @@ impl Limiter {
     }
 
     /// How many times the limit changed.
+    #[cfg(any(test, feature = "host"))]
     pub fn changes(&self) -> u64 {
         self.changes
     }

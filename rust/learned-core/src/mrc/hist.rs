@@ -65,11 +65,13 @@ impl<'a> Hist<'a> {
     }
 
     /// The candidate sizes.
+    #[cfg(any(test, feature = "host"))]
     pub fn sizes(&self) -> &[u32] {
         self.sizes
     }
 
     /// The raw counts: one bucket per size, then the misses at every size.
+    #[cfg(any(test, feature = "host"))]
     pub fn counts(&self) -> &[u64] {
         self.counts
     }
@@ -128,6 +130,7 @@ impl<'a> Hist<'a> {
     /// Writes the misses at each size (`total` minus the corrected hits, clamped to
     /// `0..=total`) into `out`, one per size; returns how many it wrote
     /// (`min(out.len(), sizes.len())`).
+    #[cfg(any(test, feature = "host"))]
     pub fn misses(&self, total: u64, fix: Correction, out: &mut [u64]) -> usize {
         out.iter_mut()
             .zip(self.corrected_misses(total, fix))

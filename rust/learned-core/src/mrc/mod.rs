@@ -19,6 +19,7 @@
 //! memory), integers only, and no input makes anything here panic.
 
 pub mod decide;
+#[cfg(any(test, feature = "host"))]
 pub mod exact;
 mod fenwick;
 mod heap;

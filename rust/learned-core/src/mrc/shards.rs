@@ -256,6 +256,7 @@ impl<'a> Shards<'a> {
 
     /// The bytes of memory a [`Shards`] with `s_max` slots and `sizes` candidate sizes uses:
     /// its samples, words and histogram (not the size list, which is the caller's).
+    #[cfg(any(test, feature = "host"))]
     pub const fn memory_bytes(s_max: u32, sizes: usize) -> usize {
         let samples = (s_max as usize).saturating_mul(core::mem::size_of::<Sample>());
         let words = Self::words_for(s_max).saturating_mul(4);

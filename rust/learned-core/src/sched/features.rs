@@ -75,8 +75,10 @@ pub const CLASS_BOUNDS_NS: [u64; CLASSES - 1] = [200_000, 1_000_000, 4_000_000, 
 /// The slice of each class, ns; 0: the kernel's default.
 pub const SLICES_NS: [u64; CLASSES] = [100_000, 300_000, 0, 6_000_000, 12_000_000];
 /// The shortest custom slice the kernel accepts, ns.
+#[cfg(any(test, feature = "host"))]
 pub const MIN_SLICE_NS: u64 = 100_000;
 /// The longest custom slice the kernel accepts, ns.
+#[cfg(any(test, feature = "host"))]
 pub const MAX_SLICE_NS: u64 = 100_000_000;
 /// Bursts shorter than this count as short in feature 13, µs.
 const SHORT_US: u32 = 1000;
@@ -121,6 +123,7 @@ pub fn level_us(us: u64) -> i8 {
 }
 
 /// [`level_us`] of `ns` nanoseconds (rounded down to whole µs).
+#[cfg(any(test, feature = "host"))]
 pub fn level(ns: u64) -> i8 {
     level_us(ns / 1000)
 }
@@ -229,6 +232,7 @@ pub enum ModelError {
 
 impl ModelError {
     /// A short reason, for the kernel's log.
+    #[cfg(any(test, feature = "host"))]
     pub const fn reason(self) -> &'static str {
         match self {
             Self::Inputs => "a sched v1 model takes 14 inputs",

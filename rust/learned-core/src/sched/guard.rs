@@ -142,6 +142,7 @@ impl LatHist {
     }
 
     /// Empties the histogram.
+    #[cfg(any(test, feature = "host"))]
     pub fn clear(&mut self) {
         *self = Self::new();
     }
@@ -212,6 +213,7 @@ pub enum Phase {
 
 impl Phase {
     /// The phase's name in the `stats` file.
+    #[cfg(any(test, feature = "host"))]
     pub const fn name(self) -> &'static str {
         match self {
             Self::Learned => "learned",
@@ -247,6 +249,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The verdict's name.
+    #[cfg(any(test, feature = "host"))]
     pub const fn name(self) -> &'static str {
         match self {
             Self::First => "first",
@@ -397,6 +400,7 @@ impl Guard {
     }
 
     /// The settings.
+    #[cfg(any(test, feature = "host"))]
     pub fn config(&self) -> GuardConfig {
         self.config
     }

@@ -35,7 +35,7 @@
 //!    row that are worse than their fallback neighbours (higher p99 latency beyond a margin,
 //!    or less long-task CPU beyond a tolerance), the guard trips and the policy stays in
 //!    fallback until it is re-enabled.
-//! 6. **Traces** ([`trace`]): the kernel exports the events it saw as text lines, which the
+//! 6. **Traces** (the host crate's `learned_sim::sched_trace`): the kernel exports the events it saw as text lines, which the
 //!    host tool `lrn sched` replays through the same [`Task`] code to train and evaluate
 //!    models; its synthetic traces use the same format.
 //!
@@ -49,13 +49,13 @@ pub mod features;
 pub mod guard;
 pub mod table;
 pub mod task;
-pub mod trace;
 
-pub use features::{
-    check_model, class_of, features, ongoing_class, predict, rule_class, slice_ns, Reason, CLASSES,
-    FEATURES, LONG_CLASS,
-};
-pub use guard::{Guard, GuardConfig, LatHist, Phase, Verdict, Window};
+#[cfg(any(test, feature = "host"))]
+pub use features::{check_model, class_of, features, rule_class, LONG_CLASS};
+pub use features::{ongoing_class, predict, slice_ns, Reason, CLASSES, FEATURES};
+#[cfg(any(test, feature = "host"))]
+pub use guard::LatHist;
+pub use guard::{Guard, GuardConfig, Phase, Verdict, Window};
 pub use table::{Slot, Table, TableStats};
 pub use task::Task;
 

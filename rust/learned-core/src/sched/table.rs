@@ -91,6 +91,7 @@ impl Slot {
     }
 
     /// Whether a task lives in the slot.
+    #[cfg(any(test, feature = "host"))]
     pub fn used(&self) -> bool {
         self.state == USED
     }

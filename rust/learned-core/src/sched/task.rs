@@ -243,11 +243,13 @@ impl Task {
     }
 
     /// Whether the task is running (switched in and not out).
+    #[cfg(any(test, feature = "host"))]
     pub fn running(&self) -> bool {
         self.flags & RUNNING != 0
     }
 
     /// Whether the task is asleep (switched out voluntarily and not woken).
+    #[cfg(any(test, feature = "host"))]
     pub fn asleep(&self) -> bool {
         self.flags & ASLEEP != 0
     }

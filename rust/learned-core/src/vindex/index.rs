@@ -8,6 +8,7 @@ use super::{fit_by, Error, FitError, Run, Segment, MAX_EPSILON};
 /// The most probes (run reads) one lookup makes at `epsilon`: the binary search over a window
 /// of at most `2 epsilon + 2` runs takes at most `ceil(log2(2 epsilon + 2)) + 1` key
 /// comparisons, and the verification one more read.
+#[cfg(any(test, feature = "host"))]
 pub const fn max_probes(epsilon: u32) -> u32 {
     let w = 2 * (epsilon as u64) + 2;
     // ceil(log2(w)) for w >= 2.
@@ -16,6 +17,7 @@ pub const fn max_probes(epsilon: u32) -> u32 {
 
 /// The answer of one [`VIndex::lookup`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg(any(test, feature = "host"))]
 pub struct Lookup {
     /// The frame, or `None`: not a page the index knows (walk the page table).
     pub pfn: Option<u64>,
@@ -173,6 +175,7 @@ impl<'a> VIndex<'a> {
 
     /// [`super::compress`]es `pages` (sorted `(vpn, pfn)`) into `runs` (at least
     /// [`super::count_runs`]) and builds the index over them with `segs`.
+    #[cfg(any(test, feature = "host"))]
     pub fn from_pages(
         pages: &[(u64, u64)],
         runs: &'a mut [Run],
@@ -217,11 +220,13 @@ impl<'a> VIndex<'a> {
     }
 
     /// The runs in use (dead ones included).
+    #[cfg(any(test, feature = "host"))]
     pub fn runs(&self) -> &[Run] {
         self.runs
     }
 
     /// The segments in use.
+    #[cfg(any(test, feature = "host"))]
     pub fn segments(&self) -> &[Segment] {
         self.segs
     }
@@ -298,6 +303,7 @@ impl<'a> VIndex<'a> {
     /// since the build, or invalidated since): never a frame `vpn` was not mapped to at build
     /// time, nor one invalidated since. With the number of runs read.
     #[inline]
+    #[cfg(any(test, feature = "host"))]
     pub fn lookup(&self, vpn: u64) -> Lookup {
         let (i, probes) = self.find(vpn);
         Lookup {
@@ -310,6 +316,7 @@ impl<'a> VIndex<'a> {
 
     /// [`Self::lookup`] without the probe count.
     #[inline]
+    #[cfg(any(test, feature = "host"))]
     pub fn translate(&self, vpn: u64) -> Option<u64> {
         self.lookup(vpn).pfn
     }

@@ -67,8 +67,12 @@ mod index;
 mod runs;
 
 pub use super::model::pla::Segment;
-pub use index::{max_probes, Batch, Lookup, VIndex, VIndexState, VIndexStats};
-pub use runs::{compress, count_runs, Run, RunBuilder};
+#[cfg(any(test, feature = "host"))]
+pub use index::{max_probes, Batch, Lookup, VIndexStats};
+pub use index::{VIndex, VIndexState};
+#[cfg(any(test, feature = "host"))]
+pub use runs::{compress, count_runs};
+pub use runs::{Run, RunBuilder};
 
 // The PLA model's cone fit, over the runs in place.
 use super::model::pla::{fit_by, FitError};
@@ -107,6 +111,7 @@ pub enum Error {
 
 impl Error {
     /// A short reason.
+    #[cfg(any(test, feature = "host"))]
     pub const fn reason(self) -> &'static str {
         match self {
             Error::Unsorted => "page numbers not strictly increasing",

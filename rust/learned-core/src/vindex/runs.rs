@@ -222,6 +222,7 @@ impl<'a> RunBuilder<'a> {
 }
 
 /// The number of runs `pages` (sorted `(vpn, pfn)`) compress to.
+#[cfg(any(test, feature = "host"))]
 pub fn count_runs(pages: &[(u64, u64)]) -> Result<usize, Error> {
     let mut b = RunBuilder::new(&mut []);
     for &(vpn, pfn) in pages {
@@ -231,6 +232,7 @@ pub fn count_runs(pages: &[(u64, u64)]) -> Result<usize, Error> {
 }
 
 /// Compresses `pages` (sorted `(vpn, pfn)`) into `out`; returns the number of runs.
+#[cfg(any(test, feature = "host"))]
 pub fn compress(pages: &[(u64, u64)], out: &mut [Run]) -> Result<usize, Error> {
     let mut b = RunBuilder::new(out);
     for &(vpn, pfn) in pages {

@@ -2,7 +2,9 @@
 
 //! SIEVE (Zhang et al., NSDI '24), as libCacheSim's `Sieve`.
 
-use super::{OneList, Queue, Rule, NIL};
+use learned_core::cache::NIL;
+
+use super::onelist::{OneList, Queue, Rule};
 
 /// SIEVE: a FIFO queue (new objects at the head) with a visited bit and a hand. Eviction
 /// starts at the hand (or the tail), clears visited bits moving towards the head (wrapping to
@@ -43,13 +45,13 @@ impl Rule for SieveRule {
             };
             if s.meta > 0 {
                 s.meta = 0;
-                cur = if s.prev[0] == NIL {
+                cur = if s.prev(0) == NIL {
                     q.list.tail()
                 } else {
-                    s.prev[0]
+                    s.prev(0)
                 };
             } else {
-                self.hand = s.prev[0];
+                self.hand = s.prev(0);
                 q.evict(cur);
                 return true;
             }
@@ -60,10 +62,10 @@ impl Rule for SieveRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
-    use super::super::Store;
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
+    use learned_core::cache::Store;
 
     #[test]
     fn hand_keeps_its_place() {

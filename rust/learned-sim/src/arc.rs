@@ -13,7 +13,9 @@
 //! conversion rounds to nearest, ties to even, exactly as the C code's `double` operations
 //! do on x86-64 (SSE2, no extended precision).
 
-use super::{admit, overfull, List, Outcome, Policy, Request, Stats, Store};
+use learned_core::cache::{overfull, List, Outcome, Policy, Request, Stats, Store};
+
+use super::onelist::admit;
 
 const T1: u8 = 1;
 const B1: u8 = 2;
@@ -297,7 +299,7 @@ impl Policy for Arc<'_> {
     fn access(&mut self, req: &Request) -> Outcome {
         let mut ghost = Ghost::None;
         if let Some(i) = self.store.find(req.id) {
-            match self.store.slot(i).map_or(0, |s| s.tag[0]) {
+            match self.store.slot(i).map_or(0, |s| s.tag(0)) {
                 T1 => {
                     self.t1.unlink(&mut self.store, i);
                     self.t2.push_head(&mut self.store, i, T2);
@@ -368,15 +370,15 @@ impl Policy for Arc<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
 
     fn tag(c: &Arc<'_>, id: u64) -> u8 {
         c.store
             .find(id)
             .and_then(|i| c.store.slot(i))
-            .map_or(0, |s| s.tag[0])
+            .map_or(0, |s| s.tag(0))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 //! LRU: evict the least recently used object.
 
-use super::{OneList, Queue, Rule};
+use super::onelist::{OneList, Queue, Rule};
 
 /// Least-recently-used replacement. The list head is the most recently used object.
 pub type Lru<'a> = OneList<'a, LruRule>;
@@ -23,10 +23,10 @@ impl Rule for LruRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
-    use super::super::{Policy, Store};
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
+    use learned_core::cache::{Policy, Store};
 
     #[test]
     fn evicts_least_recently_used() {

@@ -10,7 +10,7 @@
 //! loop forever or touch freed memory (corner cases that do not occur on the reference trace)
 //! this code stops or skips the step instead.
 
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store};
+use learned_core::cache::{overfull, List, Outcome, Policy, Request, Stats, Store};
 
 /// Link-0 tag: the block is on stack S.
 const IN_S: u8 = 1;
@@ -72,12 +72,12 @@ impl<'a> Lirs<'a> {
         let s = self.store.slot(i)?;
         Some(State {
             slot: i,
-            in_s: s.tag[0] == IN_S,
+            in_s: s.tag(0) == IN_S,
             lir: s.meta & S_LIR != 0,
             resident: s.meta & S_RESIDENT != 0,
-            in_q: s.tag[1] == IN_Q,
-            in_nh: s.tag[1] == IN_NH,
-            size: u64::from(s.size),
+            in_q: s.tag(1) == IN_Q,
+            in_nh: s.tag(1) == IN_NH,
+            size: u64::from(s.size()),
         })
     }
 
@@ -94,7 +94,7 @@ impl<'a> Lirs<'a> {
     /// Frees slot `i` once it is on none of S, Q, NH.
     fn maybe_release(&mut self, i: u32) {
         if let Some(s) = self.store.slot(i) {
-            if s.tag[0] == 0 && s.tag[1] == 0 {
+            if s.tag(0) == 0 && s.tag(1) == 0 {
                 self.store.release(i);
             }
         }
@@ -374,9 +374,9 @@ impl Policy for Lirs<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
 
     fn flags(c: &Lirs<'_>, id: u64) -> (bool, bool, bool, bool) {
         let st = c.state(id).unwrap();

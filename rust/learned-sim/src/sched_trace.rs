@@ -313,7 +313,7 @@ mod tests {
         let mut events = 0;
         for _ in 0..200_000 {
             for b in long.iter_mut() {
-                x = super::super::super::hash::mix64(x);
+                x = learned_core::hash::mix64(x);
                 *b = alphabet[(x % alphabet.len() as u64) as usize];
             }
             if let Ok(e) = parse_line(&long) {

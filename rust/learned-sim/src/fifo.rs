@@ -2,7 +2,7 @@
 
 //! FIFO: evict the object inserted first; hits change nothing.
 
-use super::{OneList, Queue, Rule};
+use super::onelist::{OneList, Queue, Rule};
 
 /// First-in-first-out replacement. The list head is the newest object.
 pub type Fifo<'a> = OneList<'a, FifoRule>;
@@ -21,10 +21,10 @@ impl Rule for FifoRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
-    use super::super::{Policy, Store};
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
+    use learned_core::cache::{Policy, Store};
 
     #[test]
     fn evicts_in_insertion_order() {

@@ -3,7 +3,7 @@
 //! Belady's MIN: evict the cached object whose next request is farthest in the future, as
 //! libCacheSim's `Belady` (unit cost: object sizes do not change the choice).
 
-use super::{overfull, Outcome, Policy, Request, Stats, Store, NIL};
+use learned_core::cache::{overfull, Outcome, Policy, Request, Stats, Store, NIL};
 
 /// The next-access key of a request: "never again" (a negative value) sorts after all else.
 fn key_of(next_access: i64) -> i64 {
@@ -110,7 +110,7 @@ impl<'a> Belady<'a> {
         self.swap(0, last);
         self.len = last;
         self.sift_down(0);
-        let size = self.store.slot(top).map_or(0, |s| u64::from(s.size));
+        let size = self.store.slot(top).map_or(0, |s| u64::from(s.size()));
         self.used = self.used.saturating_sub(size);
         self.store.release(top);
         self.stats.evicted();
@@ -176,8 +176,8 @@ impl Policy for Belady<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
     use super::*;
+    use learned_core::cache::store::Slot;
 
     /// Runs ids with unit sizes, computing next accesses; returns the miss count.
     fn run(cap: u64, ids: &[u64], sizes: &[u32]) -> (u64, [bool; 16]) {

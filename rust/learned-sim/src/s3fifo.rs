@@ -9,7 +9,9 @@
 //! [`S3FifoVariant::FillMain`] is libCacheSim's current `S3FIFO`, which while the cache has
 //! never evicted sends new objects to main once small is full.
 
-use super::{admit, overfull, List, Outcome, Policy, Request, Stats, Store};
+use learned_core::cache::{overfull, List, Outcome, Policy, Request, Stats, Store};
+
+use super::onelist::admit;
 
 const SMALL: u8 = 1;
 const MAIN: u8 = 2;
@@ -112,7 +114,7 @@ impl<'a> S3Fifo<'a> {
             let (freq, size) = self
                 .store
                 .slot(t)
-                .map_or((0, 0), |s| (s.meta, u64::from(s.size)));
+                .map_or((0, 0), |s| (s.meta, u64::from(s.size())));
             self.small.unlink(&mut self.store, t);
             if freq >= self.move_threshold {
                 if let Some(s) = self.store.slot_mut(t) {
@@ -161,7 +163,7 @@ impl Policy for S3Fifo<'_> {
     fn access(&mut self, req: &Request) -> Outcome {
         let mut hit_on_ghost = false;
         if let Some(i) = self.store.find(req.id) {
-            let tag = self.store.slot(i).map_or(0, |s| s.tag[0]);
+            let tag = self.store.slot(i).map_or(0, |s| s.tag(0));
             if tag == GHOST {
                 self.ghost.unlink(&mut self.store, i);
                 self.store.release(i);
@@ -213,9 +215,9 @@ impl Policy for S3Fifo<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
 
     #[test]
     fn one_hit_wonders_leave_through_small_and_ghost() {
@@ -246,9 +248,9 @@ mod tests {
         let out = run(&mut c, &[(1, 1), (1, 1), (22, 1), (3, 1), (4, 1)]);
         assert_eq!(pat(&out, 5), "mhmmh");
         assert_eq!(c.ghost.len(), 2);
-        assert_eq!(c.store.slot(c.store.find(1).unwrap()).unwrap().tag[0], MAIN);
+        assert_eq!(c.store.slot(c.store.find(1).unwrap()).unwrap().tag(0), MAIN);
         assert_eq!(
-            c.store.slot(c.store.find(2).unwrap()).unwrap().tag[0],
+            c.store.slot(c.store.find(2).unwrap()).unwrap().tag(0),
             GHOST
         );
     }
@@ -285,7 +287,7 @@ mod tests {
         }
         let out = run(&mut c, &reqs);
         assert_eq!(pat(&out, 26), "mmhhhmmmmmmmmmmmmmmmmmmmmh");
-        let tag = |c: &S3Fifo<'_>, id| c.store.slot(c.store.find(id).unwrap()).unwrap().tag[0];
+        let tag = |c: &S3Fifo<'_>, id| c.store.slot(c.store.find(id).unwrap()).unwrap().tag(0);
         assert_eq!(tag(&c, 1), MAIN);
         assert_eq!(tag(&c, 2), MAIN);
         assert_eq!(tag(&c, 3), GHOST);

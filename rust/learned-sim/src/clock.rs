@@ -3,7 +3,7 @@
 //! Clock (FIFO-reinsertion, second chance) with a 1-bit reference counter, as libCacheSim's
 //! `Clock` with its default `n-bit-counter=1`.
 
-use super::{OneList, Queue, Rule};
+use super::onelist::{OneList, Queue, Rule};
 
 /// Clock: new objects enter at the head unreferenced; a hit sets the reference bit; eviction
 /// takes the tail, and a referenced tail is moved back to the head with its bit cleared.
@@ -42,10 +42,10 @@ impl Rule for ClockRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::Slot;
-    use super::super::testutil::{pat, run};
-    use super::super::Store;
     use super::*;
+    use crate::testutil::{pat, run};
+    use learned_core::cache::store::Slot;
+    use learned_core::cache::Store;
 
     #[test]
     fn second_chance() {

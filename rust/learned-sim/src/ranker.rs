@@ -14,9 +14,9 @@
 //! Exact fallback: with no model, with a model of the wrong shape, or on any inference error,
 //! the tail is evicted: exactly LRU.
 
-use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
-use super::history::{self, History, FEATURES};
-use super::{overfull, List, Outcome, Policy, Request, Stats, Store, NIL};
+use learned_core::cache::history::{self, History, FEATURES};
+use learned_core::cache::{overfull, List, Outcome, Policy, Request, Stats, Store, NIL};
+use learned_core::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 
 /// The most candidates one eviction may score.
 pub const MAX_CANDIDATES: usize = 64;
@@ -153,7 +153,7 @@ impl<'a, 'm> Learned<'a, 'm> {
                     best_score = score;
                 }
             }
-            cur = slot.prev[0];
+            cur = slot.prev(0);
         }
         best
     }
@@ -232,12 +232,13 @@ mod tests {
     extern crate std;
     use std::vec;
 
-    use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
-    use super::super::super::model::mlp::LayerSpec;
-    use super::super::super::model::schema;
-    use super::super::lru::Lru;
-    use super::super::store::Slot;
+    use learned_core::cache::store::Slot;
+    use learned_core::model::format::{encode_mlp, parse, ModelMeta};
+    use learned_core::model::mlp::LayerSpec;
+    use learned_core::model::schema;
+
     use super::*;
+    use crate::lru::Lru;
 
     /// A deterministic pseudo-random trace with skewed ids and sizes.
     fn trace(n: usize) -> std::vec::Vec<Request> {
