@@ -41,12 +41,13 @@ use kernel::str::CStr;
 use kernel::sync::{Arc, Mutex};
 
 use crate::evict::{Evict, EvictKnob, EvictMem};
+use crate::kapi::workqueue::{impl_has_delayed_work, Queue};
 use crate::learned_core::model::mlp::MAX_INPUTS;
 use crate::learned_core::text::TextBuf;
 use crate::learned_core::{self, knob};
 use crate::model_slot::ModelSlot;
 use crate::policy::{Policy, PolicyId};
-use crate::sched::{Sched, SchedKnob, SchedMem, SchedWork};
+use crate::sched::{Sched, SchedKnob, SchedMem};
 use crate::sizer::{Sizer, SizerKnob, SizerMem};
 use crate::sysfs::{self, File, Handler, Kind, Writer};
 use crate::vindex::Vindex;
@@ -216,6 +217,14 @@ const SCHED_FILES: &[File] = &[
     text(c_str!("guard_min_samples"), 0o644, FileId::GuardMinSamples),
 ];
 
+/// Which of [`Knobs`]' delayed works: the sizer's decisions.
+pub(crate) const SIZER_WORK: u64 = 0;
+/// Which of [`Knobs`]' delayed works: the scheduler policy's slice updates.
+pub(crate) const SCHED_WORK: u64 = 1;
+
+impl_has_delayed_work!(impl HasDelayedWork<Knobs, SIZER_WORK> for Knobs { self.sizer.work });
+impl_has_delayed_work!(impl HasDelayedWork<Knobs, SCHED_WORK> for Knobs { self.sched.work });
+
 /// Where a sysfs callback landed.
 enum Node {
     Root,
@@ -245,8 +254,14 @@ pub(crate) struct Knobs {
 
 impl Knobs {
     /// Every policy disabled, no model loaded; the eviction policy over `evict`, the sizer
-    /// over `sizer`, the scheduler policy over `sched`.
-    pub(crate) fn new(evict: EvictMem, sizer: SizerMem, sched: SchedMem) -> impl PinInit<Self> {
+    /// over `sizer`, the scheduler policy over `sched`; their work on `queue`.
+    pub(crate) fn new(
+        evict: EvictMem,
+        sizer: SizerMem,
+        sched: SchedMem,
+        queue: &Arc<Queue>,
+    ) -> impl PinInit<Self> {
+        let (sizer_queue, sched_queue) = (queue.clone(), queue.clone());
         pin_init!(Self {
             policies: [const { Policy::new() }; PolicyId::ALL.len()],
             config <- kernel::init::pin_init_array_from_fn(|_| {
@@ -258,9 +273,9 @@ impl Knobs {
                 ModelSlot::new(id, id.model_expect())
             }),
             evict <- Evict::new(evict),
-            sizer <- Sizer::new(sizer),
+            sizer <- Sizer::new(sizer, sizer_queue),
             vindex: Vindex::new(),
-            sched <- Sched::new(sched),
+            sched <- Sched::new(sched, sched_queue),
         })
     }
 
@@ -451,7 +466,7 @@ impl Knobs {
                 }
                 if id == PolicyId::Sched {
                     self.sched.set_enabled(on);
-                    SchedWork::kick();
+                    self.sched.kick();
                 }
                 Ok(())
             }

@@ -5,8 +5,11 @@
 //!
 //! The crate root only lists the module's parts and wires them together at load time.
 
+use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+
+use kapi::workqueue::Queue;
 
 /// The shared algorithm crate, `rust/learned-core`: the very files the host tools and tests
 /// build, compiled here as a module, without its `host` feature. What the module does not use
@@ -20,6 +23,7 @@ mod learned_core;
 mod cgroup;
 mod evict;
 mod filemap;
+mod kapi;
 mod knobs;
 mod model_slot;
 mod policy;
@@ -30,7 +34,6 @@ mod sizer;
 mod sysfs;
 mod vindex;
 mod warn;
-mod work;
 
 module! {
     type: LearnedOs,
@@ -44,7 +47,8 @@ struct LearnedOs {
     // Dropped in order: the VA index's device goes (no file is open: they hold the module),
     // reclaim stops calling in, then the page cache's and the scheduler's events, then
     // sysfs, then the sizer stops and gives its cgroup back its memory.high, and the
-    // scheduler policy's work stops and restores every slice it set; the workqueue goes last.
+    // scheduler policy's work stops and restores every slice it set; the workqueue goes with
+    // the last reference to the state (`Knobs`), which holds it.
     _vindex: vindex::device::Device,
     _reclaim: reclaim::ReclaimHook,
     _filemap: filemap::FilemapProbes,
@@ -52,23 +56,23 @@ struct LearnedOs {
     _sysfs: sysfs::Tree<knobs::Knobs>,
     _sizer: sizer::SizerWork,
     _sched_work: sched::SchedWork,
-    _queue: work::Queue,
 }
 
 impl kernel::Module for LearnedOs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let queue = Arc::new(Queue::new_unbound(c_str!("learned_os"))?, GFP_KERNEL)?;
         let knobs = Arc::pin_init(
             knobs::Knobs::new(
                 evict::EvictMem::alloc()?,
                 sizer::SizerMem::alloc()?,
                 sched::SchedMem::alloc()?,
+                &queue,
             ),
             GFP_KERNEL,
         )?;
         // Before sysfs: a knob write may start the sizer, which needs its work.
-        let queue = work::Queue::new()?;
-        let sizer = sizer::SizerWork::new(knobs.clone(), &queue);
-        let sched_work = sched::SchedWork::new(knobs.clone(), &queue);
+        let sizer = sizer::SizerWork::new(knobs.clone());
+        let sched_work = sched::SchedWork::new(knobs.clone());
         let sysfs = knobs::register(knobs.clone())?;
         let filemap = filemap::FilemapProbes::register(knobs.clone());
         let sched_probes = sched::probes::SchedProbes::register(knobs.clone());
@@ -83,7 +87,6 @@ impl kernel::Module for LearnedOs {
             _sysfs: sysfs,
             _sizer: sizer,
             _sched_work: sched_work,
-            _queue: queue,
         })
     }
 }

@@ -35,6 +35,8 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
 use crate::cgroup::{self, Cgroup, RawCgroup};
+use crate::kapi::workqueue::{self, DelayedWork, Queue};
+use crate::knobs::{Knobs, SCHED_WORK};
 use crate::learned_core::knob;
 use crate::learned_core::sched::guard::{role, Role};
 use crate::learned_core::sched::{
@@ -199,11 +201,14 @@ pub(crate) struct Sched {
     /// Only tasks in this cgroup get learned slices (`None`: every normal user task).
     #[pin]
     cgroup: Mutex<Option<Arc<Cgroup>>>,
+    /// Predicts and applies the slices, on the module's queue.
+    #[pin]
+    pub(crate) work: DelayedWork<Knobs, SCHED_WORK>,
 }
 
 impl Sched {
-    /// The policy over `mem`, disabled.
-    pub(crate) fn new(mem: SchedMem) -> impl PinInit<Self> {
+    /// The policy over `mem`, disabled; its work on `queue`.
+    pub(crate) fn new(mem: SchedMem, queue: Arc<Queue>) -> impl PinInit<Self> {
         let default = |k: SchedKnob| AtomicI32::new(k.spec().3 as i32);
         pin_init!(Self {
             state: mem.0,
@@ -216,7 +221,13 @@ impl Sched {
             min_samples: default(SchedKnob::GuardMinSamples),
             changes: Changes::default(),
             cgroup <- new_mutex!(None, "learned_os_sched_cgroup"),
+            work <- workqueue::new_delayed_work!(queue, "learned_os_sched_work"),
         })
+    }
+
+    /// Runs the work now (the policy was enabled or disabled).
+    pub(crate) fn kick(&self) {
+        self.work.schedule(0);
     }
 
     fn knob_slot(&self, k: SchedKnob) -> &AtomicI32 {

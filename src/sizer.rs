@@ -17,7 +17,6 @@
 //! - the original `memory.high` comes back when the sizer is disabled, retargeted or
 //!   unloaded (unless someone else changed it meanwhile), and a removed cgroup is let go.
 
-use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use kernel::prelude::*;
@@ -25,7 +24,8 @@ use kernel::sync::{Arc, Mutex, SpinLock};
 use kernel::{new_mutex, new_spinlock};
 
 use crate::cgroup::{self, pages_max, Cgroup};
-use crate::knobs::Knobs;
+use crate::kapi::workqueue::{self, DelayedWork, DelayedWorkItem, Queue, Registration};
+use crate::knobs::{Knobs, SIZER_WORK};
 use crate::learned_core::cache::pagehist::page_key;
 use crate::learned_core::knob;
 use crate::learned_core::mrc::decide::{Curve, Limiter};
@@ -40,7 +40,6 @@ use crate::model_slot::ModelSlot;
 use crate::policy::PolicyId;
 use crate::rcu::{RcuArc, ReadGuard};
 use crate::warn::warn_ratelimited;
-use crate::work::{self, WorkId};
 
 /// The most pages one access event feeds; a longer read feeds its first pages only.
 const MAX_PAGES_PER_EVENT: u64 = 512;
@@ -213,12 +212,16 @@ pub(crate) struct Sizer {
     kicked: AtomicBool,
     knobs: [AtomicU64; 6],
     stats: Stats,
+    /// The periodic decision, on the module's queue; the access path kicks it.
+    #[pin]
+    pub(crate) work: DelayedWork<Knobs, SIZER_WORK>,
 }
 
 impl Sizer {
-    /// The sizer over `mem`, with no target and the default knobs.
-    pub(crate) fn new(mem: SizerMem) -> impl PinInit<Self> {
+    /// The sizer over `mem`, with no target and the default knobs; its work on `queue`.
+    pub(crate) fn new(mem: SizerMem, queue: Arc<Queue>) -> impl PinInit<Self> {
         pin_init!(Self {
+            work <- workqueue::new_delayed_work!(queue, "learned_os_sizer_work"),
             engine <- new_spinlock!(mem.0, "learned_os_sizer_engine"),
             control <- new_mutex!(
                 Control {
@@ -349,9 +352,8 @@ impl Sizer {
         if kick {
             self.kicked.store(true, Relaxed);
             self.stats.kicks.fetch_add(1, Relaxed);
-            // The access path stops (`FilemapProbes` goes) before `SizerWork` cancels the
-            // work.
-            work::kick(WorkId::Sizer);
+            // Outside `SizerWork`'s registration the work is disabled: this does nothing.
+            self.work.kick();
         }
     }
 
@@ -518,7 +520,7 @@ impl Sizer {
 
     fn schedule(&self) {
         let ms = u32::try_from(self.knob(SizerKnob::IntervalMs)).unwrap_or(1000);
-        work::schedule(WorkId::Sizer, ms);
+        self.work.schedule(ms);
     }
 
     /// One interval: read and age the curve, decide, apply. Process context.
@@ -761,25 +763,20 @@ impl Sizer {
     }
 }
 
-/// The sizer's periodic work, set up for the module's lifetime; dropping it stops the sizer,
-/// gives the cgroup back its `memory.high` and waits for the work.
-///
-/// INVARIANT: the work item calls [`run`] with a pointer to `*knobs` until dropped.
+/// The sizer's periodic work, enabled for the module's lifetime; dropping it stops the sizer,
+/// waits for the work and gives the cgroup back its `memory.high`.
 pub(crate) struct SizerWork {
     knobs: Arc<Knobs>,
+    /// `Some` until `drop`, which disables the work between stopping the sizer and letting
+    /// its target go.
+    work: Option<Registration<Knobs, SIZER_WORK>>,
 }
 
 impl SizerWork {
-    /// Sets up the work for `knobs` on `queue`; it runs once something starts the sizer.
-    /// `queue` must outlive the result (the module drops it last).
-    pub(crate) fn new(knobs: Arc<Knobs>, queue: &work::Queue) -> Self {
-        let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
-        // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has cancelled
-        // the work, and `queue` outlives `self` (as documented above); `run` is written for
-        // that type.
-        unsafe { work::init(WorkId::Sizer, queue, ctx, run) };
-        // INVARIANT: set up with `ctx` = `&*knobs`.
-        Self { knobs }
+    /// Enables the work of `knobs`' sizer; it runs once something starts the sizer.
+    pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
+        let work = Some(Registration::new(knobs.clone()));
+        Self { knobs, work }
     }
 }
 
@@ -787,19 +784,15 @@ impl Drop for SizerWork {
     fn drop(&mut self) {
         let sizer = self.knobs.sizer();
         sizer.stop(&mut sizer.control.lock());
-        // After this no callback runs, and `stop` keeps the work from re-arming.
-        work::cancel(WorkId::Sizer);
+        // After this no callback runs, and the work cannot be queued again.
+        drop(self.work.take());
         drop(sizer.target.replace(None));
     }
 }
 
-/// The periodic work's callback. Process context.
-///
-/// # Safety
-///
-/// `ctx` must point to the live `Knobs` given to [`SizerWork::new`].
-unsafe extern "C" fn run(ctx: *const c_void) {
-    // SAFETY: by the function's safety requirements.
-    let knobs = unsafe { &*ctx.cast::<Knobs>() };
-    knobs.sizer().tick(knobs.slot(PolicyId::Sizer));
+impl DelayedWorkItem<SIZER_WORK> for Knobs {
+    /// One interval of the sizer. Process context.
+    fn run(&self) {
+        self.sizer().tick(self.slot(PolicyId::Sizer));
+    }
 }

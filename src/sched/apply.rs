@@ -5,7 +5,6 @@
 //! restores every slice it set otherwise. Process context: a task lookup may sleep, so the
 //! table's raw lock is only held to pick a batch of tasks and to record the outcome.
 
-use core::ffi::c_void;
 use core::sync::atomic::Ordering::Relaxed;
 
 use kernel::prelude::*;
@@ -14,12 +13,12 @@ use kernel::sync::Arc;
 use super::task::TaskRef;
 use super::{now, Sched, SchedKnob, State, NONE, SLOTS};
 use crate::cgroup::Cgroup;
-use crate::knobs::Knobs;
+use crate::kapi::workqueue::{DelayedWorkItem, Registration};
+use crate::knobs::{Knobs, SCHED_WORK};
 use crate::learned_core::sched::{predict, slice_ns, Phase, Reason, Table, Task, Verdict};
 use crate::model_slot::ModelSlot;
 use crate::policy::PolicyId;
 use crate::rcu::ReadGuard;
-use crate::work::{self, WorkId};
 
 /// Tasks picked per hold of the raw lock.
 const BATCH: usize = 32;
@@ -344,51 +343,38 @@ impl Sched {
     }
 }
 
-/// The periodic work; dropping it stops the work and restores every slice.
-///
-/// INVARIANT: the work's callback gets a pointer to `*knobs`, which this value keeps alive
-/// until the work is cancelled.
+/// The periodic work, enabled for the module's lifetime; dropping it stops the work and
+/// restores every slice.
 pub(crate) struct SchedWork {
     knobs: Arc<Knobs>,
+    /// `Some` until `drop`, which disables the work before restoring the slices.
+    work: Option<Registration<Knobs, SCHED_WORK>>,
 }
 
 impl SchedWork {
-    /// The work on `queue`, idle until [`SchedWork::kick`]. `queue` must outlive the result
-    /// (the module drops it last).
-    pub(crate) fn new(knobs: Arc<Knobs>, queue: &work::Queue) -> Self {
-        let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
-        // SAFETY: `ctx` stays valid until `drop` cancels the work, and `queue` outlives `self`
-        // (as documented above); `run` is written for it.
-        unsafe { work::init(WorkId::Sched, queue, ctx, run) };
-        Self { knobs }
-    }
-
-    /// Runs the work now (the policy was enabled or disabled).
-    pub(crate) fn kick() {
-        work::schedule(WorkId::Sched, 0);
+    /// Enables the work of `knobs`' scheduler policy, idle until [`Sched::kick`].
+    pub(crate) fn new(knobs: Arc<Knobs>) -> Self {
+        let work = Some(Registration::new(knobs.clone()));
+        Self { knobs, work }
     }
 }
 
 impl Drop for SchedWork {
     fn drop(&mut self) {
-        // Sysfs is gone: nothing schedules the work after this.
-        work::cancel(WorkId::Sched);
+        // After this no callback runs, and the work cannot be queued again.
+        drop(self.work.take());
         self.knobs.sched().restore_all();
     }
 }
 
-/// The work's callback.
-///
-/// # Safety
-///
-/// `ctx` must point to the live `Knobs` given to [`work::init`].
-unsafe extern "C" fn run(ctx: *const c_void) {
-    // SAFETY: by the function's safety requirements.
-    let knobs = unsafe { &*ctx.cast::<Knobs>() };
-    let sched = knobs.sched();
-    let enabled = knobs.policy(PolicyId::Sched).enabled();
-    if sched.tick(knobs.slot(PolicyId::Sched), enabled) {
-        let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(100);
-        work::schedule(WorkId::Sched, ms);
+impl DelayedWorkItem<SCHED_WORK> for Knobs {
+    /// Predicts and applies slices; re-arms while there is work to do.
+    fn run(&self) {
+        let sched = self.sched();
+        let enabled = self.policy(PolicyId::Sched).enabled();
+        if sched.tick(self.slot(PolicyId::Sched), enabled) {
+            let ms = u32::try_from(sched.knob(SchedKnob::IntervalMs)).unwrap_or(100);
+            sched.work.schedule(ms);
+        }
     }
 }

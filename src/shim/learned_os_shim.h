@@ -114,21 +114,6 @@ u64 lo_memcg_reclaim(struct cgroup *cgrp, u64 pages);
 int lo_memcg_file_pages(struct cgroup *cgrp, u64 *pages);
 u64 lo_pages_max(void);
 
-/* The module's delayed work items (work.c): callbacks run in process context, may sleep. */
-enum lo_work_id {
-	LO_WORK_SIZER,	/* the buffer-cache sizer's decisions */
-	LO_WORK_SCHED,	/* the scheduler policy's slice updates */
-	LO_WORK_COUNT,
-};
-typedef void (*lo_work_fn_t)(const void *ctx);
-struct workqueue_struct;
-struct workqueue_struct *lo_workqueue_alloc(void);
-void lo_workqueue_destroy(struct workqueue_struct *wq);
-void lo_work_init(u32 id, struct workqueue_struct *wq, const void *ctx, lo_work_fn_t fn);
-void lo_work_schedule(u32 id, unsigned int ms);
-void lo_work_kick(u32 id);
-void lo_work_cancel(u32 id);
-
 /*
  * The learned VA->PA index (vindex.c): /dev/learned_os_vindex, an MMU notifier per
  * registration, and the exact page-table walk. The fops and the notifier call these Rust
