@@ -35,6 +35,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
 use crate::cgroup::{self, Cgroup, RawCgroup};
+use crate::kapi::sync::{new_irq_raw_spinlock, IrqRawSpinLock};
 use crate::kapi::workqueue::{self, DelayedWork, Queue};
 use crate::knobs::{Knobs, SCHED_WORK};
 use crate::learned_core::knob;
@@ -49,12 +50,10 @@ use crate::rcu::ReadGuard;
 use crate::warn::warn_ratelimited;
 
 mod apply;
-mod lock;
 pub(crate) mod probes;
 mod task;
 
 pub(crate) use apply::SchedWork;
-use lock::IrqRawLock;
 
 /// Tasks the table holds (128 bytes each).
 pub(crate) const SLOTS: usize = 4096;
@@ -143,14 +142,14 @@ impl State {
 }
 
 /// The table's memory, allocated before the module's state.
-pub(crate) struct SchedMem(IrqRawLock<State>);
+pub(crate) struct SchedMem(State);
 
 impl SchedMem {
-    /// [`SLOTS`] empty slots and the lock around them.
+    /// [`SLOTS`] empty slots.
     pub(crate) fn alloc() -> Result<Self> {
         let mut slots = KVVec::from_elem(Slot::EMPTY, SLOTS, GFP_KERNEL)?;
         let table = Table::new(&mut slots).stats();
-        Ok(Self(IrqRawLock::new(State {
+        Ok(Self(State {
             slots,
             table,
             window: Window::new(),
@@ -162,7 +161,7 @@ impl SchedMem {
             applied: 0,
             cursor: 0,
             predict_cursor: 0,
-        })?))
+        }))
     }
 }
 
@@ -186,7 +185,9 @@ struct Changes {
 /// The policy's state.
 #[pin_data]
 pub(crate) struct Sched {
-    state: IrqRawLock<State>,
+    /// Taken by the probes, under the runqueue's raw lock and in interrupts.
+    #[pin]
+    state: IrqRawSpinLock<State>,
     /// The probes record events (the policy is enabled); the shim's gate mirrors it.
     recording: AtomicBool,
     /// Events of tasks the policy does not touch (RT, deadline, kernel threads, outside the
@@ -211,7 +212,7 @@ impl Sched {
     pub(crate) fn new(mem: SchedMem, queue: Arc<Queue>) -> impl PinInit<Self> {
         let default = |k: SchedKnob| AtomicI32::new(k.spec().3 as i32);
         pin_init!(Self {
-            state: mem.0,
+            state <- new_irq_raw_spinlock!(mem.0, "learned_os_sched_state"),
             recording: AtomicBool::new(false),
             ineligible: AtomicU64::new(0),
             interval_ms: default(SchedKnob::IntervalMs),

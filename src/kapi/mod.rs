@@ -5,4 +5,5 @@
 //! and finds it again from the C object (`container_of`), never from a global, so any number
 //! of instances coexist; dropping a registration waits for its callbacks in flight.
 
+pub(crate) mod sync;
 pub(crate) mod workqueue;

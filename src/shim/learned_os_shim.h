@@ -158,7 +158,7 @@ u64 lo_vindex_translate_one(struct lo_vindex_mm *m, u64 addr);
  * The scheduler policy (sched.c). Events from the scheduler's tracepoints, for task @pid
  * (global pid) that started at @start_time, at @now (lo_sched_now()'s clock), with
  * LO_SCHED_F_* @flags. Called with the runqueue lock held or from wakeups in any context,
- * interrupts included: must not sleep, and may take only raw spinlocks (lo_raw_lock_*).
+ * interrupts included: must not sleep, and may take only raw spinlocks (lo_raw_spin_*).
  */
 enum lo_sched_event {
 	LO_SCHED_WAKE,	/* woken (sched_waking, sched_wakeup_new) */
@@ -176,16 +176,19 @@ void lo_sched_probes_unregister(void);
 u64 lo_sched_now(void);
 void lo_sched_set_cgroup(struct cgroup *cgrp);
 void lo_sched_set_recording(bool on);
-struct lo_raw_lock;
-struct lo_raw_lock *lo_raw_lock_new(void);
-void lo_raw_lock_free(struct lo_raw_lock *l);
-unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l);
-void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags);
 struct task_struct;
 struct task_struct *lo_sched_task_get(s32 pid, u64 start_time);
 void lo_sched_task_put(struct task_struct *p);
 int lo_sched_task_slice(struct task_struct *p, u64 *slice, bool *custom);
 int lo_sched_task_set_slice(struct task_struct *p, u64 runtime);
 bool lo_sched_task_in_cgroup(struct task_struct *p, struct cgroup *cgrp);
+
+/* Raw spinlocks for kapi/sync.rs (sync.c), as rust/helpers/spinlock.c has for spinlock_t. */
+struct lock_class_key;
+struct raw_spinlock;
+void lo_raw_spin_lock_init(struct raw_spinlock *lock, const char *name,
+			   struct lock_class_key *key);
+unsigned long lo_raw_spin_lock_irqsave(struct raw_spinlock *lock);
+void lo_raw_spin_unlock_irqrestore(struct raw_spinlock *lock, unsigned long flags);
 
 #endif /* LEARNED_OS_SHIM_H */

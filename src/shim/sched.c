@@ -7,7 +7,7 @@
  *   start time, a flags word: eligible means a normal user task in the policy's cgroup, if
  *   one is set) and calls into Rust. They run with the runqueue lock held or
  *   from wakeups in any context, interrupts included: the Rust side takes only a raw
- *   spinlock with interrupts off (lo_raw_lock_*) and does bounded work;
+ *   spinlock with interrupts off (lo_raw_spin_*, sync.c) and does bounded work;
  * - that raw spinlock (6.12's Rust has only spinlock_t, which must not nest inside the
  *   runqueue's raw lock);
  * - per-task accessors for that work: look a task up by pid and start time, read and set its
@@ -137,37 +137,6 @@ void lo_sched_set_recording(bool on)
 u64 lo_sched_now(void)
 {
 	return ktime_get_mono_fast_ns();
-}
-
-struct lo_raw_lock {
-	raw_spinlock_t lock;
-};
-
-struct lo_raw_lock *lo_raw_lock_new(void)
-{
-	struct lo_raw_lock *l = kmalloc(sizeof(*l), GFP_KERNEL);
-
-	if (l)
-		raw_spin_lock_init(&l->lock);
-	return l;
-}
-
-void lo_raw_lock_free(struct lo_raw_lock *l)
-{
-	kfree(l);
-}
-
-unsigned long lo_raw_lock_irqsave(struct lo_raw_lock *l)
-{
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&l->lock, flags);
-	return flags;
-}
-
-void lo_raw_unlock_irqrestore(struct lo_raw_lock *l, unsigned long flags)
-{
-	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 /*
