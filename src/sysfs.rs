@@ -13,6 +13,7 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use kernel::error::from_result;
 use kernel::ffi::{c_char, c_int};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -315,11 +316,11 @@ unsafe extern "C" fn show_callback<T: Handler>(
     // SAFETY: by the function's safety requirements, `buf` is ours for `size` bytes.
     let page = unsafe { core::slice::from_raw_parts_mut(buf, size) };
     let mut out = TextBuf::new(page);
-    match handler.show(dir_id, file_id, &mut out) {
+    from_result(|| {
+        handler.show(dir_id, file_id, &mut out)?;
         // A page length always fits in `isize`.
-        Ok(()) => out.len() as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+        Ok(out.len() as isize)
+    })
 }
 
 /// # Safety
@@ -333,18 +334,16 @@ unsafe extern "C" fn store_callback<T: Handler>(
     buf: *const u8,
     len: usize,
 ) -> isize {
-    if let Err(e) = may_write() {
-        return e.to_errno() as isize;
-    }
-    // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
-    let handler = unsafe { &*ctx.cast::<T>() };
-    // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
-    let input = unsafe { core::slice::from_raw_parts(buf, len) };
-    match handler.store(dir_id, file_id, input) {
+    from_result(|| {
+        may_write()?;
+        // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
+        let handler = unsafe { &*ctx.cast::<T>() };
+        // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
+        let input = unsafe { core::slice::from_raw_parts(buf, len) };
+        handler.store(dir_id, file_id, input)?;
         // sysfs writes are at most a page, so `len` fits in `isize`.
-        Ok(()) => len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+        Ok(len as isize)
+    })
 }
 
 /// # Safety
@@ -360,28 +359,22 @@ unsafe extern "C" fn write_bin_callback<T: Handler>(
     offset: i64,
     len: usize,
 ) -> isize {
-    if let Err(e) = may_write() {
-        return e.to_errno() as isize;
-    }
-    let Some(raw) = NonNull::new(filp) else {
-        return EINVAL.to_errno() as isize;
-    };
-    // INVARIANT: by the function's safety requirements, the file is alive during the call,
-    // which the writer does not outlive.
-    let writer = Writer {
-        raw,
-        _call: PhantomData,
-    };
-    // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
-    let handler = unsafe { &*ctx.cast::<T>() };
-    // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
-    let data = unsafe { core::slice::from_raw_parts(buf, len) };
-    let Ok(offset) = u64::try_from(offset) else {
-        return EINVAL.to_errno() as isize;
-    };
-    match handler.write_bin(dir_id, file_id, &writer, offset, data) {
+    from_result(|| {
+        may_write()?;
+        let raw = NonNull::new(filp).ok_or(EINVAL)?;
+        // INVARIANT: by the function's safety requirements, the file is alive during the
+        // call, which the writer does not outlive.
+        let writer = Writer {
+            raw,
+            _call: PhantomData,
+        };
+        // SAFETY: by the function's safety requirements, `ctx` points to a live `T`.
+        let handler = unsafe { &*ctx.cast::<T>() };
+        // SAFETY: by the function's safety requirements, `buf` is readable for `len` bytes.
+        let data = unsafe { core::slice::from_raw_parts(buf, len) };
+        let offset = u64::try_from(offset).map_err(|_| EINVAL)?;
+        handler.write_bin(dir_id, file_id, &writer, offset, data)?;
         // A chunk is at most a page, so `len` fits in `isize`.
-        Ok(()) => len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+        Ok(len as isize)
+    })
 }

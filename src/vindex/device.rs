@@ -5,6 +5,7 @@
 
 use core::ffi::c_void;
 
+use kernel::error::from_result;
 use kernel::ffi::{c_int, c_uint};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
@@ -92,12 +93,9 @@ unsafe fn session<'a>(s: *const c_void) -> &'a Session {
     unsafe { &*s.cast::<Session>() }
 }
 
-/// Runs an ioctl, turning its result into an errno.
+/// An ioctl's result at the FFI edge: 0, or the negative errno.
 fn errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    from_result(|| r.map(|()| 0))
 }
 
 /// # Safety
@@ -106,14 +104,12 @@ fn errno(r: Result) -> c_int {
 unsafe extern "C" fn open(ctx: *const c_void, out: *mut *mut c_void) -> c_int {
     // SAFETY: `ctx` is the `Knobs` of an `Arc` the `Device` holds while the device exists.
     let knobs: Arc<Knobs> = unsafe { ArcBorrow::from_raw(ctx.cast::<Knobs>()) }.into();
-    match Session::new(knobs) {
-        Ok(s) => {
-            // SAFETY: `out` is valid for a write (the function's safety requirements).
-            unsafe { *out = Arc::into_raw(s).cast_mut().cast() };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
+    from_result(|| {
+        let s = Session::new(knobs)?;
+        // SAFETY: `out` is valid for a write (the function's safety requirements).
+        unsafe { *out = Arc::into_raw(s).cast_mut().cast() };
+        Ok(0)
+    })
 }
 
 /// # Safety
@@ -135,12 +131,12 @@ unsafe extern "C" fn register_range(
     reg: *const abi::Register,
     file: *mut RawFile,
 ) -> c_int {
-    let Some(file) = core::ptr::NonNull::new(file) else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: by the function's safety requirements; the ioctl's file outlives this call.
-    let (s, reg, file) = unsafe { (session(s), &*reg, IoctlFile::from_raw(file)) };
-    errno(s.register(reg, file))
+    from_result(|| {
+        let file = core::ptr::NonNull::new(file).ok_or(EINVAL)?;
+        // SAFETY: by the function's safety requirements; the ioctl's file outlives this call.
+        let (s, reg, file) = unsafe { (session(s), &*reg, IoctlFile::from_raw(file)) };
+        s.register(reg, file).map(|()| 0)
+    })
 }
 
 /// # Safety
@@ -177,7 +173,7 @@ unsafe extern "C" fn bad_ioctl(s: *const c_void, cmd: c_uint) -> c_int {
     let s = unsafe { session(s) };
     s.knobs().vindex().count(Count::RejectedIoctls, 1);
     warn_ratelimited!("vindex: unknown ioctl {:#x}\n", cmd);
-    ENOTTY.to_errno()
+    errno(Err(ENOTTY))
 }
 
 /// # Safety

@@ -186,10 +186,7 @@ impl Locked<'_> {
             // SAFETY: `ctx` is the `&mut F` passed to `lo_vindex_walk` below, which calls
             // this only while it runs.
             let page = unsafe { &mut *ctx.cast::<F>() };
-            match page(vpn, pfn, nr) {
-                Ok(()) => 0,
-                Err(e) => e.to_errno(),
-            }
+            kernel::error::from_result(|| page(vpn, pfn, nr).map(|()| 0))
         }
         // SAFETY: the address space is pinned and locked (the type invariant); `ctx` is
         // `page`, of the type the trampoline is instantiated for, and outlives the call.
