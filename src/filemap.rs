@@ -8,25 +8,29 @@
 use core::ffi::c_void;
 use core::sync::atomic::Ordering;
 
+use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::evict::{Event, RawFolio};
+use crate::kapi::tracepoint::{self, Probe, Registration};
 use crate::knobs::Knobs;
 
 extern "C" {
-    fn lo_filemap_probes_register(
-        ctx: *const c_void,
-        cb: unsafe extern "C" fn(*const c_void, u32, *mut RawFolio, u64, u64, u64),
-    ) -> kernel::ffi::c_int;
-    fn lo_filemap_probes_unregister();
+    fn lo_filemap_probe_add(data: *mut c_void, folio: *mut RawFolio);
+    fn lo_filemap_probe_delete(data: *mut c_void, folio: *mut RawFolio);
+    fn lo_filemap_probe_get_pages(
+        data: *mut c_void,
+        mapping: *mut c_void,
+        index: usize,
+        last: usize,
+    );
+    fn lo_filemap_probe_fault(data: *mut c_void, mapping: *mut c_void, index: usize);
 }
 
 /// The registered probes; dropping them unregisters and waits for probes in flight.
-///
-/// INVARIANT: when `registered`, the probes call `event` with a pointer to `*knobs`.
 pub(crate) struct FilemapProbes {
-    registered: bool,
+    probes: Option<Registration<Knobs, 4>>,
     knobs: Arc<Knobs>,
 }
 
@@ -34,27 +38,44 @@ impl FilemapProbes {
     /// Registers the probes. Without the tracepoints the history stays empty and every
     /// verdict falls back to the kernel's.
     pub(crate) fn register(knobs: Arc<Knobs>) -> Self {
-        let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
-        // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has
-        // unregistered the probes; `event` is written for that type.
-        let ret = unsafe { lo_filemap_probes_register(ctx, event) };
-        let registered = ret == 0;
-        if registered {
-            knobs.evict().probed.store(true, Ordering::Relaxed);
-        } else {
-            pr_warn!("evict: page-cache tracepoints unavailable ({ret}): no access history\n");
-        }
-        // INVARIANT: registered with `ctx` = `&*knobs` exactly when `ret == 0`.
-        Self { registered, knobs }
+        // SAFETY: each C probe has its tracepoint's prototype, passes its `data` (the
+        // registration's `Knobs`) to `learned_os_filemap_event` and does not sleep.
+        let probes = unsafe {
+            [
+                Probe::new(
+                    c_str!("mm_filemap_add_to_page_cache"),
+                    lo_filemap_probe_add as _,
+                ),
+                Probe::new(
+                    c_str!("mm_filemap_delete_from_page_cache"),
+                    lo_filemap_probe_delete as _,
+                ),
+                Probe::new(
+                    c_str!("mm_filemap_get_pages"),
+                    lo_filemap_probe_get_pages as _,
+                ),
+                Probe::new(c_str!("mm_filemap_fault"), lo_filemap_probe_fault as _),
+            ]
+        };
+        let probes = match Registration::register(probes, knobs.clone()) {
+            Ok(r) => {
+                knobs.evict().probed.store(true, Ordering::Relaxed);
+                Some(r)
+            }
+            Err(e) => {
+                pr_warn!("evict: page-cache tracepoints unavailable ({e:?}): no access history\n");
+                None
+            }
+        };
+        Self { probes, knobs }
     }
 }
 
 impl Drop for FilemapProbes {
     fn drop(&mut self) {
-        if self.registered {
-            // SAFETY: registered (type invariant); once this returns no probe runs, so
-            // `self.knobs` may go.
-            unsafe { lo_filemap_probes_unregister() };
+        if let Some(probes) = self.probes.take() {
+            // Once this returns no probe runs.
+            drop(probes);
             self.knobs.evict().probed.store(false, Ordering::Relaxed);
         }
     }
@@ -67,10 +88,11 @@ impl Drop for FilemapProbes {
 ///
 /// # Safety
 ///
-/// `ctx` must point to the live `Knobs` given at registration; `folio` must be null or the
-/// folio the event is about, locked for the call.
-unsafe extern "C" fn event(
-    ctx: *const c_void,
+/// `data` must be the `data` of a probe of `FilemapProbes`' registration, in the probe's call;
+/// `folio` must be null or the folio the event is about, locked for the call.
+#[no_mangle]
+unsafe extern "C" fn learned_os_filemap_event(
+    data: *mut c_void,
     ev: u32,
     folio: *mut RawFolio,
     owner: u64,
@@ -78,7 +100,7 @@ unsafe extern "C" fn event(
     nr: u64,
 ) {
     // SAFETY: by the function's safety requirements.
-    let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    let knobs = unsafe { tracepoint::borrow::<Knobs>(data) };
     // SAFETY: null or a live, locked folio for this call (the function's safety
     // requirements), as `RawFolio`'s invariant asks; the reference does not outlive the call.
     let folio = unsafe { folio.as_ref() };

@@ -6,4 +6,5 @@
 //! of instances coexist; dropping a registration waits for its callbacks in flight.
 
 pub(crate) mod sync;
+pub(crate) mod tracepoint;
 pub(crate) mod workqueue;

@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The scheduler's events, from its tracepoints (`sched_switch`, `sched_waking`,
-//! `sched_wakeup_new`, `sched_process_exit`, found by name through the C shim), fed to the
+//! `sched_wakeup_new`, `sched_process_exit`, found by name: `kapi::tracepoint`), fed to the
 //! policy's task table.
 
 use core::ffi::c_void;
 
+use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use crate::kapi::tracepoint::{self, Probe, Registration};
 use crate::knobs::Knobs;
 use crate::policy::PolicyId;
 
 extern "C" {
-    fn lo_sched_probes_register(
-        ctx: *const c_void,
-        cb: unsafe extern "C" fn(*const c_void, u32, i32, u64, u64, u32),
-    ) -> kernel::ffi::c_int;
-    fn lo_sched_probes_unregister();
+    fn lo_sched_probe_switch(
+        data: *mut c_void,
+        preempt: bool,
+        prev: *mut c_void,
+        next: *mut c_void,
+        prev_state: u32,
+    );
+    fn lo_sched_probe_waking(data: *mut c_void, p: *mut c_void);
+    fn lo_sched_probe_exit(data: *mut c_void, p: *mut c_void);
 }
 
 /// `enum lo_sched_event`.
@@ -78,41 +84,30 @@ impl Event {
 }
 
 /// The registered probes; dropping them unregisters and waits for probes in flight.
-///
-/// INVARIANT: when `registered`, the probes call `event` with a pointer to `*_knobs`, which
-/// this value keeps alive.
 pub(crate) struct SchedProbes {
-    registered: bool,
-    _knobs: Arc<Knobs>,
+    _probes: Option<Registration<Knobs, 4>>,
 }
 
 impl SchedProbes {
     /// Registers the probes. Without the tracepoints the policy sees no task: every task
     /// keeps its default slice.
     pub(crate) fn register(knobs: Arc<Knobs>) -> Self {
-        let ctx = core::ptr::from_ref::<Knobs>(&knobs).cast();
-        // SAFETY: `ctx` points to the `Knobs` kept alive by `self` until `drop` has
-        // unregistered the probes; `event` is written for that type.
-        let ret = unsafe { lo_sched_probes_register(ctx, event) };
-        let registered = ret == 0;
-        if !registered {
-            pr_warn!("sched: scheduler tracepoints unavailable ({ret}): default slices only\n");
-        }
-        // INVARIANT: registered with `ctx` = `&*knobs` exactly when `ret == 0`.
-        Self {
-            registered,
-            _knobs: knobs,
-        }
-    }
-}
-
-impl Drop for SchedProbes {
-    fn drop(&mut self) {
-        if self.registered {
-            // SAFETY: registered (type invariant); once this returns no probe runs, so
-            // `self._knobs` may go.
-            unsafe { lo_sched_probes_unregister() };
-        }
+        // SAFETY: each C probe has its tracepoint's prototype, passes its `data` (the
+        // registration's `Knobs`) to `learned_os_sched_event` and does not sleep.
+        let probes = unsafe {
+            [
+                Probe::new(c_str!("sched_switch"), lo_sched_probe_switch as _),
+                Probe::new(c_str!("sched_waking"), lo_sched_probe_waking as _),
+                Probe::new(c_str!("sched_wakeup_new"), lo_sched_probe_waking as _),
+                Probe::new(c_str!("sched_process_exit"), lo_sched_probe_exit as _),
+            ]
+        };
+        let probes = Registration::register(probes, knobs)
+            .inspect_err(|e| {
+                pr_warn!("sched: scheduler tracepoints unavailable ({e:?}): default slices only\n")
+            })
+            .ok();
+        Self { _probes: probes }
     }
 }
 
@@ -121,9 +116,10 @@ impl Drop for SchedProbes {
 ///
 /// # Safety
 ///
-/// `ctx` must point to the live `Knobs` given at registration.
-unsafe extern "C" fn event(
-    ctx: *const c_void,
+/// `data` must be the `data` of a probe of `SchedProbes`' registration, in the probe's call.
+#[no_mangle]
+unsafe extern "C" fn learned_os_sched_event(
+    data: *mut c_void,
     ev: u32,
     pid: i32,
     start: u64,
@@ -131,7 +127,7 @@ unsafe extern "C" fn event(
     flags: u32,
 ) {
     // SAFETY: by the function's safety requirements.
-    let knobs = unsafe { &*ctx.cast::<Knobs>() };
+    let knobs = unsafe { tracepoint::borrow::<Knobs>(data) };
     let (Some(ev), Ok(pid)) = (Event::decode(ev, flags), u32::try_from(pid)) else {
         return;
     };

@@ -68,19 +68,8 @@ void lo_reclaim_hook_unregister(void);
 bool lo_folio_mapped(struct folio *folio);
 bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp);
 
-/*
- * Probes on tracepoints found by name (tracepoint.c): a set is an array ended by an entry
- * whose name is NULL; tp and registered are the helpers' own.
- */
-struct tracepoint;
-struct lo_tp {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-	bool registered;
-};
-int lo_tp_register(struct lo_tp *set);
-void lo_tp_unregister(struct lo_tp *set);
+/* For the tracepoint probes that kapi/tracepoint.rs registers (tracepoint.c). */
+void lo_tracepoint_synchronize_unregister(void);
 
 /*
  * A page-cache event for pages [@index, @index + @nr) of the mapping at @owner (an opaque
@@ -92,10 +81,15 @@ enum lo_filemap_event {
 	LO_FILEMAP_DELETE,
 	LO_FILEMAP_ACCESS,
 };
-typedef void (*lo_filemap_event_t)(const void *ctx, u32 event, struct folio *folio,
-				   u64 owner, u64 index, u64 nr);
-int lo_filemap_probes_register(const void *ctx, lo_filemap_event_t cb);
-void lo_filemap_probes_unregister(void);
+void learned_os_filemap_event(void *data, u32 event, struct folio *folio, u64 owner, u64 index,
+			      u64 nr);
+/* The probes (filemap.c), which src/filemap.rs registers with its context as @data. */
+struct address_space;
+void lo_filemap_probe_add(void *data, struct folio *folio);
+void lo_filemap_probe_delete(void *data, struct folio *folio);
+void lo_filemap_probe_get_pages(void *data, struct address_space *mapping, pgoff_t index,
+				pgoff_t last_index);
+void lo_filemap_probe_fault(void *data, struct address_space *mapping, pgoff_t index);
 /* Counters kept per CPU (filemap.c): @n of them, zeroed; NULL without memory. */
 u64 __percpu *lo_percpu_alloc(unsigned int n);
 void lo_percpu_free(u64 __percpu *c);
@@ -169,10 +163,13 @@ enum lo_sched_event {
 #define LO_SCHED_F_VOLUNTARY	(1u << 0)	/* STOP: the task blocked */
 #define LO_SCHED_F_IRQ		(1u << 1)	/* WAKE: from an interrupt */
 #define LO_SCHED_F_ELIGIBLE	(1u << 2)	/* a normal user task in the cgroup, if set */
-typedef void (*lo_sched_event_t)(const void *ctx, u32 event, s32 pid, u64 start_time,
-				 u64 now, u32 flags);
-int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb);
-void lo_sched_probes_unregister(void);
+void learned_os_sched_event(void *data, u32 event, s32 pid, u64 start_time, u64 now, u32 flags);
+/* The probes (sched.c), which src/sched/probes.rs registers with its context as @data. */
+struct task_struct;
+void lo_sched_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			   struct task_struct *next, unsigned int prev_state);
+void lo_sched_probe_waking(void *data, struct task_struct *p);
+void lo_sched_probe_exit(void *data, struct task_struct *p);
 u64 lo_sched_now(void);
 void lo_sched_set_cgroup(struct cgroup *cgrp);
 void lo_sched_set_recording(bool on);

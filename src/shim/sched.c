@@ -2,14 +2,12 @@
 /*
  * The scheduler policy's glue (Rust: src/sched.rs and src/sched/):
  *
- * - probes on sched_switch, sched_waking, sched_wakeup_new and sched_process_exit, found by
- *   name with for_each_kernel_tracepoint(). Each turns its arguments into events (pid, task
+ * - probes on sched_switch, sched_waking, sched_wakeup_new and sched_process_exit, which
+ *   src/sched/probes.rs registers (kapi/tracepoint.rs). Each turns its arguments into events (pid, task
  *   start time, a flags word: eligible means a normal user task in the policy's cgroup, if
  *   one is set) and calls into Rust. They run with the runqueue lock held or
  *   from wakeups in any context, interrupts included: the Rust side takes only a raw
  *   spinlock with interrupts off (lo_raw_spin_*, sync.c) and does bounded work;
- * - that raw spinlock (6.12's Rust has only spinlock_t, which must not nest inside the
- *   runqueue's raw lock);
  * - per-task accessors for that work: look a task up by pid and start time, read and set its
  *   EEVDF slice alone (sched_set_slice(), patches/0005), test its cgroup.
  *
@@ -35,9 +33,6 @@ static bool lo_sched_recording;
 /* Only tasks in this cgroup (or below) are eligible, if set. */
 static struct cgroup __rcu *lo_sched_cgrp;
 
-static const void *lo_sched_ctx;
-static lo_sched_event_t lo_sched_cb;
-
 /* A normal (SCHED_NORMAL or SCHED_BATCH) user task: the only ones the policy may touch. */
 static bool lo_sched_eligible(struct task_struct *p)
 {
@@ -58,7 +53,7 @@ static bool lo_sched_in_scope(struct task_struct *p)
 	return in;
 }
 
-static void lo_sched_event(u32 ev, struct task_struct *p, u64 now, u32 flags)
+static void lo_sched_event(void *data, u32 ev, struct task_struct *p, u64 now, u32 flags)
 {
 	if (ev != LO_SCHED_EXIT && !READ_ONCE(lo_sched_recording))
 		return;
@@ -67,54 +62,30 @@ static void lo_sched_event(u32 ev, struct task_struct *p, u64 now, u32 flags)
 		return;
 	if (ev != LO_SCHED_EXIT && lo_sched_eligible(p) && lo_sched_in_scope(p))
 		flags |= LO_SCHED_F_ELIGIBLE;
-	lo_sched_cb(lo_sched_ctx, ev, p->pid, p->start_time, now, flags);
+	learned_os_sched_event(data, ev, p->pid, p->start_time, now, flags);
 }
 
-static void lo_probe_switch(void *data, bool preempt, struct task_struct *prev,
-			    struct task_struct *next, unsigned int prev_state)
+/* Probes of sched_switch, sched_waking and sched_wakeup_new, sched_process_exit. */
+void lo_sched_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			   struct task_struct *next, unsigned int prev_state)
 {
 	u64 now = ktime_get_mono_fast_ns();
 
 	/* Blocking (any state but running) ends the burst; preemption and yields do not. */
-	lo_sched_event(LO_SCHED_STOP, prev, now,
+	lo_sched_event(data, LO_SCHED_STOP, prev, now,
 		       !preempt && prev_state != TASK_RUNNING ? LO_SCHED_F_VOLUNTARY : 0);
-	lo_sched_event(LO_SCHED_RUN, next, now, 0);
+	lo_sched_event(data, LO_SCHED_RUN, next, now, 0);
 }
 
-static void lo_probe_waking(void *data, struct task_struct *p)
+void lo_sched_probe_waking(void *data, struct task_struct *p)
 {
-	lo_sched_event(LO_SCHED_WAKE, p, ktime_get_mono_fast_ns(),
+	lo_sched_event(data, LO_SCHED_WAKE, p, ktime_get_mono_fast_ns(),
 		       in_hardirq() || in_serving_softirq() ? LO_SCHED_F_IRQ : 0);
 }
 
-static void lo_probe_exit(void *data, struct task_struct *p)
+void lo_sched_probe_exit(void *data, struct task_struct *p)
 {
-	lo_sched_event(LO_SCHED_EXIT, p, ktime_get_mono_fast_ns(), 0);
-}
-
-static struct lo_tp lo_sched_tps[] = {
-	{ .name = "sched_switch", .probe = lo_probe_switch },
-	{ .name = "sched_waking", .probe = lo_probe_waking },
-	{ .name = "sched_wakeup_new", .probe = lo_probe_waking },
-	{ .name = "sched_process_exit", .probe = lo_probe_exit },
-	{}
-};
-
-/* Unregisters the probes registered so far and waits until none is running. */
-void lo_sched_probes_unregister(void)
-{
-	lo_tp_unregister(lo_sched_tps);
-}
-
-/*
- * Calls @cb with @ctx for every scheduler event until lo_sched_probes_unregister().
- * Returns -ENOENT if a tracepoint is missing (all or nothing).
- */
-int lo_sched_probes_register(const void *ctx, lo_sched_event_t cb)
-{
-	lo_sched_ctx = ctx;
-	lo_sched_cb = cb;
-	return lo_tp_register(lo_sched_tps);
+	lo_sched_event(data, LO_SCHED_EXIT, p, ktime_get_mono_fast_ns(), 0);
 }
 
 /*
