@@ -404,17 +404,21 @@ pub fn encode_oracle(reqs: &[Request]) -> Vec<u8> {
     out
 }
 
-/// The usage text of `lrn corpus`.
-pub const USAGE: &str = "       lrn corpus --out DIR
-         (writes the eviction corpus: 30 generated traces in 6 families, DIR/NAME.oracleGeneral.bin,
-          with cards in DIR/cards.md and DIR/corpus.tsv; deterministic)";
+/// Writes the eviction corpus: 30 generated traces in 6 families.
+///
+/// Each trace is DIR/NAME.oracleGeneral.bin (one object per request, size 1), with cards in
+/// DIR/cards.md and DIR/corpus.tsv (family, name, requests, footprint, generator and seed,
+/// printed too); deterministic: the same command always writes the same bytes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CorpusCli {
+    /// The output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: String,
+}
 
 /// `lrn corpus`.
-pub fn run(args: &[String]) -> Result<String, Error> {
-    let dir = match args {
-        [flag, dir] if flag == "--out" => dir,
-        _ => return Err(Error(format!("bad arguments\n{USAGE}"))),
-    };
+pub fn run(args: &CorpusCli) -> Result<String, Error> {
+    let dir = &args.out;
     std::fs::create_dir_all(dir).map_err(|e| Error(format!("cannot create {dir}: {e}")))?;
     let mut tsv = String::from("family\tname\trequests\tfootprint\tgenerator\tseed\n");
     let mut md = String::from(

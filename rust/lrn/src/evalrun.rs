@@ -440,6 +440,50 @@ pub fn write_outputs(rows: &[EvalRow], dir: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Evaluates the simulator-only ranker against lru, lirs, s3fifo and belady on the part of a
+/// trace it was not trained on.
+///
+/// Miss ratios of lru, lirs, s3fifo, belady and the ranker (with --model) on the last F of
+/// the trace (--holdout), simulated as a trace of its own, at each --cache-size (default 32,
+/// 64, 128, 256 and 512 MiB). Writes DIR/eval.md and DIR/eval.svg and prints the table.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalCli {
+    /// The trace file.
+    #[arg(long, value_name = "PATH")]
+    pub trace: String,
+    /// The trace format: oracleGeneral, csv or txt (as for lrn sim).
+    #[arg(long, value_name = "oracleGeneral|csv|txt", value_parser = crate::Format::parse)]
+    pub format: crate::Format,
+    /// The ranker's model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: String,
+    /// The trailing fraction of the trace evaluated, between 0 and 1.
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = crate::parse_fraction)]
+    pub holdout: f64,
+    /// A cache size, as for lrn sim (repeatable, in order).
+    #[arg(long = "cache-size", value_name = "SIZE", value_parser = crate::parse_size)]
+    pub cache_size: Vec<CacheSize>,
+    /// The output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: String,
+}
+
+impl EvalCli {
+    /// Runs `lrn eval`: creates the output directory, then [`run_eval`].
+    pub fn run(&self) -> Result<String, Error> {
+        let out = &self.out;
+        std::fs::create_dir_all(out).map_err(|e| Error(format!("cannot create {out}: {e}")))?;
+        run_eval(
+            &self.trace,
+            self.format,
+            &self.model,
+            self.holdout,
+            &self.cache_size,
+            out,
+        )
+    }
+}
+
 /// `lrn eval`: loads the trace and the model, evaluates at `sizes` (the
 /// [`DEFAULT_SIZES_MIB`] when empty), writes `eval.md`/`eval.svg` into `out`, and returns
 /// the Markdown table to print.

@@ -245,15 +245,66 @@ pub fn tsv(points: &[Point]) -> String {
     s
 }
 
-/// The usage text of `lrn eval-evict`.
-pub const USAGE: &str = "       lrn eval-evict --corpus DIR [--trace FAMILY=PATH]... [--family F]... [--model FILE | --models DIR]
-           [--max-keeps N] [--insert stock|cold|duel] --out DIR
-         (every policy on every trace of the corpus DIR (see lrn corpus) and of each --trace (an
-          oracleGeneral file), at 0.1%, 1%, 3% and 10% of its footprint, one object per request;
-          learned is the kernel's policy (Linux reclaim + hook + guard) with FILE, or with
-          DIR/FAMILY.lmod for a leave-one-family-out run; --family keeps only those families;
-          writes DIR/eval-evict.md, DIR/eval-evict.tsv and DIR/eval-evict.svg (miss-ratio
-          curves per family) and prints the summary)";
+/// Runs every eviction policy on every trace of a corpus at four cache sizes, with the
+/// summary that measures how the learned policy generalizes.
+///
+/// Every policy on every trace of the corpus DIR (see lrn corpus) and of each --trace (an
+/// oracleGeneral file), at 0.1%, 1%, 3% and 10% of its footprint, one object per request.
+/// learned is the kernel's policy (Linux reclaim + hook + guard) with --model FILE, or with
+/// DIR/FAMILY.lmod (--models DIR) for a leave-one-family-out run; without either, it is stock
+/// Linux. Writes DIR/eval-evict.md, DIR/eval-evict.tsv and DIR/eval-evict.svg (miss-ratio
+/// curves per family) in the --out directory and prints the summary.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalEvictCli {
+    /// The corpus directory (its corpus.tsv names the traces).
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<String>,
+    /// An extra trace of family FAMILY, an oracleGeneral file (repeatable).
+    #[arg(long, value_name = "FAMILY=PATH", value_parser = parse_family_trace)]
+    pub trace: Vec<FamilyTrace>,
+    /// Evaluates only the traces of this family (repeatable; default every family).
+    #[arg(long, value_name = "F")]
+    pub family: Vec<String>,
+    /// The model of learned for every trace.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+    /// The models of learned, DIR/FAMILY.lmod for the traces of FAMILY (with --model too,
+    /// these are used, and FILE must still be readable).
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<String>,
+    /// How many times learned may keep a page against the kernel without it being accessed
+    /// (the kernel's evict/max_keeps).
+    #[arg(long = "max-keeps", value_name = "N",
+          default_value_t = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS)]
+    pub max_keeps: u32,
+    /// The insertion rule of learned (the kernel's evict/insert): stock, cold or duel.
+    #[arg(long, value_name = "stock|cold|duel", value_parser = crate::parse_insert,
+          default_value = DEFAULT_INSERT.name())]
+    pub insert: InsertRule,
+    /// The output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: String,
+}
+
+/// A trace named on the command line with its family: `--trace FAMILY=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyTrace {
+    /// The family.
+    pub family: String,
+    /// The trace file.
+    pub path: String,
+}
+
+/// Parses `FAMILY=PATH`.
+pub fn parse_family_trace(v: &str) -> Result<FamilyTrace, Error> {
+    let (f, p) = v
+        .split_once('=')
+        .ok_or_else(|| Error(format!("--trace wants FAMILY=PATH, not {v:?}")))?;
+    Ok(FamilyTrace {
+        family: f.to_string(),
+        path: p.to_string(),
+    })
+}
 
 /// The traces of a corpus directory: `(family, name, path)` from its `corpus.tsv`.
 pub fn corpus_traces(dir: &str) -> Result<Vec<(String, String, String)>, Error> {
@@ -279,43 +330,27 @@ pub fn corpus_traces(dir: &str) -> Result<Vec<(String, String, String)>, Error> 
 }
 
 /// `lrn eval-evict`.
-pub fn run(args: &[String]) -> Result<String, Error> {
-    let (mut corpus, mut out, mut model, mut models, mut max_keeps) =
-        (None, None, None, None, 4u32);
-    let (mut extra, mut only) = (Vec::new(), Vec::new());
-    let mut insert = DEFAULT_INSERT;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let v = it
-            .next()
-            .ok_or_else(|| Error(format!("{flag} needs a value\n{USAGE}")))?;
-        match flag.as_str() {
-            "--corpus" => corpus = Some(v.clone()),
-            "--out" => out = Some(v.clone()),
-            "--model" => model = Some(v.clone()),
-            "--models" => models = Some(v.clone()),
-            "--family" => only.push(v.clone()),
-            "--insert" => insert = crate::parse_insert(v)?,
-            "--max-keeps" => {
-                max_keeps = v
-                    .parse()
-                    .map_err(|_| Error(format!("bad --max-keeps {v:?}")))?
-            }
-            "--trace" => {
-                let (f, p) = v
-                    .split_once('=')
-                    .ok_or_else(|| Error(format!("--trace wants FAMILY=PATH, not {v:?}")))?;
-                let name = std::path::Path::new(p)
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .map_or(p, |n| n.split('.').next().unwrap_or(n));
-                extra.push((f.to_string(), name.to_string(), p.to_string()));
-            }
-            _ => return Err(Error(format!("unknown argument {flag:?}\n{USAGE}"))),
-        }
-    }
-    let out = out.ok_or_else(|| Error(format!("--out is required\n{USAGE}")))?;
-    let mut traces = match &corpus {
+pub fn run(args: &EvalEvictCli) -> Result<String, Error> {
+    let EvalEvictCli {
+        corpus,
+        trace,
+        family: only,
+        model,
+        models,
+        max_keeps,
+        insert,
+        out,
+    } = args;
+    let (max_keeps, insert) = (*max_keeps, *insert);
+    let extra = trace.iter().map(|t| {
+        let p = t.path.as_str();
+        let name = std::path::Path::new(p)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map_or(p, |n| n.split('.').next().unwrap_or(n));
+        (t.family.clone(), name.to_string(), p.to_string())
+    });
+    let mut traces = match corpus {
         Some(d) => corpus_traces(d)?,
         None => Vec::new(),
     };
@@ -323,7 +358,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
     if !only.is_empty() {
         traces.retain(|t| only.contains(&t.0));
     }
-    let shared_model = match &model {
+    let shared_model = match model {
         Some(m) => Some(std::fs::read(m).map_err(|e| Error(format!("cannot read {m}: {e}")))?),
         None => None,
     };
@@ -339,7 +374,7 @@ pub fn run(args: &[String]) -> Result<String, Error> {
                 };
                 let r = (|| {
                     let reqs = crate::load_trace(path, crate::Format::OracleGeneral)?;
-                    let m = match &models {
+                    let m = match models {
                         Some(d) => {
                             let p = format!("{d}/{fam}.lmod");
                             Some(
@@ -363,13 +398,13 @@ pub fn run(args: &[String]) -> Result<String, Error> {
     for (_, r) in results {
         points.extend(r?);
     }
-    std::fs::create_dir_all(&out).map_err(|e| Error(format!("cannot create {out}: {e}")))?;
+    std::fs::create_dir_all(out).map_err(|e| Error(format!("cannot create {out}: {e}")))?;
     let md = markdown(&points);
     for (name, text) in [("eval-evict.md", &md), ("eval-evict.tsv", &tsv(&points))] {
         let p = format!("{out}/{name}");
         std::fs::write(&p, text).map_err(|e| Error(format!("cannot write {p}: {e}")))?;
     }
-    let title = match (&models, &model) {
+    let title = match (models, model) {
         (Some(_), _) => crate::evict_plot::TITLE.to_string(),
         (None, Some(m)) => format!(
             "miss ratios (mean over each family's traces); learned = the module's policy with {}, for every family",

@@ -18,9 +18,12 @@
 //!   ([`crate::quantize`]) and reports how often the integer model agrees with the float one.
 #![allow(clippy::float_arithmetic)]
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::evict_eval::{corpus_traces, sizes_of};
+use serde::Deserialize;
+
+use crate::evict_eval::{corpus_traces, sizes_of, FamilyTrace};
 use crate::quantize::{self, FloatLayer, FloatMlp};
 use crate::train::collect_linux_samples;
 use crate::{distinct_objects, load_trace, CacheSize, Error, Format};
@@ -30,40 +33,39 @@ pub const HORIZON_CACHES: u64 = 4;
 /// The most samples one (trace, size) point contributes.
 pub const PER_POINT: usize = 5_000;
 
-/// The usage text.
-pub const USAGE: &str =
-    "       lrn samples --corpus DIR [--trace FAMILY=PATH]... [--exclude FAMILY]... --out FILE
-         (EVICT v1 training samples from stock Linux reclaim at every evaluation size of every
-          trace not excluded: one line per page offered to the hook, 8 features then the label,
-          0 keep (next use within 4 cache sizes) or 1 reclaim; deterministic)
-       lrn model import --json FILE --samples FILE --model-id HEX --out FILE
-         (the trainer's float network (scripts/train-evict.py) to an EVICT v1 .lmod: checks
-          the network reproduces the trainer's own predictions, quantizes on the samples and
-          prints how often the integer model's argmax equals the float one's)";
+/// Writes EVICT v1 training samples from stock Linux reclaim, for the trainer.
+///
+/// At every evaluation size of every trace not excluded (the corpus DIR's and each --trace),
+/// one line per page offered to the hook: its 8 features, then its label, 0 keep (next use
+/// within 4 cache sizes) or 1 reclaim; deterministic. Prints how many samples of each label.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SamplesCli {
+    /// The corpus directory (see lrn corpus).
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<String>,
+    /// An extra trace of family FAMILY, an oracleGeneral file (repeatable).
+    #[arg(long, value_name = "FAMILY=PATH", value_parser = crate::evict_eval::parse_family_trace)]
+    pub trace: Vec<FamilyTrace>,
+    /// Leaves out the traces of this family (repeatable).
+    #[arg(long, value_name = "FAMILY")]
+    pub exclude: Vec<String>,
+    /// The samples file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
+}
 
 /// `lrn samples`.
-pub fn run_samples(args: &[String]) -> Result<String, Error> {
-    let (mut corpus, mut out, mut exclude, mut extra) = (None, None, Vec::new(), Vec::new());
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let v = it
-            .next()
-            .ok_or_else(|| Error(format!("{flag} needs a value\n{USAGE}")))?;
-        match flag.as_str() {
-            "--corpus" => corpus = Some(v.clone()),
-            "--out" => out = Some(v.clone()),
-            "--exclude" => exclude.push(v.clone()),
-            "--trace" => {
-                let (f, p) = v
-                    .split_once('=')
-                    .ok_or_else(|| Error(format!("--trace wants FAMILY=PATH, not {v:?}")))?;
-                extra.push((f.to_string(), p.to_string(), p.to_string()));
-            }
-            _ => return Err(Error(format!("unknown argument {flag:?}\n{USAGE}"))),
-        }
-    }
-    let out = out.ok_or_else(|| Error(format!("--out is required\n{USAGE}")))?;
-    let mut traces = match &corpus {
+pub fn run_samples(args: &SamplesCli) -> Result<String, Error> {
+    let SamplesCli {
+        corpus,
+        trace,
+        exclude,
+        out,
+    } = args;
+    let extra = trace
+        .iter()
+        .map(|t| (t.family.clone(), t.path.clone(), t.path.clone()));
+    let mut traces = match corpus {
         Some(d) => corpus_traces(d)?,
         None => Vec::new(),
     };
@@ -88,7 +90,7 @@ pub fn run_samples(args: &[String]) -> Result<String, Error> {
             }
         }
     }
-    std::fs::write(&out, text).map_err(|e| Error(format!("cannot write {out}: {e}")))?;
+    std::fs::write(out, text).map_err(|e| Error(format!("cannot write {out}: {e}")))?;
     Ok(format!(
         "wrote {out}: {n} samples from {} traces, {keep} keep / {} reclaim\n",
         traces.len(),
@@ -127,120 +129,121 @@ pub fn read_samples(path: &str) -> Result<Vec<([i8; 8], usize)>, Error> {
     Ok(out)
 }
 
-/// A minimal reader of the trainer's JSON: the numbers of the array after `"key":`, flattened.
-fn json_numbers(json: &str, key: &str) -> Result<Vec<f64>, Error> {
-    let at = json
-        .find(&format!("\"{key}\""))
-        .ok_or_else(|| Error(format!("the trainer's JSON has no {key:?}")))?;
-    let rest = &json[at + key.len() + 2..];
-    let start = rest
-        .find('[')
-        .ok_or_else(|| Error(format!("{key:?} is not an array")))?;
-    let mut depth = 0i32;
-    let mut end = start;
-    for (i, c) in rest[start..].char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    end = start + i;
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    rest[start..=end]
-        .split(|c: char| c == '[' || c == ']' || c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<f64>()
-                .map_err(|_| Error(format!("{key:?}: bad number {t:?}")))
-        })
-        .collect()
+/// The trainer's JSON (what `scripts/train-evict.py` writes): the layer sizes, per layer `l`
+/// the weights `W{l}` (inputs x outputs, as scikit-learn stores `coefs_`) and the biases
+/// `b{l}`, and the trainer's own probabilities of class 1 on the first samples.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrainerJson {
+    /// The layer widths, inputs first.
+    pub sizes: Vec<usize>,
+    /// The trainer's probability of class 1 on each of the first samples.
+    pub check_proba: Vec<f64>,
+    /// The other keys: `W0`, `b0`, `W1`, ... and the trainer's statistics.
+    #[serde(flatten)]
+    pub rest: HashMap<String, serde_json::Value>,
 }
 
-/// The float network of the trainer's JSON (`sizes`, per layer `W{i}` as inputs x outputs as
-/// scikit-learn stores `coefs_`, and `b{i}`). A single logistic output (two classes) becomes
-/// two logits `[0, z]`, whose argmax is the same decision.
-pub fn network_of_json(json: &str) -> Result<FloatMlp, Error> {
-    let sizes: Vec<usize> = json_numbers(json, "sizes")?
-        .iter()
-        .map(|&s| s as usize)
-        .collect();
-    let mut layers = Vec::new();
-    for l in 0..sizes.len().saturating_sub(1) {
-        let (inputs, outputs) = (sizes[l], sizes[l + 1]);
-        let w = json_numbers(json, &format!("W{l}"))?;
-        let b = json_numbers(json, &format!("b{l}"))?;
-        if w.len() != inputs * outputs || b.len() != outputs {
-            return Err(Error(format!("layer {l}: shapes do not match sizes")));
-        }
-        // coefs_ is inputs x outputs; FloatLayer wants outputs x inputs.
-        let mut weights = vec![0.0; inputs * outputs];
-        for i in 0..inputs {
-            for o in 0..outputs {
-                weights[o * inputs + i] = w[i * outputs + o];
+impl TrainerJson {
+    /// Parses the trainer's JSON.
+    pub fn parse(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json).map_err(|e| Error(format!("the trainer's JSON: {e}")))
+    }
+
+    /// The value of `key`, one of the dynamic keys (`W0`, `b0`, ...).
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
+        let v = self
+            .rest
+            .get(key)
+            .ok_or_else(|| Error(format!("the trainer's JSON has no {key:?}")))?;
+        T::deserialize(v).map_err(|e| Error(format!("{key:?}: {e}")))
+    }
+
+    /// The float network (see [`network_of_json`]).
+    pub fn network(&self) -> Result<FloatMlp, Error> {
+        let sizes = &self.sizes;
+        let mut layers = Vec::new();
+        for l in 0..sizes.len().saturating_sub(1) {
+            let (inputs, outputs) = (sizes[l], sizes[l + 1]);
+            let w: Vec<Vec<f64>> = self.get(&format!("W{l}"))?;
+            let b: Vec<f64> = self.get(&format!("b{l}"))?;
+            if w.len() != inputs || w.iter().any(|row| row.len() != outputs) || b.len() != outputs {
+                return Err(Error(format!("layer {l}: shapes do not match sizes")));
+            }
+            // coefs_ is inputs x outputs; FloatLayer wants outputs x inputs.
+            let mut weights = vec![0.0; inputs * outputs];
+            for (i, row) in w.iter().enumerate() {
+                for (o, &v) in row.iter().enumerate() {
+                    weights[o * inputs + i] = v;
+                }
+            }
+            let last = l + 2 == sizes.len();
+            if last && outputs == 1 {
+                let mut two = vec![0.0; inputs];
+                two.extend_from_slice(&weights);
+                layers.push(FloatLayer {
+                    inputs,
+                    outputs: 2,
+                    weights: two,
+                    bias: vec![0.0, b[0]],
+                    relu: false,
+                });
+            } else {
+                layers.push(FloatLayer {
+                    inputs,
+                    outputs,
+                    weights,
+                    bias: b,
+                    relu: !last,
+                });
             }
         }
-        let last = l + 2 == sizes.len();
-        if last && outputs == 1 {
-            let mut two = vec![0.0; inputs];
-            two.extend_from_slice(&weights);
-            layers.push(FloatLayer {
-                inputs,
-                outputs: 2,
-                weights: two,
-                bias: vec![0.0, b[0]],
-                relu: false,
-            });
-        } else {
-            layers.push(FloatLayer {
-                inputs,
-                outputs,
-                weights,
-                bias: b,
-                relu: !last,
-            });
-        }
+        Ok(FloatMlp { layers })
     }
-    Ok(FloatMlp { layers })
+}
+
+/// The float network of the trainer's JSON ([`TrainerJson`]). A single logistic output (two
+/// classes) becomes two logits `[0, z]`, whose argmax is the same decision.
+pub fn network_of_json(json: &str) -> Result<FloatMlp, Error> {
+    TrainerJson::parse(json)?.network()
+}
+
+/// Imports the trainer's float network (scripts/train-evict.py) as an EVICT v1 .lmod.
+///
+/// Checks that the network reproduces the trainer's own predictions, quantizes it on the
+/// samples and prints how often the integer model's argmax equals the float one's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportCli {
+    /// The trainer's JSON: layer sizes, weights, biases and check_proba.
+    #[arg(long, value_name = "FILE")]
+    pub json: String,
+    /// The samples the network was trained on (lrn samples): the check and the calibration.
+    #[arg(long, value_name = "FILE")]
+    pub samples: String,
+    /// The model id in the file's header, hexadecimal, 0x optional.
+    #[arg(long = "model-id", value_name = "HEX", value_parser = crate::parse_model_id)]
+    pub model_id: u32,
+    /// The model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
 }
 
 /// `lrn model import`.
-pub fn run_import(args: &[String]) -> Result<String, Error> {
-    let (mut json, mut samples, mut out, mut id) = (None, None, None, None);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let v = it
-            .next()
-            .ok_or_else(|| Error(format!("{flag} needs a value\n{USAGE}")))?;
-        match flag.as_str() {
-            "--json" => json = Some(v.clone()),
-            "--samples" => samples = Some(v.clone()),
-            "--out" => out = Some(v.clone()),
-            "--model-id" => {
-                id = Some(
-                    u32::from_str_radix(v.trim_start_matches("0x"), 16)
-                        .map_err(|_| Error(format!("bad --model-id {v:?}")))?,
-                )
-            }
-            _ => return Err(Error(format!("unknown argument {flag:?}\n{USAGE}"))),
-        }
-    }
-    let (Some(json), Some(samples), Some(out), Some(id)) = (json, samples, out, id) else {
-        return Err(Error(format!(
-            "--json, --samples, --model-id and --out are required\n{USAGE}"
-        )));
-    };
+pub fn run_import(args: &ImportCli) -> Result<String, Error> {
+    let ImportCli {
+        json,
+        samples,
+        model_id: id,
+        out,
+    } = args;
+    let id = *id;
     let text =
-        std::fs::read_to_string(&json).map_err(|e| Error(format!("cannot read {json}: {e}")))?;
-    let net = network_of_json(&text)?;
-    let data = read_samples(&samples)?;
+        std::fs::read_to_string(json).map_err(|e| Error(format!("cannot read {json}: {e}")))?;
+    let trained = TrainerJson::parse(&text)?;
+    let net = trained.network()?;
+    let data = read_samples(samples)?;
     // The export is the trained model: the trainer's probabilities of class 1 on the first
     // samples, reproduced by the float network.
-    let probs = json_numbers(&text, "check_proba")?;
+    let probs = &trained.check_proba;
     let mut worst = 0.0f64;
     for (p, (x, _)) in probs.iter().zip(&data) {
         let z = net.logits(x);
@@ -269,7 +272,7 @@ pub fn run_import(args: &[String]) -> Result<String, Error> {
         fa += usize::from(quantize::float_argmax(&net.logits(x)) == *y);
         ia += usize::from(mlp.predict(x).map_err(|e| Error(e.reason().into()))? == *y);
     }
-    std::fs::write(&out, &q.bytes).map_err(|e| Error(format!("cannot write {out}: {e}")))?;
+    std::fs::write(out, &q.bytes).map_err(|e| Error(format!("cannot write {out}: {e}")))?;
     let n = data.len().max(1) as f64;
     Ok(format!(
         "wrote {out} ({} bytes): trainer's predictions reproduced on {} samples (max error {worst:.1e}); accuracy float {:.4} integer {:.4} on {} samples; {agree:?}\n",
@@ -295,6 +298,56 @@ mod tests {
         // x = (64, 0) / 128 = (0.5, 0): hidden relu(0.5 + 0.5) = 1, z = 3 - 1 = 2.
         let z = net.logits(&[64, 0, 0, 0, 0, 0, 0, 0][..2]);
         assert_eq!(z, vec![0.0, 2.0]);
-        assert!(json_numbers(json, "nope").is_err());
+        let t = TrainerJson::parse(json).expect("parses");
+        assert_eq!(
+            (t.sizes.as_slice(), t.check_proba.as_slice()),
+            (&[2, 1, 1][..], &[0.5][..])
+        );
+        // A key that is not there is an error that names it.
+        let e = t.get::<Vec<f64>>("nope").unwrap_err();
+        assert!(e.0.contains("\"nope\""), "{e}");
+        // So are a missing layer, a missing check and shapes that do not match the sizes.
+        let without = |key: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+            v.as_object_mut().unwrap().remove(key);
+            v.to_string()
+        };
+        assert!(network_of_json(&without("W1"))
+            .unwrap_err()
+            .0
+            .contains("\"W1\""));
+        assert!(network_of_json(&without("b0"))
+            .unwrap_err()
+            .0
+            .contains("\"b0\""));
+        assert!(TrainerJson::parse(&without("check_proba")).is_err());
+        assert!(TrainerJson::parse(&without("sizes")).is_err());
+        let wrong = json.replace(r#""W0": [[1.0], [-2.0]]"#, r#""W0": [[1.0, -2.0]]"#);
+        assert!(network_of_json(&wrong).unwrap_err().0.contains("shapes"));
+        assert!(TrainerJson::parse("{\"sizes\": [2, 1").is_err());
+    }
+
+    #[test]
+    fn json_numbers_read_as_rust_reads_them() {
+        // serde_json (float_roundtrip) rounds every decimal as str::parse does, so the network
+        // and the check are the trainer's doubles bit for bit.
+        let nums = [
+            "0.9185447202257635",
+            "0.1",
+            "0.30000000000000004",
+            "-2.2250738585072014e-308",
+            "5e-324",
+            "1.7976931348623157e308",
+            "9007199254740993",
+            "0.6342346919472398",
+            "-0.00012399817093447713",
+            "3.4028234663852886e+38",
+            "1E-7",
+        ];
+        let json = format!(r#"{{"sizes": [1], "check_proba": [{}]}}"#, nums.join(", "));
+        let t = TrainerJson::parse(&json).expect("parses");
+        for (n, v) in nums.iter().zip(&t.check_proba) {
+            assert_eq!(v.to_bits(), n.parse::<f64>().unwrap().to_bits(), "{n}");
+        }
     }
 }

@@ -42,7 +42,7 @@ use std::collections::HashSet;
 
 use learned_sim::sched_trace::{decimal, Event, Kind};
 
-use crate::sched::{format_trace, read_input, USAGE};
+use crate::sched::{format_trace, read_input};
 use crate::Error;
 
 /// Why a line is malformed.
@@ -432,22 +432,30 @@ pub fn import(text: &[u8], comms: &[&[u8]]) -> (Vec<Event>, ImportStats) {
     (out, st)
 }
 
-/// `lrn sched import ...`.
-pub fn run_import(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let (mut input, mut out, mut comms) = (None, None, Vec::new());
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--tracefs" => input = Some(v),
-            "--comm" => comms.push(v),
-            "--out" => out = Some(v),
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    let input = input.ok_or_else(|| Error(format!("missing --tracefs\n{USAGE}")))?;
-    let out = out.ok_or_else(|| Error(format!("missing --out\n{USAGE}")))?;
-    let text = read_input(&input)?;
+/// Converts ftrace's text output into a sched trace.
+///
+/// The input is /sys/kernel/tracing/trace with the events sched_switch, sched_waking,
+/// sched_wakeup_new and sched_process_exit, gzip'ed or not (FILE - is stdin): the wakeups
+/// become w (arg 1 from an interrupt), a switch s for the task that stops (arg 1 unless it
+/// was preempted) and r for the next one, an exit x. Other events are skipped and malformed
+/// lines counted. Prints what it read: events per kind, tasks, malformed lines, lost events.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportCli {
+    /// The ftrace text.
+    #[arg(long, value_name = "FILE")]
+    pub tracefs: String,
+    /// Keeps only the events of the tasks of this comm (repeatable; default every task).
+    #[arg(long, value_name = "NAME")]
+    pub comm: Vec<String>,
+    /// The trace file to write.
+    #[arg(long, value_name = "TRACE")]
+    pub out: String,
+}
+
+/// `lrn sched import`.
+pub fn run_import(args: &ImportCli) -> Result<String, Error> {
+    let (input, out, comms) = (&args.tracefs, &args.out, &args.comm);
+    let text = read_input(input)?;
     let names: Vec<&[u8]> = comms.iter().map(|c| c.as_bytes()).collect();
     let (events, st) = import(&text, &names);
     if events.is_empty() {
@@ -456,7 +464,7 @@ pub fn run_import(args: &[String]) -> Result<String, Error> {
             st.summary()
         )));
     }
-    std::fs::write(&out, format_trace(&events)).map_err(|e| Error(format!("{out}: {e}")))?;
+    std::fs::write(out, format_trace(&events)).map_err(|e| Error(format!("{out}: {e}")))?;
     Ok(format!("{}-> {out}\n", st.summary()))
 }
 

@@ -38,7 +38,7 @@ use learned_sim::s3fifo::S3Fifo;
 use learned_sim::sieve::Sieve;
 use learned_sim::trace;
 
-/// A command-line error: printed on stderr, exit status 1 (2 for usage errors).
+/// A command's error: printed on stderr, exit status 1 (usage errors are clap's, status 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(pub String);
 
@@ -108,6 +108,20 @@ pub fn parse_size(s: &str) -> Result<CacheSize, Error> {
         .checked_mul(mult)
         .ok_or_else(|| Error(format!("bad cache size {s:?}: too large")))?;
     Ok(CacheSize::Bytes(v))
+}
+
+/// Parses a fraction strictly between 0 and 1 (`--holdout`, `--train-frac`).
+pub fn parse_fraction(v: &str) -> Result<f64, Error> {
+    match v.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
+        _ => err(format!("{v:?} is not a fraction between 0 and 1")),
+    }
+}
+
+/// Parses a model id in hexadecimal, with or without `0x` (`--model-id`).
+pub fn parse_model_id(v: &str) -> Result<u32, Error> {
+    u32::from_str_radix(v.trim_start_matches("0x"), 16)
+        .map_err(|_| Error(format!("bad model id {v:?} (hex)")))
 }
 
 /// A trace format.
@@ -459,16 +473,6 @@ impl Report {
     }
 }
 
-/// The usage text.
-pub const USAGE: &str = "usage: lrn sim --trace PATH --format oracleGeneral|csv|txt --policy NAME --cache-size SIZE [--json] [--model FILE] [--max-keeps N] [--insert stock|cold|duel]
-  NAME: lru fifo clock sieve arc s3fifo lirs belady linux learned ranker
-        (linux: Linux 6.12's two-list page-cache reclaim; learned: the kernel module's policy,
-        that reclaim with the learned hook, its guard and --insert, from the same source
-        (linux-learned is an older name for it); both print the hook's counters; ranker: the
-        simulator-only ranker, unguarded, default model models/evict-ranker.lmod)
-  SIZE: bytes with a unit (512MiB, 1GiB, 4KiB, 100B; KB/MB/GB are powers of 1000),
-        or a bare integer: a number of objects (every object then counts as size 1)";
-
 /// Parsed `lrn sim` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimArgs {
@@ -501,84 +505,68 @@ pub const DEFAULT_EVICT_MODEL: &str = concat!(
 pub const DEFAULT_RECLAIM_MODEL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/evict.lmod");
 
-/// Command-line options, `--key value`, `--key=value` or a bare `--flag`, read in order.
-pub struct Opts<'a> {
-    it: core::slice::Iter<'a, String>,
-    usage: &'static str,
+/// Simulates one policy over a trace: the misses of a cache of one size.
+///
+/// Prints a table (policy, cache size, requests, misses, miss ratio), or with --json one
+/// line of JSON. The linux policies also print the hook's counters (not with --json).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimCli {
+    /// The trace file.
+    #[arg(long, value_name = "PATH")]
+    pub trace: String,
+    /// The trace format: oracleGeneral, csv or txt.
+    ///
+    /// oracleGeneral: libCacheSim's binary records (with next accesses); csv: a header
+    /// naming obj_id (or id) and optionally obj_size (or size), other columns ignored; txt:
+    /// one decimal object id per line, unit size.
+    #[arg(long, value_name = "oracleGeneral|csv|txt", value_parser = Format::parse)]
+    pub format: Format,
+    /// The policy: lru fifo clock sieve arc s3fifo lirs belady linux learned ranker.
+    ///
+    /// linux: Linux 6.12's two-list page-cache reclaim; learned: the kernel module's policy,
+    /// that reclaim with the learned hook, its guard and --insert, from the same source
+    /// (linux-learned is an older name for it); both print the hook's counters; ranker: the
+    /// simulator-only ranker, unguarded, default model models/evict-ranker.lmod.
+    #[arg(long, value_name = "NAME", value_parser = PolicyName::parse)]
+    pub policy: PolicyName,
+    /// The cache size: bytes with a unit, or a bare integer, a number of objects.
+    ///
+    /// Bytes: 512MiB, 1GiB, 4KiB, 100B, 2TiB (powers of 1024), 10KB, 5MB, 1GB, 1TB (powers
+    /// of 1000). A bare integer is a number of objects: every object then counts as size 1.
+    #[arg(long = "cache-size", value_name = "SIZE", value_parser = parse_size)]
+    pub cache_size: CacheSize,
+    /// One line of JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// The model of learned (default models/evict.lmod) or of ranker (default
+    /// models/evict-ranker.lmod).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+    /// How many times learned may keep a page against the kernel without it being accessed
+    /// (the kernel's evict/max_keeps).
+    #[arg(long = "max-keeps", value_name = "N",
+          default_value_t = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS)]
+    pub max_keeps: u32,
+    /// The insertion rule of learned (the kernel's evict/insert): stock, cold or duel.
+    #[arg(long, value_name = "stock|cold|duel", value_parser = parse_insert,
+          default_value = DEFAULT_INSERT.name())]
+    pub insert: InsertRule,
 }
 
-impl<'a> Opts<'a> {
-    /// The options in `args`; errors end with `usage`.
-    pub fn new(args: &'a [String], usage: &'static str) -> Self {
-        Self {
-            it: args.iter(),
-            usage,
+impl SimCli {
+    /// The simulation these arguments ask for.
+    pub fn into_args(self) -> SimArgs {
+        SimArgs {
+            trace: self.trace,
+            format: self.format,
+            policy: self.policy,
+            size: self.cache_size,
+            json: self.json,
+            model: self.model,
+            max_keeps: self.max_keeps,
+            insert: self.insert,
         }
     }
-
-    /// The next argument: its key, and its value if given inline (`--key=value`).
-    pub fn next_key(&mut self) -> Option<(&'a str, Option<&'a str>)> {
-        let a = self.it.next()?;
-        Some(match a.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k, Some(v)),
-            _ => (a.as_str(), None),
-        })
-    }
-
-    /// The value of `key`: the inline one, else the next argument.
-    pub fn value(&mut self, key: &str, inline: Option<&str>) -> Result<String, Error> {
-        inline
-            .map(str::to_string)
-            .or_else(|| self.it.next().cloned())
-            .ok_or_else(|| Error(format!("{key} needs a value\n{}", self.usage)))
-    }
-
-    /// The error for an argument no command takes.
-    pub fn unknown(&self, key: &str) -> Error {
-        Error(format!("unknown argument {key:?}\n{}", self.usage))
-    }
-}
-
-/// Parses the arguments after `sim`.
-pub fn parse_sim_args(args: &[String]) -> Result<SimArgs, Error> {
-    let (mut trace, mut format, mut policy, mut size, mut json) = (None, None, None, None, false);
-    let mut model = None;
-    let mut max_keeps = learned_core::cache::reclaim::DEFAULT_MAX_KEEPS;
-    let mut insert = DEFAULT_INSERT;
-    let mut opts = Opts::new(args, USAGE);
-    while let Some((key, inline)) = opts.next_key() {
-        if key == "--json" {
-            json = true;
-            continue;
-        }
-        let mut value = || opts.value(key, inline);
-        match key {
-            "--trace" => trace = Some(value()?),
-            "--format" => format = Some(Format::parse(&value()?)?),
-            "--policy" => policy = Some(PolicyName::parse(&value()?)?),
-            "--cache-size" => size = Some(parse_size(&value()?)?),
-            "--model" => model = Some(value()?),
-            "--max-keeps" => {
-                let v = value()?;
-                max_keeps = v
-                    .parse()
-                    .map_err(|_| Error(format!("bad --max-keeps {v:?}")))?;
-            }
-            "--insert" => insert = parse_insert(&value()?)?,
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    let missing = |what: &str| Error(format!("missing {what}\n{USAGE}"));
-    Ok(SimArgs {
-        trace: trace.ok_or_else(|| missing("--trace"))?,
-        format: format.ok_or_else(|| missing("--format"))?,
-        policy: policy.ok_or_else(|| missing("--policy"))?,
-        size: size.ok_or_else(|| missing("--cache-size"))?,
-        json,
-        model,
-        max_keeps,
-        insert,
-    })
 }
 
 /// An insertion rule named on the command line (`stock`, `cold` or `duel`).

@@ -16,16 +16,6 @@ use learned_core::model::schema;
 
 use crate::Error;
 
-/// Usage of the model commands.
-pub const USAGE: &str = "       lrn inspect FILE
-       lrn model synth --kind mlp|pla --schema N [--seed S] [--inputs N --hidden H --outputs O] [--adversarial | --constant C] --out FILE
-         (mlp: N -> H -> H -> O, defaults 8 -> 32 -> 32 -> 4, --hidden 0 for a single layer;
-          pla: --keys K sorted pseudo-random keys, default 4096, --epsilon E, default 8)
-       lrn model infer --model FILE --input \"V1 V2 ...\"
-         (mlp: int8 features, prints \"class logit...\"; pla: one key, prints \"pos lo hi\";
-          exactly what the kernel's <policy>/infer file shows for the same model and input)
-       lrn bench-infer [--model FILE] [--iters N]";
-
 /// A deterministic xorshift64 generator (never seeded with 0).
 #[derive(Clone, Debug)]
 pub struct XorShift(u64);
@@ -148,64 +138,128 @@ pub struct SynthArgs {
     pub out: String,
 }
 
-fn num<T: std::str::FromStr>(flag: &str, v: Option<&String>) -> Result<T, Error> {
-    let v = v.ok_or_else(|| Error(format!("{flag} needs a value")))?;
-    v.parse()
-        .map_err(|_| Error(format!("bad value {v:?} for {flag}")))
+/// Model files: writes test models, runs one inference, imports the trainer's network.
+// No doc comments on the variants: they would replace their arguments' (the help).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub(crate) enum ModelCommand {
+    Synth(SynthCli),
+    Infer(InferCli),
+    Import(crate::evict_train::ImportCli),
 }
 
-/// Parses the arguments after `model synth`.
-pub fn parse_synth_args(args: &[String]) -> Result<SynthArgs, Error> {
-    let mut kind = None;
-    let mut schema_id = None;
-    let mut a = SynthArgs {
-        kind: Kind::Mlp,
-        schema: 0,
-        seed: 1,
-        inputs: 0,
-        hidden: 32,
-        outputs: 4,
-        keys: 4096,
-        epsilon: 8,
-        adversarial: false,
-        constant: None,
-        out: String::new(),
-    };
-    let mut inputs = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--kind" => {
-                kind = Some(match it.next().map(String::as_str) {
-                    Some("mlp") => Kind::Mlp,
-                    Some("pla") => Kind::Pla,
-                    other => return Err(Error(format!("bad --kind {other:?}: mlp or pla"))),
-                })
-            }
-            "--schema" => schema_id = Some(num("--schema", it.next())?),
-            "--seed" => a.seed = num("--seed", it.next())?,
-            "--inputs" => inputs = Some(num("--inputs", it.next())?),
-            "--hidden" => a.hidden = num("--hidden", it.next())?,
-            "--outputs" => a.outputs = num("--outputs", it.next())?,
-            "--keys" => a.keys = num("--keys", it.next())?,
-            "--epsilon" => a.epsilon = num("--epsilon", it.next())?,
-            "--adversarial" => a.adversarial = true,
-            "--constant" => a.constant = Some(num("--constant", it.next())?),
-            "--out" => a.out = num("--out", it.next())?,
-            other => return Err(Error(format!("unknown option {other:?}"))),
+/// Writes a deterministic pseudo-random model file, for tests.
+///
+/// mlp: N -> H -> H -> O (--inputs, --hidden, --outputs), defaults 8 -> 32 -> 32 -> 4,
+/// --hidden 0 for a single layer N -> O; pla: --keys K sorted pseudo-random keys, fitted with
+/// an error bound of --epsilon E. The model id is the seed's low 32 bits. Prints the file's
+/// size.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SynthCli {
+    /// The model kind: mlp or pla.
+    #[arg(long, value_name = "mlp|pla", value_parser = parse_kind)]
+    pub kind: Kind,
+    /// The schema id in the header: 1 evict, 2 sizer, 3 vindex, 4 sched.
+    #[arg(long, value_name = "N")]
+    pub schema: u16,
+    /// The seed of the weights or the keys.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Inputs (mlp) [default: 8, the evict schema's].
+    #[arg(long, value_name = "N")]
+    pub inputs: Option<u16>,
+    /// The width of the two hidden layers (mlp; 0 for no hidden layer).
+    #[arg(long, value_name = "H", default_value_t = 32)]
+    pub hidden: u16,
+    /// Outputs (mlp).
+    #[arg(long, value_name = "O", default_value_t = 4)]
+    pub outputs: u16,
+    /// Keys (pla).
+    #[arg(long, value_name = "K", default_value_t = 4096)]
+    pub keys: usize,
+    /// The error bound of the fit (pla).
+    #[arg(long, value_name = "E", default_value_t = 8)]
+    pub epsilon: u32,
+    /// A wrong evict model for the guard to catch: one layer, 8 inputs, 4 classes, that keeps
+    /// pages accessed once since they were read in and reclaims the pages used more.
+    #[arg(long)]
+    pub adversarial: bool,
+    /// A one-layer mlp whose answer is class C whatever its input (e.g. the last class of an
+    /// EVICT v1 model: "reclaim" for every page); before --adversarial if both are given.
+    #[arg(long, value_name = "C")]
+    pub constant: Option<u16>,
+    /// The model file to write.
+    #[arg(long, value_name = "FILE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub out: String,
+}
+
+/// Parses `--kind`.
+pub fn parse_kind(v: &str) -> Result<Kind, Error> {
+    match v {
+        "mlp" => Ok(Kind::Mlp),
+        "pla" => Ok(Kind::Pla),
+        _ => Err(Error(format!("bad --kind {v:?}: mlp or pla"))),
+    }
+}
+
+impl SynthCli {
+    /// The model these arguments describe.
+    pub fn into_args(self) -> SynthArgs {
+        let inputs = self.inputs.unwrap_or(if self.schema == schema::EVICT {
+            u16::from(schema::EVICT_INPUTS)
+        } else {
+            8
+        });
+        SynthArgs {
+            kind: self.kind,
+            schema: self.schema,
+            seed: self.seed,
+            inputs,
+            hidden: self.hidden,
+            outputs: self.outputs,
+            keys: self.keys,
+            epsilon: self.epsilon,
+            adversarial: self.adversarial,
+            constant: self.constant,
+            out: self.out,
         }
     }
-    a.kind = kind.ok_or_else(|| Error("--kind is required".into()))?;
-    a.schema = schema_id.ok_or_else(|| Error("--schema is required".into()))?;
-    if a.out.is_empty() {
-        return Err(Error("--out is required".into()));
-    }
-    a.inputs = inputs.unwrap_or(if a.schema == schema::EVICT {
-        u16::from(schema::EVICT_INPUTS)
-    } else {
-        8
-    });
-    Ok(a)
+}
+
+/// One inference, printed exactly as the kernel's infer file (in the policy's directory)
+/// shows it for the same model and input.
+///
+/// mlp: int8 features, prints "class logit..."; pla: one key, prints "pos lo hi".
+#[derive(Debug, Clone, clap::Args)]
+pub struct InferCli {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: String,
+    /// The input, one argument: "V1 V2 ..." (mlp: the features; pla: the key).
+    #[arg(long, value_name = "V1 V2 ...", allow_hyphen_values = true)]
+    pub input: String,
+}
+
+/// Prints the header, layers and checksum of a model file, and whether it is valid.
+///
+/// An invalid file's report stops where it went wrong, and the reason is on stderr (exit
+/// status 1).
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectCli {
+    /// The model file.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+/// Times inference: ns per inference of the integer engine and of the f64 reference, on
+/// pseudo-random inputs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchCli {
+    /// The model (an mlp) [default: a pseudo-random 8-32-32-4 evict model].
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+    /// Inferences timed, of each.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub iters: u64,
 }
 
 /// Builds the deterministic pseudo-random model `a` describes.
@@ -512,48 +566,33 @@ pub mod reference {
 }
 
 /// `lrn inspect FILE`: the report, or the report so far and the reason it is invalid.
-pub fn run_inspect(args: &[String]) -> Result<String, (String, Error)> {
-    let [path] = args else {
-        return Err((String::new(), Error("usage: lrn inspect FILE".into())));
-    };
+pub fn run_inspect(args: &InspectCli) -> Result<String, (String, Error)> {
+    let path = &args.file;
     let bytes = std::fs::read(path)
         .map_err(|e| (String::new(), Error(format!("cannot read {path}: {e}"))))?;
     inspect(&bytes)
 }
 
-/// `lrn model synth ...`: writes the model; returns a one-line summary.
-pub fn run_model(args: &[String]) -> Result<String, Error> {
-    match args.first().map(String::as_str) {
-        Some("synth") => {
-            let a = parse_synth_args(&args[1..])?;
+/// `lrn model synth|infer|import`: writes the model and returns a one-line summary, or the
+/// inference.
+pub(crate) fn run_model(cmd: &ModelCommand) -> Result<String, Error> {
+    match cmd {
+        ModelCommand::Synth(a) => {
+            let a = a.clone().into_args();
             let bytes = synth(&a)?;
             std::fs::write(&a.out, &bytes)
                 .map_err(|e| Error(format!("cannot write {}: {e}", a.out)))?;
             Ok(format!("wrote {} ({} bytes)\n", a.out, bytes.len()))
         }
-        Some("infer") => infer_cmd(&args[1..]),
-        Some("import") => crate::evict_train::run_import(&args[1..]),
-        _ => Err(Error(format!("usage:\n{USAGE}"))),
+        ModelCommand::Infer(a) => infer_cmd(a),
+        ModelCommand::Import(a) => crate::evict_train::run_import(a),
     }
 }
 
 /// `lrn model infer --model FILE --input "V1 V2 ..."`: one inference, printed in the format
 /// of the kernel's `<policy>/infer` file, so the guest tests can compare them exactly.
-fn infer_cmd(args: &[String]) -> Result<String, Error> {
-    let (mut model, mut input) = (None, None);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| Error(format!("{flag} needs a value")))?;
-        match flag.as_str() {
-            "--model" => model = Some(value),
-            "--input" => input = Some(value),
-            _ => return Err(Error(format!("unknown option {flag}\nusage:\n{USAGE}"))),
-        }
-    }
-    let path = model.ok_or_else(|| Error("--model is required".into()))?;
-    let input = input.ok_or_else(|| Error("--input is required".into()))?;
+fn infer_cmd(args: &InferCli) -> Result<String, Error> {
+    let (path, input) = (&args.model, &args.input);
     let bytes = std::fs::read(path).map_err(|e| Error(format!("cannot read {path}: {e}")))?;
     let m = learned_core::model::format::parse(&bytes)
         .map_err(|e| Error(format!("{path}: {}", e.reason())))?;
@@ -589,20 +628,11 @@ fn infer_cmd(args: &[String]) -> Result<String, Error> {
     Ok(format!("{} {} {}\n", p.pos, p.lo, p.hi))
 }
 
-/// `lrn bench-infer [--model FILE] [--iters N]`: ns per inference, integer engine and f64
-/// reference, on pseudo-random inputs.
+/// `lrn bench-infer`: ns per inference, integer engine and f64 reference, on pseudo-random
+/// inputs.
 #[allow(clippy::float_arithmetic)]
-pub fn run_bench(args: &[String]) -> Result<String, Error> {
-    let mut model = None;
-    let mut iters: u64 = 200_000;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--model" => model = Some(num::<String>("--model", it.next())?),
-            "--iters" => iters = num("--iters", it.next())?,
-            other => return Err(Error(format!("unknown option {other:?}"))),
-        }
-    }
+pub fn run_bench(args: &BenchCli) -> Result<String, Error> {
+    let (model, iters) = (&args.model, args.iters);
     let bytes = match &model {
         Some(p) => std::fs::read(p).map_err(|e| Error(format!("cannot read {p}: {e}")))?,
         None => synth(&SynthArgs {

@@ -11,17 +11,7 @@ use learned_core::mrc::hist::Hist;
 use learned_core::mrc::shards::{Config, Sample, Shards, ShardsStats};
 use learned_core::mrc::{ratio_ppm, PPM};
 
-use crate::{distinct_objects, load_trace, Error, Format, Opts};
-
-/// Usage of `mrc`.
-pub const USAGE: &str = "       lrn mrc --trace PATH --format oracleGeneral|csv|txt [--sizes N,N,...|--points N] [--smax S] [--rate-bits B] [--no-adjust] [--seed S]
-           [--start-shift K]
-         (LRU miss ratios at cache sizes in objects (every request counts as size 1): exact
-          (Mattson's stack algorithm) and SHARDS with a fixed-size sample set of S keys
-          (default 8192), sampling modulus 2^B (default 24), starting rate 2^-K (default
-          0: every key), SHARDS_adj on unless --no-adjust; sizes: the list, or N points evenly up to the distinct objects
-          (default 20); prints both curves, the absolute errors, MAE, max error and the
-          SHARDS memory)";
+use crate::{distinct_objects, load_trace, Error, Format};
 
 /// Default `--smax`.
 pub const DEFAULT_SMAX: u32 = 8192;
@@ -39,21 +29,94 @@ pub struct MrcArgs {
     pub sizes: Option<Vec<u32>>,
     /// `--points`: sizes evenly spaced up to the distinct objects.
     pub points: u32,
-    /// The SHARDS configuration (`--smax`, `--rate-bits`, `--no-adjust`, `--seed`).
+    /// The SHARDS configuration (`--smax`, `--rate-bits`, `--no-adjust`, `--seed`,
+    /// `--start-shift`).
     pub shards: Config,
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Error> {
+/// Compares a trace's exact LRU miss-ratio curve with its SHARDS estimate.
+///
+/// LRU miss ratios at cache sizes in objects (every request counts as size 1): exact
+/// (Mattson's stack algorithm) and SHARDS with a fixed-size sample set of S keys (--smax),
+/// sampling modulus 2^B (--rate-bits), starting rate 2^-K (--start-shift: 0, every key),
+/// SHARDS_adj on unless --no-adjust. Sizes: the --sizes list, or --points N sizes evenly
+/// spaced up to the distinct objects. Prints both curves, the absolute errors, MAE, max error
+/// and the SHARDS memory.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MrcCli {
+    /// The trace file.
+    #[arg(long, value_name = "PATH")]
+    pub trace: String,
+    /// The trace format: oracleGeneral, csv or txt (as for lrn sim).
+    #[arg(long, value_name = "oracleGeneral|csv|txt", value_parser = Format::parse)]
+    pub format: Format,
+    /// The cache sizes, in objects: comma-separated, strictly ascending, non-zero (before
+    /// --points if both are given).
+    #[arg(long, value_name = "N,N,...", value_parser = parse_sizes)]
+    pub sizes: Option<::std::vec::Vec<u32>>,
+    /// Sizes evenly spaced up to the distinct objects, at least 1.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_POINTS, value_parser = parse_points)]
+    pub points: u32,
+    /// The SHARDS sample set's size, keys.
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_SMAX, value_parser = trimmed::<u32>)]
+    pub smax: u32,
+    /// The sampling modulus is 2^B.
+    #[arg(long = "rate-bits", value_name = "B", default_value_t = Config::new(DEFAULT_SMAX).rate_bits,
+          value_parser = trimmed::<u32>)]
+    pub rate_bits: u32,
+    /// SHARDS without SHARDS_adj.
+    #[arg(long = "no-adjust")]
+    pub no_adjust: bool,
+    /// Xored into every key before hashing.
+    #[arg(long, value_name = "S", default_value_t = Config::new(DEFAULT_SMAX).seed,
+          value_parser = trimmed::<u64>)]
+    pub seed: u64,
+    /// The sampling rate starts at 2^-K.
+    #[arg(long = "start-shift", value_name = "K",
+          default_value_t = Config::new(DEFAULT_SMAX).start_shift,
+          value_parser = trimmed::<u32>)]
+    pub start_shift: u32,
+}
+
+impl MrcCli {
+    /// The comparison these arguments ask for.
+    pub fn into_args(self) -> MrcArgs {
+        let mut shards = Config::new(DEFAULT_SMAX);
+        shards.s_max = self.smax;
+        shards.rate_bits = self.rate_bits;
+        shards.adjust = !self.no_adjust;
+        shards.seed = self.seed;
+        shards.start_shift = self.start_shift;
+        MrcArgs {
+            trace: self.trace,
+            format: self.format,
+            sizes: self.sizes,
+            points: self.points,
+            shards,
+        }
+    }
+}
+
+/// A number, spaces around it allowed.
+fn trimmed<T: std::str::FromStr>(v: &str) -> Result<T, Error> {
     v.trim()
         .parse()
-        .map_err(|_| Error(format!("bad {flag} {v:?}\n{USAGE}")))
+        .map_err(|_| Error(format!("bad number {v:?}")))
+}
+
+/// Parses `--points`: at least 1.
+pub fn parse_points(v: &str) -> Result<u32, Error> {
+    match trimmed(v)? {
+        0 => Err(Error("--points must be at least 1".into())),
+        n => Ok(n),
+    }
 }
 
 /// Parses a `--sizes` list: comma-separated object counts, strictly ascending, non-zero.
 pub fn parse_sizes(v: &str) -> Result<Vec<u32>, Error> {
     let sizes = v
         .split(',')
-        .map(|s| number::<u32>("--sizes", s))
+        .map(|s| trimmed::<u32>(s).map_err(|_| Error(format!("bad --sizes {s:?}"))))
         .collect::<Result<Vec<u32>, Error>>()?;
     Hist::check_sizes(&sizes).map_err(|e| {
         Error(format!(
@@ -61,43 +124,6 @@ pub fn parse_sizes(v: &str) -> Result<Vec<u32>, Error> {
         ))
     })?;
     Ok(sizes)
-}
-
-/// Parses the arguments after `mrc`.
-pub fn parse_args(args: &[String]) -> Result<MrcArgs, Error> {
-    let (mut trace, mut format, mut sizes) = (None, None, None);
-    let mut points = DEFAULT_POINTS;
-    let mut shards = Config::new(DEFAULT_SMAX);
-    let mut opts = Opts::new(args, USAGE);
-    while let Some((key, inline)) = opts.next_key() {
-        if key == "--no-adjust" {
-            shards.adjust = false;
-            continue;
-        }
-        let mut value = || opts.value(key, inline);
-        match key {
-            "--trace" => trace = Some(value()?),
-            "--format" => format = Some(Format::parse(&value()?)?),
-            "--sizes" => sizes = Some(parse_sizes(&value()?)?),
-            "--points" => points = number(key, &value()?)?,
-            "--smax" => shards.s_max = number(key, &value()?)?,
-            "--rate-bits" => shards.rate_bits = number(key, &value()?)?,
-            "--seed" => shards.seed = number(key, &value()?)?,
-            "--start-shift" => shards.start_shift = number(key, &value()?)?,
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    if points == 0 {
-        return Err(Error(format!("--points must be at least 1\n{USAGE}")));
-    }
-    let missing = |what: &str| Error(format!("missing {what}\n{USAGE}"));
-    Ok(MrcArgs {
-        trace: trace.ok_or_else(|| missing("--trace"))?,
-        format: format.ok_or_else(|| missing("--format"))?,
-        sizes,
-        points,
-        shards,
-    })
 }
 
 /// `points` sizes evenly spaced up to `distinct` (`distinct·k/points` for `k = 1..=points`),
@@ -272,12 +298,11 @@ pub fn compare(reqs: &[Request], sizes: &[u32], cfg: Config) -> Result<Compariso
     })
 }
 
-/// Runs `lrn mrc ARGS`.
-pub fn run(args: &[String]) -> Result<String, Error> {
-    let a = parse_args(args)?;
+/// Runs `lrn mrc`.
+pub fn run(a: &MrcArgs) -> Result<String, Error> {
     let reqs = load_trace(&a.trace, a.format)?;
-    let sizes = match a.sizes {
-        Some(s) => s,
+    let sizes = match &a.sizes {
+        Some(s) => s.clone(),
         None => even_sizes(distinct_objects(&reqs) as u64, a.points),
     };
     if sizes.is_empty() {
@@ -291,13 +316,19 @@ mod tests {
     use super::*;
     use learned_core::mrc::shards::DEFAULT_RATE_BITS;
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    /// `lrn mrc ARGS` through the command line's parser.
+    fn parse_args(args: &[&str]) -> Result<MrcArgs, clap::Error> {
+        let mut all = vec!["mrc"];
+        all.extend_from_slice(args);
+        match crate::cli::tests::parse(&all)? {
+            crate::cli::Command::Mrc(m) => Ok(m.into_args()),
+            other => panic!("not mrc: {other:?}"),
+        }
     }
 
     #[test]
     fn arguments() {
-        let a = parse_args(&strings(&[
+        let a = parse_args(&[
             "--trace",
             "t",
             "--format",
@@ -308,16 +339,36 @@ mod tests {
             "--rate-bits",
             "20",
             "--no-adjust",
-        ]))
+        ])
         .unwrap();
         assert_eq!(a.sizes, Some(vec![1, 5, 9]));
         assert_eq!(
             (a.shards.s_max, a.shards.rate_bits, a.shards.adjust),
             (64, 20, false)
         );
-        let a = parse_args(&strings(&["--trace", "t", "--format", "csv"])).unwrap();
+        let a = parse_args(&["--trace", "t", "--format", "csv"]).unwrap();
         assert_eq!((a.points, a.shards.s_max), (DEFAULT_POINTS, DEFAULT_SMAX));
         assert_eq!(a.shards.rate_bits, DEFAULT_RATE_BITS);
+        assert_eq!(a.shards, Config::new(DEFAULT_SMAX));
+        // Values are trimmed; a repeated option keeps its last value.
+        let a = parse_args(&[
+            "--trace",
+            "t",
+            "--format",
+            "txt",
+            "--sizes",
+            "1, 2",
+            "--seed",
+            " 7",
+            "--seed=8",
+            "--start-shift",
+            "3",
+            "--points",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(a.sizes, Some(vec![1, 2]));
+        assert_eq!((a.shards.seed, a.shards.start_shift, a.points), (8, 3, 4));
         for bad in [
             &["--trace", "t"][..],
             &["--format", "txt"],
@@ -329,7 +380,7 @@ mod tests {
             &["--trace", "t", "--format", "txt", "--bogus", "1"],
             &["--trace", "t", "--format", "txt", "--smax"],
         ] {
-            assert!(parse_args(&strings(bad)).is_err(), "{bad:?}");
+            assert!(parse_args(bad).is_err(), "{bad:?}");
         }
     }
 

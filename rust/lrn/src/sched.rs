@@ -71,23 +71,6 @@ use crate::quantize::{self, float_argmax};
 use crate::train::{fit, init_net, FitConfig, Rng};
 use crate::Error;
 
-/// Usage of `lrn sched`.
-pub const USAGE: &str = "       lrn sched synth [--seed S] [--tasks N] [--seconds T] --out FILE
-         (a synthetic scheduler event trace: N tasks (default 16) of request, batch, mixed
-          and periodic kinds on 2 simulated CPUs for T seconds (default 10))
-       lrn sched train --trace FILE [--trace FILE]... [--holdout-set NAME] --holdout-trace FILE
-           [--holdout-trace FILE | --holdout-set NAME]... [--seed S] [--epochs E] --out FILE
-         (trains a sched v1 model on the traces' samples; prints its accuracy on the held-out
-          traces against the mean-burst rule, the last burst and the majority class, one report
-          per held-out set: --holdout-set names the set of the --holdout-trace files after it)
-       lrn sched eval --model FILE --trace FILE [--trace FILE]...
-         (the same report for a model on the traces)
-       lrn sched import --tracefs FILE [--comm NAME]... --out TRACE
-         (ftrace's text output (/sys/kernel/tracing/trace with the events sched_switch,
-          sched_waking, sched_wakeup_new and sched_process_exit) into a trace; --comm keeps
-          only the tasks of that comm)
-       Trace files and FILE may be gzip'ed (read through gzip -dc); FILE - is stdin.";
-
 /// Simulated CPUs.
 pub const CPUS: usize = 2;
 /// The quantum after which a running task yields to a waiting one, ns.
@@ -862,49 +845,167 @@ pub fn samples_of(paths: &[String]) -> Result<Vec<Sample>, Error> {
     Ok(out)
 }
 
-/// `lrn sched ...`.
-pub fn run(args: &[String]) -> Result<String, Error> {
-    let rest = args.get(1..).unwrap_or_default();
-    match args.first().map(String::as_str) {
-        Some("synth") => run_synth(rest),
-        Some("train") => run_train(rest),
-        Some("eval") => run_eval(rest),
-        Some("import") => crate::ftrace::run_import(rest),
-        _ => Err(Error(format!("usage:\n{USAGE}"))),
-    }
+/// The scheduler's model on the host: synthetic traces, recorded ones imported from ftrace,
+/// and the trainer and evaluator of sched v1 models.
+///
+/// Trace files and the ftrace text of import may be gzip'ed (read through gzip -dc); FILE - is
+/// stdin.
+// No doc comments on the variants: they would replace their arguments' (the help).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub(crate) enum SchedCommand {
+    Synth(SynthCli),
+    Train(TrainCli),
+    Eval(EvalCli),
+    Import(crate::ftrace::ImportCli),
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Error> {
-    v.parse()
-        .map_err(|_| Error(format!("bad {flag} {v:?}\n{USAGE}")))
+/// Writes a synthetic scheduler event trace.
+///
+/// N tasks (--tasks) of the request, batch, mixed and periodic kinds on 2 simulated CPUs for
+/// T seconds (--seconds).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SynthCli {
+    /// The seed.
+    #[arg(long, value_name = "S", default_value_t = SynthConfig::default().seed)]
+    pub seed: u64,
+    /// Tasks, 1 to 100000.
+    #[arg(long, value_name = "N", default_value_t = SynthConfig::default().tasks,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub tasks: usize,
+    /// Simulated seconds, 1 to 3600.
+    #[arg(long, value_name = "T", default_value_t = SynthConfig::default().seconds,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// The trace file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
 }
 
-fn missing(what: &str) -> Error {
-    Error(format!("missing {what}\n{USAGE}"))
+/// Trains a sched v1 model on the traces' samples.
+///
+/// Prints its accuracy on the held-out traces against the mean-burst rule, the last burst and
+/// the majority class, one report per held-out set: --holdout-set names the set of the
+/// --holdout-trace files after it (until the next --holdout-set; a name given again adds to
+/// its set). Deterministic: the same traces and seed write the same bytes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainCli {
+    /// A trace to train on (repeatable), gzip'ed or not, - for stdin.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub trace: Vec<String>,
+    /// The held-out sets.
+    #[command(flatten)]
+    pub holdout: HoldoutSets,
+    /// The seed of the network and the sample order.
+    #[arg(long, value_name = "S", default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    /// Passes over the samples.
+    #[arg(long, value_name = "E", default_value_t = TrainConfig::default().fit.epochs)]
+    pub epochs: usize,
+    /// The model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
 }
 
-fn run_synth(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let mut cfg = SynthConfig::default();
-    let mut out = None;
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--seed" => cfg.seed = number(key, &v)?,
-            "--tasks" => cfg.tasks = number(key, &v)?,
-            "--seconds" => cfg.seconds = number(key, &v)?,
-            "--out" => out = Some(v),
-            _ => return Err(opts.unknown(key)),
+/// The held-out sets of `lrn sched train`, in the order they are first named, with their
+/// traces: `--holdout-trace FILE` joins the set named by the last `--holdout-set NAME` before
+/// it (`held-out` before any). Parsed from the order of the options, so by hand, not derived.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HoldoutSets(pub Vec<(String, Vec<String>)>);
+
+/// The name of the held-out set before any `--holdout-set`.
+pub const DEFAULT_HOLDOUT_SET: &str = "held-out";
+
+impl clap::FromArgMatches for HoldoutSets {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let occurrences = |id: &str| {
+            m.indices_of(id)
+                .into_iter()
+                .flatten()
+                .zip(m.get_many::<String>(id).into_iter().flatten())
+                .map(move |(i, v)| (i, id == "holdout_set", v.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut all = occurrences("holdout_set");
+        all.extend(occurrences("holdout_trace"));
+        all.sort_by_key(|o| o.0);
+        let mut sets: Vec<(String, Vec<String>)> = Vec::new();
+        let mut set = DEFAULT_HOLDOUT_SET.to_string();
+        for (_, is_name, v) in all {
+            if is_name {
+                set = v;
+            } else {
+                match sets.iter_mut().find(|(n, _)| *n == set) {
+                    Some((_, files)) => files.push(v),
+                    None => sets.push((set.clone(), vec![v])),
+                }
+            }
         }
+        Ok(Self(sets))
     }
-    let out = out.ok_or_else(|| missing("--out"))?;
-    if cfg.tasks == 0 || cfg.tasks > 100_000 || cfg.seconds == 0 || cfg.seconds > 3600 {
-        return Err(Error(format!(
-            "--tasks must be 1..=100000 and --seconds 1..=3600\n{USAGE}"
-        )));
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
     }
+}
+
+impl clap::Args for HoldoutSets {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.arg(
+            clap::Arg::new("holdout_set")
+                .long("holdout-set")
+                .value_name("NAME")
+                .action(clap::ArgAction::Append)
+                .help("Names the held-out set of the --holdout-trace files after it (repeatable)"),
+        )
+        .arg(
+            clap::Arg::new("holdout_trace")
+                .long("holdout-trace")
+                .value_name("FILE")
+                .action(clap::ArgAction::Append)
+                .required(true)
+                .help(
+                    "A held-out trace, of the set last named (repeatable) [default set: held-out]",
+                ),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// Evaluates a sched v1 model on traces: the report of lrn sched train.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalCli {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    pub model: String,
+    /// A trace (repeatable: the samples of every trace are pooled), gzip'ed or not, - for
+    /// stdin.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub trace: Vec<String>,
+}
+
+/// `lrn sched synth|train|eval|import`.
+pub(crate) fn run(cmd: &SchedCommand) -> Result<String, Error> {
+    match cmd {
+        SchedCommand::Synth(a) => run_synth(a),
+        SchedCommand::Train(a) => run_train(a),
+        SchedCommand::Eval(a) => run_eval(a),
+        SchedCommand::Import(a) => crate::ftrace::run_import(a),
+    }
+}
+
+fn run_synth(args: &SynthCli) -> Result<String, Error> {
+    let cfg = SynthConfig {
+        seed: args.seed,
+        tasks: args.tasks,
+        seconds: args.seconds,
+    };
+    let out = &args.out;
     let events = synth(&cfg);
-    std::fs::write(&out, format_trace(&events)).map_err(|e| Error(format!("{out}: {e}")))?;
+    std::fs::write(out, format_trace(&events)).map_err(|e| Error(format!("{out}: {e}")))?;
     Ok(format!(
         "{} events of {} tasks over {} s -> {out}\n",
         events.len(),
@@ -913,38 +1014,21 @@ fn run_synth(args: &[String]) -> Result<String, Error> {
     ))
 }
 
-fn run_train(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let mut cfg = TrainConfig::default();
-    let (mut traces, mut out) = (Vec::new(), None);
-    // The held-out sets, in the order they are first named, with their traces.
-    let mut holdout: Vec<(String, Vec<String>)> = Vec::new();
-    let mut set = "held-out".to_string();
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--trace" => traces.push(v),
-            "--holdout-set" => set = v,
-            "--holdout-trace" => match holdout.iter_mut().find(|(n, _)| *n == set) {
-                Some((_, files)) => files.push(v),
-                None => holdout.push((set.clone(), vec![v])),
-            },
-            "--seed" => cfg.seed = number(key, &v)?,
-            "--epochs" => cfg.fit.epochs = number(key, &v)?,
-            "--out" => out = Some(v),
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    let out = out.ok_or_else(|| missing("--out"))?;
-    if traces.is_empty() {
-        return Err(missing("--trace"));
-    }
-    if holdout.is_empty() {
-        return Err(missing("--holdout-trace"));
-    }
-    let train_set = samples_of(&traces)?;
+fn run_train(args: &TrainCli) -> Result<String, Error> {
+    let defaults = TrainConfig::default();
+    let cfg = TrainConfig {
+        seed: args.seed,
+        fit: FitConfig {
+            epochs: args.epochs,
+            ..defaults.fit
+        },
+        ..defaults
+    };
+    let (traces, out) = (&args.trace, &args.out);
+    let holdout = &args.holdout.0;
+    let train_set = samples_of(traces)?;
     let mut held_out = Vec::with_capacity(holdout.len());
-    for (name, files) in &holdout {
+    for (name, files) in holdout {
         let s = samples_of(files)?;
         if s.is_empty() {
             return Err(Error(format!("held-out set {name}: no samples")));
@@ -953,7 +1037,7 @@ fn run_train(args: &[String]) -> Result<String, Error> {
     }
     let sets: Vec<&[Sample]> = held_out.iter().map(Vec::as_slice).collect();
     let r = train_sets(&train_set, &sets, &cfg)?;
-    std::fs::write(&out, &r.model).map_err(|e| Error(format!("{out}: {e}")))?;
+    std::fs::write(out, &r.model).map_err(|e| Error(format!("{out}: {e}")))?;
     let mut s = format!(
         "sched v1 model: {} bytes ({FEATURES}-{h}-{h}-{CLASSES}, model id {:#010x}) -> {out}\n\
          training samples: {} (of {}) from {} trace(s)\n",
@@ -975,22 +1059,9 @@ fn run_train(args: &[String]) -> Result<String, Error> {
     Ok(s)
 }
 
-fn run_eval(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let (mut traces, mut model_path) = (Vec::new(), None);
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--trace" => traces.push(v),
-            "--model" => model_path = Some(v),
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    let path = model_path.ok_or_else(|| missing("--model"))?;
-    if traces.is_empty() {
-        return Err(missing("--trace"));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| Error(format!("{path}: {e}")))?;
+fn run_eval(args: &EvalCli) -> Result<String, Error> {
+    let (path, traces) = (&args.model, &args.trace);
+    let bytes = std::fs::read(path).map_err(|e| Error(format!("{path}: {e}")))?;
     let model = parse(&bytes).map_err(|e| Error(format!("{path}: {}", e.reason())))?;
     let h = model.header();
     if h.schema_id != schema::SCHED || h.schema_version != schema::SCHED_VERSION {
@@ -1004,7 +1075,7 @@ fn run_eval(args: &[String]) -> Result<String, Error> {
     let mlp = model
         .mlp()
         .ok_or_else(|| Error(format!("{path}: not an MLP")))?;
-    let samples = samples_of(&traces)?;
+    let samples = samples_of(traces)?;
     let r = evaluate(&mlp, &samples)?;
     Ok(format!(
         "sched v1 model {path} ({} bytes) on {} trace(s)\n{}",
@@ -1017,6 +1088,122 @@ fn run_eval(args: &[String]) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `lrn sched ARGS` through the command line's parser.
+    fn parse(args: &[&str]) -> SchedCommand {
+        let mut all = vec!["sched"];
+        all.extend_from_slice(args);
+        match crate::cli::tests::parse(&all) {
+            Ok(crate::cli::Command::Sched(c)) => c,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn holdout_sets_follow_the_order_of_the_options() {
+        let SchedCommand::Train(a) = parse(&[
+            "train",
+            "--trace",
+            "t1",
+            "--holdout-trace",
+            "a",
+            "--holdout-set",
+            "x",
+            "--holdout-trace",
+            "b",
+            "--trace",
+            "t2",
+            "--holdout-trace=c",
+            "--holdout-set",
+            "held-out",
+            "--holdout-trace",
+            "d",
+            "--holdout-set",
+            "unused",
+            "--seed",
+            "3",
+            "--out",
+            "m",
+        ]) else {
+            panic!("not train")
+        };
+        let set = |n: &str, f: &[&str]| (n.to_string(), f.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            a.holdout,
+            HoldoutSets(vec![set("held-out", &["a", "d"]), set("x", &["b", "c"])])
+        );
+        assert_eq!(a.trace, ["t1", "t2"]);
+        let defaults = TrainConfig::default();
+        assert_eq!(
+            (a.seed, a.epochs, a.out.as_str()),
+            (3, defaults.fit.epochs, "m")
+        );
+        let SchedCommand::Train(a) = parse(&[
+            "train",
+            "--trace",
+            "t",
+            "--holdout-trace",
+            "h",
+            "--out",
+            "m",
+        ]) else {
+            panic!("not train")
+        };
+        assert_eq!(
+            a.holdout,
+            HoldoutSets(vec![set(DEFAULT_HOLDOUT_SET, &["h"])])
+        );
+        assert_eq!(a.seed, defaults.seed);
+    }
+
+    #[test]
+    fn synth_eval_and_import_arguments() {
+        let SchedCommand::Synth(a) = parse(&["synth", "--out", "o"]) else {
+            panic!("not synth")
+        };
+        let d = SynthConfig::default();
+        assert_eq!((a.seed, a.tasks, a.seconds), (d.seed, d.tasks, d.seconds));
+        let SchedCommand::Synth(a) = parse(&[
+            "synth",
+            "--seed",
+            "9",
+            "--tasks",
+            "100000",
+            "--seconds",
+            "3600",
+            "--out",
+            "o",
+        ]) else {
+            panic!("not synth")
+        };
+        assert_eq!((a.seed, a.tasks, a.seconds), (9, 100_000, 3600));
+        let SchedCommand::Eval(a) =
+            parse(&["eval", "--trace", "a", "--model", "m", "--trace", "-"])
+        else {
+            panic!("not eval")
+        };
+        assert_eq!(
+            (a.model.as_str(), a.trace.as_slice()),
+            ("m", &["a".to_string(), "-".into()][..])
+        );
+        let SchedCommand::Import(a) = parse(&[
+            "import",
+            "--tracefs",
+            "-",
+            "--comm",
+            "x",
+            "--comm",
+            "y z",
+            "--out",
+            "o",
+        ]) else {
+            panic!("not import")
+        };
+        assert_eq!(
+            (a.tracefs.as_str(), a.comm.len(), a.out.as_str()),
+            ("-", 2, "o")
+        );
+    }
 
     #[test]
     fn class_ranges_read_well() {

@@ -49,18 +49,6 @@ use crate::quantize::{self, float_argmax};
 use crate::train::{fit, init_net, FitConfig, Rng};
 use crate::Error;
 
-/// Usage of `lrn sizer`.
-pub const USAGE: &str =
-    "       lrn sizer sim --trace PATH --format oracleGeneral|csv|txt [--mib M] [--model FILE]
-           [--phase-ends N,N,...] [--interval A] [--goal G] [--margin G]
-         (the kernel's sizer loop over the trace with bounds M/32..M MiB (default 32), a
-          decision every A accesses (default 25000), goal and margin per mille (default
-          995 and 5): misses and memory-time per phase for fixed limits, the rules and the
-          model)
-       lrn sizer train --out FILE [--traces N] [--seed S] [--mib M] [--epochs E]
-         (trains a sizer v1 model on N generated phase traces (default 48), validates on
-          16 others; prints the model card's numbers)";
-
 /// Bytes per page.
 const PAGE: u64 = 4096;
 
@@ -650,45 +638,135 @@ impl TrainReport {
     }
 }
 
-/// `lrn sizer ...`.
-pub fn run(args: &[String]) -> Result<String, Error> {
-    let usage = || Error(format!("usage:\n{USAGE}"));
-    match args.first().map(String::as_str) {
-        Some("train") => run_train(&args[1..]),
-        Some("sim") => run_sim(&args[1..]),
-        _ => Err(usage()),
+/// The buffer-cache sizer on the host: its decision loop over a trace, and its trainer.
+// No doc comments on the variants: they would replace their arguments' (the help).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub(crate) enum SizerCommand {
+    Sim(SimCli),
+    Train(TrainCli),
+}
+
+/// Runs the kernel's sizer loop over a trace: misses and memory-time per phase for fixed
+/// limits, the rules and the model.
+///
+/// Bounds M/32..M MiB (--mib), a decision every A accesses (--interval), goal and margin per
+/// mille (--goal, --margin). Rows for fixed limits of M and M/4 MiB, the rules and, with
+/// --model, the model, per phase and for all.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimCli {
+    /// The trace file.
+    #[arg(long, value_name = "PATH")]
+    pub trace: String,
+    /// The trace format: oracleGeneral, csv or txt (as for lrn sim).
+    #[arg(long, value_name = "oracleGeneral|csv|txt", value_parser = crate::Format::parse)]
+    pub format: crate::Format,
+    /// The largest limit, MiB (the smallest is a 32nd of it).
+    #[arg(long, value_name = "M", default_value_t = 32)]
+    pub mib: u64,
+    /// A sizer v1 model to run beside the rules.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<String>,
+    /// Where the trace's phases end, in accesses, ascending (the last is the trace's length)
+    /// [default: one phase].
+    #[arg(long = "phase-ends", value_name = "N,N,...", value_parser = parse_phase_ends)]
+    pub phase_ends: Option<::std::vec::Vec<u64>>,
+    /// Accesses per decision [default: 25000].
+    #[arg(long, value_name = "A")]
+    pub interval: Option<u64>,
+    /// The hit-ratio goal, per mille [default: 995].
+    #[arg(long, value_name = "G")]
+    pub goal: Option<u32>,
+    /// How far below the goal still meets it, per mille [default: 5].
+    #[arg(long, value_name = "G")]
+    pub margin: Option<u32>,
+    /// Every decision ages the curve by 2^-K [default: 2, the kernel's].
+    #[arg(long = "age-shift", value_name = "K")]
+    pub age_shift: Option<u32>,
+}
+
+/// Parses `--phase-ends`: comma-separated access counts.
+pub fn parse_phase_ends(v: &str) -> Result<Vec<u64>, Error> {
+    v.split(',')
+        .map(|x| {
+            x.parse()
+                .map_err(|_| Error(format!("bad --phase-ends {x:?}")))
+        })
+        .collect()
+}
+
+impl SimCli {
+    /// The simulator's setting: [`SimConfig::for_mib`] with the options given.
+    pub fn config(&self) -> SimConfig {
+        let mut cfg = SimConfig::for_mib(self.mib);
+        if let Some(v) = self.interval {
+            cfg.interval = v;
+        }
+        if let Some(v) = self.goal {
+            cfg.goal.hit_pm = v;
+        }
+        if let Some(v) = self.margin {
+            cfg.goal.margin_pm = v;
+        }
+        if let Some(v) = self.age_shift {
+            cfg.age_shift = v;
+        }
+        cfg
     }
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Error> {
-    v.parse()
-        .map_err(|_| Error(format!("bad {flag} {v:?}\n{USAGE}")))
+/// Trains a sizer v1 model on generated phase traces and validates it on others.
+///
+/// N generated phase traces (--traces) for training, 16 others for validation; prints the
+/// model card's numbers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainCli {
+    /// The model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
+    /// Training traces [default: 48].
+    #[arg(long, value_name = "N")]
+    pub traces: Option<usize>,
+    /// The seed of the traces and the network [default: 1].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// The largest limit, MiB, as for lrn sizer sim.
+    #[arg(long, value_name = "M", default_value_t = 32)]
+    pub mib: u64,
+    /// Passes over the samples [default: 60].
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<usize>,
 }
 
-fn run_train(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let (mut out, mut mib) = (None, 32u64);
-    let mut pending = Vec::new();
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--out" => out = Some(v),
-            "--mib" => mib = number(key, &v)?,
-            "--traces" | "--seed" | "--epochs" => pending.push((key.to_string(), v)),
-            _ => return Err(opts.unknown(key)),
+impl TrainCli {
+    /// The training settings: [`TrainConfig::for_mib`] with the options given.
+    pub fn config(&self) -> TrainConfig {
+        let mut cfg = TrainConfig::for_mib(self.mib);
+        if let Some(v) = self.traces {
+            cfg.traces = v;
         }
-    }
-    let mut cfg = TrainConfig::for_mib(mib);
-    for (k, v) in pending {
-        match k.as_str() {
-            "--traces" => cfg.traces = number(&k, &v)?,
-            "--seed" => cfg.seed = number(&k, &v)?,
-            _ => cfg.fit.epochs = number(&k, &v)?,
+        if let Some(v) = self.seed {
+            cfg.seed = v;
         }
+        if let Some(v) = self.epochs {
+            cfg.fit.epochs = v;
+        }
+        cfg
     }
-    let out = out.ok_or_else(|| Error(format!("missing --out\n{USAGE}")))?;
+}
+
+/// `lrn sizer sim|train`.
+pub(crate) fn run(cmd: &SizerCommand) -> Result<String, Error> {
+    match cmd {
+        SizerCommand::Train(a) => run_train(a),
+        SizerCommand::Sim(a) => run_sim(a),
+    }
+}
+
+fn run_train(args: &TrainCli) -> Result<String, Error> {
+    let cfg = args.config();
+    let out = &args.out;
     let r = train(&cfg)?;
-    std::fs::write(&out, &r.model).map_err(|e| Error(format!("{out}: {e}")))?;
+    std::fs::write(out, &r.model).map_err(|e| Error(format!("{out}: {e}")))?;
     Ok(format!(
         "sizer v1 model: {} bytes -> {out}\n{}",
         r.model.len(),
@@ -696,44 +774,11 @@ fn run_train(args: &[String]) -> Result<String, Error> {
     ))
 }
 
-fn run_sim(args: &[String]) -> Result<String, Error> {
-    let mut opts = crate::Opts::new(args, USAGE);
-    let (mut trace, mut format, mut model_path, mut ends) = (None, None, None, Vec::new());
-    let mut mib = 32u64;
-    let mut cfg_edits = Vec::new();
-    while let Some((key, inline)) = opts.next_key() {
-        let v = opts.value(key, inline)?;
-        match key {
-            "--trace" => trace = Some(v),
-            "--format" => format = Some(crate::Format::parse(&v)?),
-            "--model" => model_path = Some(v),
-            "--mib" => mib = number(key, &v)?,
-            "--phase-ends" => {
-                ends = v
-                    .split(',')
-                    .map(|x| number(key, x))
-                    .collect::<Result<Vec<u64>, _>>()?
-            }
-            "--interval" | "--goal" | "--margin" | "--age-shift" => {
-                cfg_edits.push((key.to_string(), v))
-            }
-            _ => return Err(opts.unknown(key)),
-        }
-    }
-    let mut cfg = SimConfig::for_mib(mib);
-    for (k, v) in cfg_edits {
-        match k.as_str() {
-            "--interval" => cfg.interval = number(&k, &v)?,
-            "--goal" => cfg.goal.hit_pm = number(&k, &v)?,
-            "--age-shift" => cfg.age_shift = number(&k, &v)?,
-            _ => cfg.goal.margin_pm = number(&k, &v)?,
-        }
-    }
-    let missing = |w: &str| Error(format!("missing {w}\n{USAGE}"));
-    let reqs = crate::load_trace(
-        &trace.ok_or_else(|| missing("--trace"))?,
-        format.ok_or_else(|| missing("--format"))?,
-    )?;
+fn run_sim(args: &SimCli) -> Result<String, Error> {
+    let cfg = args.config();
+    let model_path = &args.model;
+    let ends = args.phase_ends.clone().unwrap_or_default();
+    let reqs = crate::load_trace(&args.trace, args.format)?;
     let keys: Vec<u64> = reqs.iter().map(|r| r.id).collect();
     let bytes = match &model_path {
         Some(p) => Some(std::fs::read(p).map_err(|e| Error(format!("{p}: {e}")))?),

@@ -622,6 +622,80 @@ pub fn train_multi(traces: &[&[Request]], cfg: &TrainConfig) -> Result<TrainRepo
     })
 }
 
+/// Trains the simulator-only evict ranker (the EVICT v1 model of lrn sim --policy ranker)
+/// from traces.
+///
+/// Trains on the first F of each trace (--train-frac), from a replay at SIZE (--cache-size),
+/// with labels from the next accesses; deterministic: the same traces and options write the
+/// same bytes. Prints the training summary.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainCli {
+    /// A trace to train on (repeatable: the samples of every trace are pooled).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub trace: Vec<String>,
+    /// The traces' format: oracleGeneral, csv or txt (as for lrn sim).
+    #[arg(long, value_name = "oracleGeneral|csv|txt", value_parser = crate::Format::parse)]
+    pub format: crate::Format,
+    /// The leading fraction of each trace to train on, above 0 and up to 1 [default: 0.5].
+    #[arg(long = "train-frac", value_name = "F", value_parser = parse_train_frac)]
+    pub train_frac: Option<f64>,
+    /// The cache size of the replay, as for lrn sim [default: 256MiB].
+    #[arg(long = "cache-size", value_name = "SIZE", value_parser = crate::parse_size)]
+    pub cache_size: Option<CacheSize>,
+    /// The seed of the sample choice and the network, decimal [default: 1592598028, that is
+    /// 0x5eed1e0c].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Where samples come from: ranker or linux [default: ranker].
+    ///
+    /// ranker: the ranker's candidates in an LRU replay; linux: the pages Linux's reclaim
+    /// offers the kernel hook, as in the kernel module.
+    #[arg(long, value_name = "ranker|linux", value_parser = Sampler::parse)]
+    pub sampler: Option<Sampler>,
+    /// The model id in the file's header, hexadecimal, 0x optional [default: e71c0001].
+    #[arg(long = "model-id", value_name = "HEX", value_parser = crate::parse_model_id)]
+    pub model_id: Option<u32>,
+    /// The model file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: String,
+}
+
+/// Parses `--train-frac`: a fraction between 0 and 1, or 1 itself.
+pub fn parse_train_frac(v: &str) -> Result<f64, Error> {
+    match v.parse::<f64>() {
+        Ok(f) if f == 1.0 => Ok(f),
+        _ => crate::parse_fraction(v),
+    }
+}
+
+impl TrainCli {
+    /// The training settings: [`TrainConfig::default`] with the options given.
+    pub fn config(&self) -> TrainConfig {
+        let mut cfg = TrainConfig::default();
+        if let Some(f) = self.train_frac {
+            cfg.train_frac = f;
+        }
+        if let Some(s) = self.cache_size {
+            cfg.cache_size = s;
+        }
+        if let Some(s) = self.seed {
+            cfg.seed = s;
+        }
+        if let Some(s) = self.sampler {
+            cfg.sampler = s;
+        }
+        if let Some(id) = self.model_id {
+            cfg.model_id = id;
+        }
+        cfg
+    }
+
+    /// Runs `lrn train` ([`run_train`]).
+    pub fn run(&self) -> Result<String, Error> {
+        run_train(&self.trace, self.format, &self.config(), &self.out)
+    }
+}
+
 /// `lrn train`: loads the trace, trains with `cfg` and writes the model to `out`; returns
 /// the summary to print.
 pub fn run_train(

@@ -242,8 +242,12 @@ fn errors_exit_non_zero_without_panicking() {
     assert_fails(&lrn(&base("lru", "3", "txt")), "bad object id");
     std::fs::write(&path, "a,b\n1,2\n").unwrap();
     assert_fails(&lrn(&base("lru", "3", "csv")), "obj_id");
-    assert_fails(&lrn(&["sim", "--trace", p]), "missing --format");
-    assert_fails(&lrn(&["bogus"]), "unknown command");
-    assert_fails(&lrn(&[]), "usage");
+    // Usage errors are clap's: the missing options listed, the command named, the usage.
+    assert_fails(
+        &lrn(&["sim", "--trace", p]),
+        "required arguments were not provided:\n  --format",
+    );
+    assert_fails(&lrn(&["bogus"]), "unrecognized subcommand 'bogus'");
+    assert_fails(&lrn(&[]), "Usage: lrn <COMMAND>");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -281,7 +281,7 @@ fn lrn_mrc_prints_both_curves() {
             &["--trace", p, "--format", "txt", "--points", "0"],
             "--points",
         ),
-        (&["--format", "txt"], "missing --trace"),
+        (&["--format", "txt"], "were not provided:\n  --trace"),
         (
             &["--trace", "/nonexistent", "--format", "txt"],
             "cannot read",

@@ -392,7 +392,7 @@ fn import_converts_ftrace_text() {
     );
     // Missing arguments are usage errors, a corrupt gzip file an error.
     let o = lrn(&["sched", "import", "--out", &path("x")]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("missing --tracefs"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("were not provided:\n  --tracefs"));
     std::fs::write(path("bad.gz"), [0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap();
     let o = lrn(&[
         "sched",
