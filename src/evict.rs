@@ -36,7 +36,7 @@ use kernel::time::Ktime;
 use kernel::{new_mutex, new_spinlock};
 
 use crate::cgroup::{self, Cgroup, RawCgroup};
-use crate::learned_core::cache::guard::{Guard, Trip, MAX_WINDOW};
+use crate::learned_core::cache::guard::{EvictGuard, Trip, MAX_WINDOW};
 use crate::learned_core::cache::insert::{Duel, InsertRule, DEFAULT_INSERT};
 use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
 use crate::learned_core::cache::reclaim::{
@@ -203,13 +203,13 @@ const MAX_PAGES_PER_EVENT: u64 = 512;
 /// A page-cache event, as `enum lo_filemap_event`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
-pub(crate) enum Event {
+pub(crate) enum PageEvent {
     Add = 0,
     Delete = 1,
     Access = 2,
 }
 
-impl Event {
+impl PageEvent {
     pub(crate) fn from_u32(v: u32) -> Option<Self> {
         [Self::Add, Self::Delete, Self::Access]
             .into_iter()
@@ -376,7 +376,7 @@ impl EvictMem {
 pub(crate) struct Evict {
     entries: KVVec<Entry>,
     meta: Meta,
-    guard: Guard,
+    guard: EvictGuard,
     max_keeps: AtomicU32,
     /// `evict/insert`, an [`InsertRule`].
     insert: AtomicU32,
@@ -410,7 +410,7 @@ impl Evict {
         pin_init!(Self {
             entries,
             meta: Meta::new(),
-            guard: Guard::new(),
+            guard: EvictGuard::new(),
             max_keeps: AtomicU32::new(DEFAULT_MAX_KEEPS),
             insert: AtomicU32::new(DEFAULT_INSERT as u32),
             duel: Duel::new(),
@@ -447,7 +447,7 @@ impl Evict {
     /// nothing. Atomic context.
     pub(crate) fn on_event(
         &self,
-        event: Event,
+        event: PageEvent,
         folio: Option<&RawFolio>,
         owner: u64,
         index: u64,
@@ -476,9 +476,9 @@ impl Evict {
         for i in 0..counted {
             let key = page_key(owner, index.wrapping_add(i));
             match event {
-                Event::Add => ev.on_add(key),
-                Event::Delete => ev.on_delete(key),
-                Event::Access => self.on_access(&ev, key),
+                PageEvent::Add => ev.on_add(key),
+                PageEvent::Delete => ev.on_delete(key),
+                PageEvent::Access => self.on_access(&ev, key),
             }
         }
         self.counters.probe.stop(start);

@@ -12,7 +12,7 @@ use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::evict::{Event, RawFolio};
+use crate::evict::{PageEvent, RawFolio};
 use crate::kapi::tracepoint::{self, Probe, Registration};
 use crate::knobs::Knobs;
 
@@ -104,9 +104,9 @@ unsafe extern "C" fn learned_os_filemap_event(
     // SAFETY: null or a live, locked folio for this call (the function's safety
     // requirements), as `RawFolio`'s invariant asks; the reference does not outlive the call.
     let folio = unsafe { folio.as_ref() };
-    if let Some(ev) = Event::from_u32(ev) {
+    if let Some(ev) = PageEvent::from_u32(ev) {
         knobs.evict().on_event(ev, folio, owner, index, nr);
-        if ev == Event::Access {
+        if ev == PageEvent::Access {
             knobs.sizer().on_access(owner, index, nr);
         }
     }

@@ -41,8 +41,8 @@ use crate::knobs::{Knobs, SCHED_WORK};
 use crate::learned_core::knob;
 use crate::learned_core::sched::guard::{role, Role};
 use crate::learned_core::sched::{
-    ongoing_class, slice_ns, Guard, GuardConfig, Phase, Reason, Slot, Table, TableStats, Task,
-    Window, NONE,
+    ongoing_class, slice_ns, GuardConfig, Phase, Reason, SliceGuard, Slot, Table, TableStats, Task,
+    WindowStats, NONE,
 };
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
@@ -118,9 +118,9 @@ pub(super) struct State {
     slots: KVVec<Slot>,
     table: TableStats,
     /// The guard window being measured, since `window_start`.
-    window: Window,
+    window: WindowStats,
     window_start: u64,
-    guard: Guard,
+    guard: SliceGuard,
     events: Events,
     /// Predictions by `Reason`.
     reasons: [u64; Reason::ALL.len()],
@@ -152,9 +152,9 @@ impl SchedMem {
         Ok(Self(State {
             slots,
             table,
-            window: Window::new(),
+            window: WindowStats::new(),
             window_start: 0,
-            guard: Guard::new(GuardConfig::DEFAULT),
+            guard: SliceGuard::new(GuardConfig::DEFAULT),
             events: Events::default(),
             reasons: [0; Reason::ALL.len()],
             predict_ns: 0,
@@ -336,9 +336,9 @@ impl Sched {
 
     /// A scheduler event (see `probes`). Atomic context, interrupts possibly off: takes the
     /// raw lock, bounded work.
-    fn on_event(&self, slot: &ModelSlot, ev: probes::Event, pid: u32, start: u64, now: u64) {
-        use probes::Event;
-        if let Event::Exit = ev {
+    fn on_event(&self, slot: &ModelSlot, ev: probes::SchedEvent, pid: u32, start: u64, now: u64) {
+        use probes::SchedEvent;
+        if let SchedEvent::Exit = ev {
             let mut st = self.state.lock();
             st.events.exit += 1;
             let (mut table, keep) = st.table();

@@ -12,7 +12,7 @@
 //!   the curve, with bounded work per event: the pages are hashed first, and only the few the
 //!   curve samples take its spinlock;
 //! - a delayed work item decides every `interval_ms` and sets `memory.high` (process
-//!   context, under [`Control`]'s mutex); when first accesses pile up faster than the limit
+//!   context, under [`DecisionState`]'s mutex); when first accesses pile up faster than the limit
 //!   has room for, the access path runs it early, at most once per interval;
 //! - the original `memory.high` comes back when the sizer is disabled, retargeted or
 //!   unloaded (unless someone else changed it meanwhile), and a removed cgroup is let go.
@@ -33,7 +33,7 @@ use crate::learned_core::mrc::shards::{Config, Filter, Sample, Shards, ShardsSta
 use crate::learned_core::mrc::PPM;
 use crate::learned_core::sizer::{
     candidate_sizes, features, limiter_config, model_class, propose, shards_config, stale, Goal,
-    Reason, Signals, Source, Window, AGE_SHIFT, DEAD_BAND_PPM, MIN_SAMPLED, POINTS, SAMPLES,
+    Interval, Reason, Signals, Source, AGE_SHIFT, DEAD_BAND_PPM, MIN_SAMPLED, POINTS, SAMPLES,
 };
 use crate::learned_core::text::TextBuf;
 use crate::model_slot::ModelSlot;
@@ -95,7 +95,7 @@ struct Engine {
     /// `None` while the sizer is not running.
     state: Option<ShardsState>,
     /// The interval so far.
-    window: Window,
+    window: Interval,
 }
 
 impl Engine {
@@ -127,7 +127,7 @@ impl Engine {
         )
         .map_err(|_| EINVAL)?;
         self.state = Some(s.state());
-        self.window = Window::new();
+        self.window = Interval::new();
         Ok(())
     }
 }
@@ -144,13 +144,13 @@ impl SizerMem {
             hist: KVVec::from_elem(0u64, POINTS + 1, GFP_KERNEL)?,
             sizes: [0; POINTS],
             state: None,
-            window: Window::new(),
+            window: Interval::new(),
         }))
     }
 }
 
 /// What the periodic decision works on, under a mutex (it sleeps).
-struct Control {
+struct DecisionState {
     /// The sizer acts (`sizer/enabled` and a target).
     running: bool,
     limiter: Option<Limiter>,
@@ -197,7 +197,7 @@ pub(crate) struct Sizer {
     #[pin]
     engine: SpinLock<Engine>,
     #[pin]
-    control: Mutex<Control>,
+    control: Mutex<DecisionState>,
     /// The cgroup whose accesses count, published to the access path.
     target: RcuArc<Cgroup>,
     /// Whether the access path feeds the curve.
@@ -224,7 +224,7 @@ impl Sizer {
             work <- workqueue::new_delayed_work!(queue, "learned_os_sizer_work"),
             engine <- new_spinlock!(mem.0, "learned_os_sizer_engine"),
             control <- new_mutex!(
-                Control {
+                DecisionState {
                     running: false,
                     limiter: None,
                     original_high: 0,
@@ -450,7 +450,7 @@ impl Sizer {
     }
 
     /// Starts sizing the target if `enabled`, there is one and it is not already sized.
-    fn start(&self, ctl: &mut Control, enabled: bool) {
+    fn start(&self, ctl: &mut DecisionState, enabled: bool) {
         if ctl.running || !enabled {
             return;
         }
@@ -492,7 +492,7 @@ impl Sizer {
     }
 
     /// Stops sizing and gives the cgroup its `memory.high` back, if it still has ours.
-    fn stop(&self, ctl: &mut Control) {
+    fn stop(&self, ctl: &mut DecisionState) {
         if !ctl.running {
             return;
         }
@@ -600,7 +600,7 @@ impl Sizer {
     /// pages (when known).
     fn decide(
         &self,
-        ctl: &mut Control,
+        ctl: &mut DecisionState,
         cg: &Cgroup,
         file: Option<u64>,
         slot: &ModelSlot,

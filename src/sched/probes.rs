@@ -49,14 +49,14 @@ pub(super) enum Eligible {
 
 /// A scheduler event.
 #[derive(Clone, Copy)]
-pub(super) enum Event {
+pub(super) enum SchedEvent {
     /// The task is exiting (any task).
     Exit,
     /// Another event, of an eligible task or not.
     Other(Option<Eligible>),
 }
 
-impl Event {
+impl SchedEvent {
     /// The event the shim reported, if it knows it.
     fn decode(ev: u32, flags: u32) -> Option<Self> {
         let eligible = flags & F_ELIGIBLE != 0;
@@ -128,7 +128,7 @@ unsafe extern "C" fn learned_os_sched_event(
 ) {
     // SAFETY: by the function's safety requirements.
     let knobs = unsafe { tracepoint::borrow::<Knobs>(data) };
-    let (Some(ev), Ok(pid)) = (Event::decode(ev, flags), u32::try_from(pid)) else {
+    let (Some(ev), Ok(pid)) = (SchedEvent::decode(ev, flags), u32::try_from(pid)) else {
         return;
     };
     if pid == 0 {

@@ -164,7 +164,7 @@ struct Registration {
 }
 
 /// Per-registration counts and the buffers of one chunk of a translation.
-struct Work {
+struct ChunkBuffers {
     rebuilds: u64,
     learned: u64,
     walked: u64,
@@ -177,7 +177,7 @@ struct Work {
     paths: KVec<u8>,
 }
 
-impl Work {
+impl ChunkBuffers {
     fn new() -> Result<Self> {
         Ok(Self {
             rebuilds: 0,
@@ -201,9 +201,9 @@ impl Work {
 }
 
 /// The state only ioctls touch, serialized per open file.
-struct Control {
+struct IoctlState {
     reg: Option<Registration>,
-    work: Work,
+    work: ChunkBuffers,
 }
 
 /// One open file of the device.
@@ -214,7 +214,7 @@ struct Control {
 pub(crate) struct Session {
     knobs: Arc<Knobs>,
     #[pin]
-    control: Mutex<Control>,
+    control: Mutex<IoctlState>,
     #[pin]
     shared: SpinLock<Shared>,
 }
@@ -266,9 +266,9 @@ fn push_pages(b: &mut RunBuilder<'_>, vpn: u64, pfn: u64, nr: u64) -> Result {
 impl Session {
     /// A session with nothing registered.
     pub(crate) fn new(knobs: Arc<Knobs>) -> Result<Arc<Self>> {
-        let control = Control {
+        let control = IoctlState {
             reg: None,
-            work: Work::new()?,
+            work: ChunkBuffers::new()?,
         };
         Arc::pin_init(
             pin_init!(Self {
@@ -335,7 +335,7 @@ impl Session {
     }
 
     /// Ends the registration, if any: the notifier is gone when this returns.
-    fn unregister_locked(&self, ctl: &mut Control) {
+    fn unregister_locked(&self, ctl: &mut IoctlState) {
         let Some(reg) = ctl.reg.take() else {
             return;
         };
@@ -564,7 +564,7 @@ impl Session {
         let mut paths = (tr.paths != 0).then(|| UserSlice::new(tr.paths as usize, count).writer());
 
         let mut guard = self.control.lock();
-        let Control { reg, work } = &mut *guard;
+        let IoctlState { reg, work } = &mut *guard;
         let Some(reg) = reg.as_ref() else {
             return Err(refuse(knobs, EINVAL, "translate: not registered"));
         };

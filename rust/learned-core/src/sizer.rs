@@ -113,7 +113,7 @@ pub fn limiter_config(min: u32, max: u32) -> LimiterConfig {
 /// should decide early: once per interval, when the interval's sampled first accesses stand
 /// for an eighth of the limit ([`KICK_SHIFT`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
+pub struct Interval {
     /// The curve's sampled and sampled first accesses when the interval began.
     base_sampled: u64,
     base_cold: u64,
@@ -125,7 +125,7 @@ pub struct Window {
     kick_armed: bool,
 }
 
-impl Window {
+impl Interval {
     /// A window at the start of a curve: no early decision before the first one.
     pub const fn new() -> Self {
         Self {
@@ -171,7 +171,7 @@ impl Window {
     }
 }
 
-impl Default for Window {
+impl Default for Interval {
     fn default() -> Self {
         Self::new()
     }

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use learned_core::cache::guard::{Guard, GuardStats};
+use learned_core::cache::guard::{EvictGuard, GuardStats};
 use learned_core::cache::history::{History, FEATURES};
 use learned_core::cache::insert::{Duel, InsertRule};
 use learned_core::cache::linux::{Hook, HookStats, Linux};
@@ -206,7 +206,7 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
         .map_err(|e| Error(format!("cannot build the cache store: {e:?}")))?;
     let entries: Vec<Entry> = (0..HISTORY_ENTRIES).map(|_| Entry::new()).collect();
     let meta = Meta::new();
-    let guard = Guard::new();
+    let guard = EvictGuard::new();
     let table = Table::new(&meta, &entries).ok_or_else(|| Error("bad history size".into()))?;
     let mut shadow = shadow_mem();
     let mut shadow_state = ShadowState::new();

@@ -8,7 +8,7 @@
 //! [`simulate`] replays a trace of page keys through an LRU cache whose capacity is the
 //! sizer's limit, and through the kernel's own code from learned-core: the SHARDS curve
 //! ([`learned_core::sizer::shards_config`]), the interval bookkeeping and early decisions
-//! ([`Window`]), the features, the rules or a model ([`propose`]) and the limiter
+//! ([`Interval`]), the features, the rules or a model ([`propose`]) and the limiter
 //! ([`learned_core::sizer::limiter_config`]). An interval is [`SimConfig::interval`]
 //! accesses (the kernel's 100 ms are about 25,000 reads under TCG). It counts misses and
 //! memory-time (the cache's occupancy summed over accesses) per phase, like `make
@@ -42,7 +42,7 @@ use learned_core::mrc::hist::Hist;
 use learned_core::mrc::shards::{Sample, Shards};
 use learned_core::sizer::{
     candidate_sizes, features, limiter_config, model_class, propose, shards_config, stale, Goal,
-    Signals, Source, Window, AGE_SHIFT, CLASSES, FEATURES, MIN_SAMPLED, POINTS,
+    Interval, Signals, Source, AGE_SHIFT, CLASSES, FEATURES, MIN_SAMPLED, POINTS,
 };
 
 use crate::quantize::{self, float_argmax};
@@ -216,7 +216,7 @@ struct Sizer {
     words: Vec<u32>,
     hist: Vec<u64>,
     limiter: Limiter,
-    window: Window,
+    window: Interval,
 }
 
 /// Runs `policy` over `keys`, whose phases end at `phase_ends` (ascending; the last is
@@ -245,7 +245,7 @@ pub fn simulate(
         hist: vec![0; Hist::buckets_for(POINTS)],
         limiter: Limiter::new(limiter_config(cfg.min, cfg.max), initial)
             .map_err(|_| Error("bad limiter bounds".into()))?,
-        window: Window::new(),
+        window: Interval::new(),
     };
     let mut shards = Shards::new(&mut sz.samples, &mut sz.words, &sizes, &mut sz.hist, scfg)
         .map_err(|e| Error(format!("shards: {e:?}")))?;
@@ -287,7 +287,7 @@ pub fn simulate(
         let aged = shards.stats();
         if stale(st.rate_ppm, cfg.max) {
             shards.reset();
-            sz.window = Window::new();
+            sz.window = Interval::new();
             continue;
         }
         if st.sampled < MIN_SAMPLED {

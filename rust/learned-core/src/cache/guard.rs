@@ -105,7 +105,7 @@ pub struct GuardStats {
 
 /// The guard (see the module docs).
 #[derive(Debug)]
-pub struct Guard {
+pub struct EvictGuard {
     window: AtomicU32,
     margin_pct: AtomicU32,
     retry: AtomicU64,
@@ -126,13 +126,13 @@ pub struct Guard {
     tripped_until: AtomicU64,
 }
 
-impl Default for Guard {
+impl Default for EvictGuard {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Guard {
+impl EvictGuard {
     /// A guard with the default window, margin and retry period.
     pub const fn new() -> Self {
         Self {
@@ -325,7 +325,13 @@ mod tests {
 
     /// Feeds a window of `reads` reads and `misses` shadow misses, with or without overrides,
     /// and closes it at `*now`.
-    fn window(g: &Guard, now: &mut u64, reads: u64, misses: u64, overrides: bool) -> Option<Trip> {
+    fn window(
+        g: &EvictGuard,
+        now: &mut u64,
+        reads: u64,
+        misses: u64,
+        overrides: bool,
+    ) -> Option<Trip> {
         for _ in 0..reads {
             g.read();
         }
@@ -357,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_winning_or_even_policy_never_trips() {
-        let g = Guard::new();
+        let g = EvictGuard::new();
         g.configure(100, 2, 1000);
         let mut now = 0;
         assert_eq!(g.tick(now), None, "configure starts a fresh window");
@@ -373,7 +379,7 @@ mod tests {
 
     #[test]
     fn a_losing_policy_trips_then_backs_off() {
-        let g = Guard::new();
+        let g = EvictGuard::new();
         g.configure(100, 2, 500);
         let mut now = 0;
         assert_eq!(g.tick(now), None, "configure starts a fresh window");
@@ -410,7 +416,7 @@ mod tests {
 
     #[test]
     fn calibration_removes_the_shadows_bias() {
-        let g = Guard::new();
+        let g = EvictGuard::new();
         g.configure(100, 2, 500);
         let mut now = 0;
         assert_eq!(g.tick(now), None, "configure starts a fresh window");
@@ -431,7 +437,7 @@ mod tests {
 
     #[test]
     fn thin_windows_are_extended() {
-        let g = Guard::new();
+        let g = EvictGuard::new();
         g.configure(100, 2, 500);
         let mut now = 0;
         assert_eq!(g.tick(now), None, "configure starts a fresh window");
@@ -443,7 +449,7 @@ mod tests {
 
     #[test]
     fn knobs_are_clamped() {
-        let g = Guard::new();
+        let g = EvictGuard::new();
         g.configure(0, 1, 2);
         assert_eq!(g.config(), (1, 1, 2));
         g.configure(u32::MAX, 0, 0);

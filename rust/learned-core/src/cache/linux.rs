@@ -502,7 +502,7 @@ impl Policy for Linux<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::guard::Guard;
+    use super::super::guard::EvictGuard;
     use super::super::pagehist::{Entry, Meta, Table};
     use super::super::store::Slot;
 
@@ -532,7 +532,7 @@ mod tests {
         let store = Store::new(&mut slots, &mut index).unwrap();
         let entries: Vec<Entry> = (0..1024).map(|_| Entry::new()).collect();
         let meta = Meta::new();
-        let guard = Guard::new();
+        let guard = EvictGuard::new();
         let mut evictor = Evictor::new(Table::new(&meta, &entries).unwrap(), &guard);
         evictor.memo = memo;
         let hook = Hook {

@@ -28,7 +28,7 @@
 
 use super::super::model::memo::{ClassMemo, MEMO_INPUTS};
 use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
-use super::guard::{Guard, Trip};
+use super::guard::{EvictGuard, Trip};
 use super::history::{features, History, FEATURES};
 use super::insert::{Duel, InsertRule};
 use super::pagehist::{Table, READ_IN};
@@ -199,7 +199,7 @@ pub struct Evictor<'a> {
     /// The page history.
     pub table: Table<'a>,
     /// The guard.
-    pub guard: &'a Guard,
+    pub guard: &'a EvictGuard,
     /// How many times a page may be kept against the kernel without being accessed.
     pub max_keeps: u32,
     /// Where new pages go ([`super::insert`]).
@@ -218,7 +218,7 @@ static NO_DUEL: Duel = Duel::new();
 impl<'a> Evictor<'a> {
     /// The policy over `table`, watched by `guard`, with [`DEFAULT_MAX_KEEPS`] and stock
     /// insertion.
-    pub fn new(table: Table<'a>, guard: &'a Guard) -> Self {
+    pub fn new(table: Table<'a>, guard: &'a EvictGuard) -> Self {
         Self {
             table,
             guard,
@@ -396,7 +396,7 @@ pub(super) mod tests {
     use super::super::super::model::format::{encode_mlp, parse, ModelMeta};
     use super::super::super::model::mlp::LayerSpec;
     use super::super::super::model::schema;
-    use super::super::guard::Guard;
+    use super::super::guard::EvictGuard;
     use super::super::pagehist::{page_key, Entry, Meta, Table};
     use super::*;
 
@@ -448,7 +448,7 @@ pub(super) mod tests {
     fn every_fallback_path_defers_to_the_kernel() {
         let meta = Meta::new();
         let e: [Entry; 16] = core::array::from_fn(|_| Entry::new());
-        let guard = Guard::new();
+        let guard = EvictGuard::new();
         let mut ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
         ev.max_keeps = 1;
         let k = page_key(1, 1);
@@ -501,7 +501,7 @@ pub(super) mod tests {
     fn no_learned_verdict_outside_the_scope_or_against_activate_for_mapped_folios() {
         let meta = Meta::new();
         let e: [Entry; 16] = core::array::from_fn(|_| Entry::new());
-        let guard = Guard::new();
+        let guard = EvictGuard::new();
         let ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
         let k = page_key(3, 1);
         ev.on_add(k);
@@ -568,7 +568,7 @@ pub(super) mod tests {
     fn overrides_are_counted_and_judged_against_the_shadow() {
         let meta = Meta::new();
         let e: [Entry; 64] = core::array::from_fn(|_| Entry::new());
-        let guard = Guard::new();
+        let guard = EvictGuard::new();
         guard.configure(1 << 20, 0, 1000);
         let ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
         let key = |i| page_key(2, i);
@@ -618,7 +618,7 @@ pub(super) mod tests {
     fn a_cold_insertion_is_kept_once_until_it_is_read() {
         let meta = Meta::new();
         let e: [Entry; 64] = core::array::from_fn(|_| Entry::new());
-        let guard = Guard::new();
+        let guard = EvictGuard::new();
         let mut ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
         let r = Verdict::Reclaim as u32;
         let (a, b, c) = (page_key(4, 1), page_key(4, 2), page_key(4, 3));

@@ -5,7 +5,7 @@
 //! window is compared with the one before it, and the guard trips when the learned slices do
 //! worse several times in a row.
 //!
-//! # What a window measures ([`Window`])
+//! # What a window measures ([`WindowStats`])
 //!
 //! - the wakeup latency (woken to running: [`super::Task::run`]) of *short-burst* tasks, in
 //!   a histogram ([`LatHist`]), whose p99 ([`QUANTILE_PPM`]) is compared;
@@ -18,7 +18,7 @@
 //!
 //! # The comparison
 //!
-//! At the end of every window ([`Guard::end_window`]) after the first, the window is
+//! At the end of every window ([`SliceGuard::end_window`]) after the first, the window is
 //! compared with the one before it, which ran in the other phase: every learned window is
 //! compared with the fallback windows on both sides of it. The learned window is *worse*
 //! when
@@ -35,11 +35,11 @@
 //! latencies is *inconclusive*: it neither counts as worse nor ends a run of worse ones. A
 //! conclusive comparison that is not worse counts as *better* (the learned slices passed).
 //! After [`GuardConfig::trip_after`] worse comparisons in a row the guard *trips*: it stays
-//! in [`Phase::Fallback`] until [`Guard::reset`], which the kernel calls when the policy is
+//! in [`Phase::Fallback`] until [`SliceGuard::reset`], which the kernel calls when the policy is
 //! enabled again.
 //!
 //! The guard is plain data (`&mut self`): the kernel's periodic worker owns it. A
-//! [`Window`] is filled from the probes under the caller's synchronisation (per-CPU windows
+//! [`WindowStats`] is filled from the probes under the caller's synchronisation (per-CPU windows
 //! can be merged with [`LatHist::merge`]).
 
 use super::features::rule_class;
@@ -152,10 +152,10 @@ impl LatHist {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Short bursts (mean under 1 ms): its wakeup latencies go into
-    /// [`Window::short_latency`].
+    /// [`WindowStats::short_latency`].
     Short,
     /// Long bursts (mean 4 ms or more): its CPU time and preemptions go into
-    /// [`Window::long_cpu_ns`] and [`Window::long_preempts`].
+    /// [`WindowStats::long_cpu_ns`] and [`WindowStats::long_preempts`].
     Long,
     /// Neither, or no burst recorded yet.
     Other,
@@ -173,7 +173,7 @@ pub fn role(task: &Task) -> Role {
 
 /// What one window measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Window {
+pub struct WindowStats {
     /// Wakeup latencies of short-burst tasks, ns.
     pub short_latency: LatHist,
     /// CPU time of long-burst tasks, ns.
@@ -184,7 +184,7 @@ pub struct Window {
     pub len_ns: u64,
 }
 
-impl Window {
+impl WindowStats {
     /// An empty window.
     pub const fn new() -> Self {
         Self {
@@ -303,7 +303,7 @@ struct Summary {
 }
 
 impl Summary {
-    fn of(w: &Window) -> Self {
+    fn of(w: &WindowStats) -> Self {
         Self {
             samples: w.short_latency.count(),
             p99_ns: w.short_latency.quantile_ns(QUANTILE_PPM),
@@ -346,7 +346,7 @@ pub struct GuardStats {
 
 /// The guard (see the module documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Guard {
+pub struct SliceGuard {
     config: GuardConfig,
     phase: Phase,
     /// The window before the current one, in the other phase.
@@ -354,7 +354,7 @@ pub struct Guard {
     stats: GuardStats,
 }
 
-impl Default for Guard {
+impl Default for SliceGuard {
     fn default() -> Self {
         Self::new(GuardConfig::DEFAULT)
     }
@@ -374,7 +374,7 @@ fn cpu_ppm(s: &Summary) -> u64 {
     }
 }
 
-impl Guard {
+impl SliceGuard {
     /// A guard with `config`, starting with a learned window.
     pub const fn new(config: GuardConfig) -> Self {
         Self {
@@ -459,7 +459,7 @@ impl Guard {
     /// Ends the current window, which measured `w`, at `now` (ns): compares it with the one
     /// before (see the module documentation), trips the guard if that makes enough worse
     /// comparisons in a row, and moves to the next window's phase ([`Self::phase`]).
-    pub fn end_window(&mut self, w: &Window, now: u64) -> Verdict {
+    pub fn end_window(&mut self, w: &WindowStats, now: u64) -> Verdict {
         self.stats.windows = self.stats.windows.saturating_add(1);
         let cur = Summary::of(w);
         match self.phase {
@@ -523,8 +523,8 @@ mod tests {
 
     /// A window of `n` short-task latencies of `lat` ns and `cpu` ns of long-task CPU over
     /// 1 s.
-    fn win(n: u32, lat: u64, cpu: u64) -> Window {
-        let mut w = Window::new();
+    fn win(n: u32, lat: u64, cpu: u64) -> WindowStats {
+        let mut w = WindowStats::new();
         for _ in 0..n {
             w.short_latency.record(lat);
         }
@@ -622,7 +622,7 @@ mod tests {
 
     #[test]
     fn windows_alternate_and_learned_is_compared_with_both_neighbours() {
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         assert_eq!(g.phase(), Phase::Learned);
         assert_eq!(g.end_window(&win(50, 10_000, 500), 1), Verdict::First);
         assert_eq!(g.phase(), Phase::Fallback);
@@ -653,7 +653,7 @@ mod tests {
 
     #[test]
     fn three_worse_in_a_row_trip_until_reset() {
-        let mut g = Guard::new(cfg(0));
+        let mut g = SliceGuard::new(cfg(0));
         let (good, bad) = (win(50, 10_000, 0), win(50, 20_000, 0));
         assert_eq!(g.end_window(&bad, 1), Verdict::First);
         assert_eq!(g.end_window(&good, 2), Verdict::Worse);
@@ -678,7 +678,7 @@ mod tests {
         assert_eq!(g.end_window(&good, 8_000), Verdict::Better);
         assert_eq!(g.stats().trips, 1);
         // trip_after 0 counts as 1.
-        let mut g = Guard::new(GuardConfig {
+        let mut g = SliceGuard::new(GuardConfig {
             trip_after: 0,
             ..cfg(0)
         });
@@ -690,25 +690,25 @@ mod tests {
     fn a_negative_margin_demands_better() {
         // Learned at 10 µs and fallback at 12 µs: better by 20% with a 0 margin...
         let (l, f) = (win(50, 10_000, 0), win(50, 12_000, 0));
-        let mut g = Guard::new(cfg(0));
+        let mut g = SliceGuard::new(cfg(0));
         g.end_window(&l, 0);
         assert_eq!(g.end_window(&f, 1), Verdict::Better);
         // ...but a margin of -50% demands p99 <= 6 µs-ish: worse.
-        let mut g = Guard::new(cfg(-500_000));
+        let mut g = SliceGuard::new(cfg(-500_000));
         g.end_window(&l, 0);
         assert_eq!(g.end_window(&f, 1), Verdict::Worse);
         // A margin of -100% (or beyond) calls any nonzero p99 worse: the kselftest's trip.
-        let mut g = Guard::new(cfg(i32::MIN));
+        let mut g = SliceGuard::new(cfg(i32::MIN));
         assert_eq!(g.end_window(&win(50, 1, 0), 0), Verdict::First);
         assert_eq!(g.end_window(&win(50, 1_000_000, 0), 1), Verdict::Worse);
         assert_eq!(g.end_window(&win(50, 1, 0), 2), Verdict::Worse);
         assert_eq!(g.end_window(&win(50, 1_000_000, 0), 3), Verdict::Tripped);
         // Only a learned p99 of 0 ns passes.
-        let mut g = Guard::new(cfg(-1_000_000));
+        let mut g = SliceGuard::new(cfg(-1_000_000));
         g.end_window(&win(50, 0, 0), 0);
         assert_eq!(g.end_window(&win(50, 5, 0), 1), Verdict::Better);
         // A huge positive margin does not overflow.
-        let mut g = Guard::new(cfg(i32::MAX));
+        let mut g = SliceGuard::new(cfg(i32::MAX));
         g.end_window(&win(50, u64::MAX, 0), 0);
         assert_eq!(g.end_window(&win(50, 1_000, 0), 1), Verdict::Worse);
         g.end_window(&win(50, 1_000, 0), 2);
@@ -719,21 +719,21 @@ mod tests {
     fn less_long_task_cpu_beyond_the_drop_is_worse() {
         // Same latencies; learned gives long tasks 940 ms of CPU per second against 1 s:
         // a 6% drop, beyond 5%.
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         g.end_window(&win(50, 10_000, 940_000_000), 0);
         assert_eq!(
             g.end_window(&win(50, 10_000, 1_000_000_000), 1),
             Verdict::Worse
         );
         // 960 ms: a 4% drop, tolerated.
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         g.end_window(&win(50, 10_000, 960_000_000), 0);
         assert_eq!(
             g.end_window(&win(50, 10_000, 1_000_000_000), 1),
             Verdict::Better
         );
         // Per ns of window: a learned window twice as long with 1.9x the CPU is 5% down.
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         let mut long = win(50, 10_000, 1_900_000_000);
         long.len_ns = 2_000_000_000;
         g.end_window(&long, 0);
@@ -741,7 +741,7 @@ mod tests {
             g.end_window(&win(50, 10_000, 1_000_000_000), 1),
             Verdict::Better
         );
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         long.long_cpu_ns = 1_899_999_999;
         g.end_window(&long, 0);
         assert_eq!(
@@ -749,7 +749,7 @@ mod tests {
             Verdict::Worse
         );
         // A window of length 0 is not judged on CPU.
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         let mut zero = win(50, 10_000, 0);
         zero.len_ns = 0;
         g.end_window(&zero, 0);
@@ -758,7 +758,7 @@ mod tests {
             Verdict::Better
         );
         // Preemptions are reported, not judged.
-        let mut g = Guard::new(cfg(100_000));
+        let mut g = SliceGuard::new(cfg(100_000));
         let mut p = win(50, 10_000, 0);
         p.long_preempts = 1_000_000;
         g.end_window(&p, 0);
@@ -767,7 +767,7 @@ mod tests {
 
     #[test]
     fn too_few_samples_is_inconclusive_and_keeps_the_streak() {
-        let mut g = Guard::new(cfg(0));
+        let mut g = SliceGuard::new(cfg(0));
         let (good, bad, thin) = (win(50, 10_000, 0), win(50, 20_000, 0), win(9, 99_000, 0));
         g.end_window(&bad, 0);
         assert_eq!(g.end_window(&good, 1), Verdict::Worse);
@@ -782,7 +782,7 @@ mod tests {
         let s = g.stats();
         assert_eq!((s.inconclusive, s.worse, s.comparisons), (2, 3, 5));
         // A thin window with a big CPU drop is still inconclusive.
-        let mut g = Guard::new(cfg(0));
+        let mut g = SliceGuard::new(cfg(0));
         g.end_window(&win(9, 10_000, 0), 0);
         assert_eq!(
             g.end_window(&win(50, 10_000, 1_000_000_000), 1),

@@ -28,7 +28,7 @@
 //!    the wrong shape, while the guard is in a fallback window or tripped, or with the policy
 //!    disabled, the task keeps the kernel's default slice, exactly: the kernel restores
 //!    every slice it changed.
-//! 5. **Guard** ([`guard::Guard`]). Time is cut into windows that alternate between the
+//! 5. **Guard** ([`guard::SliceGuard`]). Time is cut into windows that alternate between the
 //!    learned slices and the fallback. Each window measures the wakeup latency of
 //!    short-burst tasks (a histogram: [`guard::LatHist`]) and the CPU time long-burst tasks
 //!    got. Each window is compared with the one before it; after a few learned windows in a
@@ -55,7 +55,7 @@ pub use features::{check_model, class_of, features, rule_class, LONG_CLASS};
 pub use features::{ongoing_class, predict, slice_ns, Reason, CLASSES, FEATURES};
 #[cfg(any(test, feature = "host"))]
 pub use guard::LatHist;
-pub use guard::{Guard, GuardConfig, Phase, Verdict, Window};
+pub use guard::{GuardConfig, Phase, SliceGuard, Verdict, WindowStats};
 pub use table::{Slot, Table, TableStats};
 pub use task::Task;
 
