@@ -133,8 +133,10 @@ struct lo_vindex_ops {
 	void (*invalidate_end)(const void *session, u64 start, u64 end);
 	void (*release)(const void *session);
 };
-int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx);
-void lo_vindex_device_deregister(void);
+struct lo_vindex_device;
+int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx,
+			      struct lo_vindex_device **out);
+void lo_vindex_device_deregister(struct lo_vindex_device *d);
 int lo_vindex_mm_register(struct file *file, s32 pid, const void *session,
 			  struct lo_vindex_mm **out);
 void lo_vindex_mm_unregister(struct lo_vindex_mm *m);

@@ -23,14 +23,25 @@
 #include "learned_os_shim.h"
 #include "vindex_uapi.h"
 
+/* A registered device: the misc device, and the callbacks its files call with @ctx. */
+struct lo_vindex_device {
+	struct miscdevice misc;
+	const struct lo_vindex_ops *ops;
+	const void *ctx;
+};
+
+/* An open file of a device (its private_data): its session and its device's callbacks. */
+struct lo_vindex_file {
+	const struct lo_vindex_ops *ops;
+	void *session;
+};
+
 struct lo_vindex_mm {
 	struct mmu_notifier mn;
 	struct mm_struct *mm;
+	const struct lo_vindex_ops *ops;
 	const void *session;
 };
-
-static const struct lo_vindex_ops *lo_vindex_ops;
-static const void *lo_vindex_ctx;
 
 /* ---- The MMU notifier: every callback goes to Rust with the session. ---- */
 
@@ -40,7 +51,7 @@ static int lo_vindex_invalidate_start(struct mmu_notifier *mn,
 	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
 
 	/* Never fails, so the paired invalidate_range_end() always follows. */
-	lo_vindex_ops->invalidate_start(m->session, range->start, range->end);
+	m->ops->invalidate_start(m->session, range->start, range->end);
 	return 0;
 }
 
@@ -49,14 +60,14 @@ static void lo_vindex_invalidate_end(struct mmu_notifier *mn,
 {
 	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
 
-	lo_vindex_ops->invalidate_end(m->session, range->start, range->end);
+	m->ops->invalidate_end(m->session, range->start, range->end);
 }
 
 static void lo_vindex_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct lo_vindex_mm *m = container_of(mn, struct lo_vindex_mm, mn);
 
-	lo_vindex_ops->release(m->session);
+	m->ops->release(m->session);
 }
 
 static const struct mmu_notifier_ops lo_vindex_mn_ops = {
@@ -74,6 +85,7 @@ static const struct mmu_notifier_ops lo_vindex_mn_ops = {
  * the target's exec_update_lock so that no setuid exec slips in between (mm_access(); a
  * process may always register itself). The notifier's callbacks may run from the moment
  * this returns until lo_vindex_mm_unregister() returns.
+ * @file is a file of the device (an ioctl's), whose callbacks the notifier calls.
  * -EPERM: the opener lacks CAP_SYS_ADMIN. -ESRCH: no such process, or no mm (a kernel
  * thread, an exiting process). -EACCES: the ptrace check refused (another user's process, a
  * non-dumpable one without CAP_SYS_PTRACE, an LSM's veto). -EINTR: a fatal signal.
@@ -108,6 +120,7 @@ int lo_vindex_mm_register(struct file *file, s32 pid, const void *session,
 	}
 	m->mn.ops = &lo_vindex_mn_ops;
 	m->mm = mm;
+	m->ops = ((const struct lo_vindex_file *)file->private_data)->ops;
 	m->session = session;
 	err = mmu_notifier_register(&m->mn, mm);
 	if (err) {
@@ -304,29 +317,42 @@ u64 lo_vindex_translate_one(struct lo_vindex_mm *m, u64 addr)
 
 static int lo_vindex_open(struct inode *inode, struct file *file)
 {
-	void *session;
+	/* misc_open() set private_data to our miscdevice. */
+	struct lo_vindex_device *d = container_of(file->private_data, struct lo_vindex_device, misc);
+	struct lo_vindex_file *f;
 	int err;
 
 	/* Frame numbers are for CAP_SYS_ADMIN only, as in /proc/PID/pagemap. */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	err = lo_vindex_ops->open(lo_vindex_ctx, &session);
-	if (err)
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->ops = d->ops;
+	err = d->ops->open(d->ctx, &f->session);
+	if (err) {
+		kfree(f);
 		return err;
-	file->private_data = session;
+	}
+	file->private_data = f;
 	return 0;
 }
 
 static int lo_vindex_file_release(struct inode *inode, struct file *file)
 {
-	lo_vindex_ops->close(file->private_data);
+	struct lo_vindex_file *f = file->private_data;
+
+	f->ops->close(f->session);
+	kfree(f);
 	return 0;
 }
 
 static long lo_vindex_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	const struct lo_vindex_file *f = file->private_data;
+	const struct lo_vindex_ops *ops = f->ops;
 	void __user *uarg = (void __user *)arg;
-	const void *s = file->private_data;
+	const void *s = f->session;
 	long err;
 
 	switch (cmd) {
@@ -335,14 +361,14 @@ static long lo_vindex_ioctl(struct file *file, unsigned int cmd, unsigned long a
 
 		if (copy_from_user(&reg, uarg, sizeof(reg)))
 			return -EFAULT;
-		return lo_vindex_ops->register_range(s, &reg, file);
+		return ops->register_range(s, &reg, file);
 	}
 	case LO_VINDEX_TRANSLATE: {
 		struct lo_vindex_translate tr;
 
 		if (copy_from_user(&tr, uarg, sizeof(tr)))
 			return -EFAULT;
-		err = lo_vindex_ops->translate(s, &tr);
+		err = ops->translate(s, &tr);
 		if (err)
 			return err;
 		return copy_to_user(uarg, &tr, sizeof(tr)) ? -EFAULT : 0;
@@ -350,15 +376,15 @@ static long lo_vindex_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	case LO_VINDEX_STATS: {
 		struct lo_vindex_stats st = {};
 
-		err = lo_vindex_ops->stats(s, &st);
+		err = ops->stats(s, &st);
 		if (err)
 			return err;
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case LO_VINDEX_UNREGISTER:
-		return lo_vindex_ops->unregister(s);
+		return ops->unregister(s);
 	default:
-		return lo_vindex_ops->bad_ioctl(s, cmd);
+		return ops->bad_ioctl(s, cmd);
 	}
 }
 
@@ -374,26 +400,40 @@ static const struct file_operations lo_vindex_fops = {
 	 */
 };
 
-static struct miscdevice lo_vindex_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "learned_os_vindex",
-	.fops = &lo_vindex_fops,
-	.mode = 0600,
-};
-
-/* Creates /dev/learned_os_vindex, whose files call @ops with @ctx. */
-int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx)
+/*
+ * Creates /dev/learned_os_vindex, whose files call @ops with @ctx; *@out is the device for
+ * lo_vindex_device_deregister(). -EBUSY if the name is taken (a second registration).
+ */
+int lo_vindex_device_register(const struct lo_vindex_ops *ops, const void *ctx,
+			      struct lo_vindex_device **out)
 {
+	struct lo_vindex_device *d;
+	int err;
+
 	BUILD_BUG_ON(sizeof(struct lo_vindex_register) != 24);
 	BUILD_BUG_ON(sizeof(struct lo_vindex_translate) != 64);
 	BUILD_BUG_ON(sizeof(struct lo_vindex_stats) != 112);
-	lo_vindex_ops = ops;
-	lo_vindex_ctx = ctx;
-	return misc_register(&lo_vindex_misc);
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->misc.minor = MISC_DYNAMIC_MINOR;
+	d->misc.name = "learned_os_vindex";
+	d->misc.fops = &lo_vindex_fops;
+	d->misc.mode = 0600;
+	d->ops = ops;
+	d->ctx = ctx;
+	err = misc_register(&d->misc);
+	if (err) {
+		kfree(d);
+		return err;
+	}
+	*out = d;
+	return 0;
 }
 
 /* Removes the device. Open files keep the module (fops.owner), so none is left. */
-void lo_vindex_device_deregister(void)
+void lo_vindex_device_deregister(struct lo_vindex_device *d)
 {
-	misc_deregister(&lo_vindex_misc);
+	misc_deregister(&d->misc);
+	kfree(d);
 }

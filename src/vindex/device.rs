@@ -8,7 +8,8 @@ use core::ffi::c_void;
 use kernel::error::from_result;
 use kernel::ffi::{c_int, c_uint};
 use kernel::prelude::*;
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::sync::Arc;
+use kernel::types::ForeignOwnable;
 
 use super::abi;
 use super::mm::{IoctlFile, RawFile};
@@ -36,9 +37,19 @@ struct Ops {
     release: unsafe extern "C" fn(s: *const c_void),
 }
 
+/// `struct lo_vindex_device`, opaque here.
+#[repr(C)]
+struct RawDevice {
+    _opaque: [u8; 0],
+}
+
 extern "C" {
-    fn lo_vindex_device_register(ops: *const Ops, ctx: *const c_void) -> c_int;
-    fn lo_vindex_device_deregister();
+    fn lo_vindex_device_register(
+        ops: *const Ops,
+        ctx: *const c_void,
+        out: *mut *mut RawDevice,
+    ) -> c_int;
+    fn lo_vindex_device_deregister(dev: *mut RawDevice);
 }
 
 static OPS: Ops = Ops {
@@ -56,22 +67,39 @@ static OPS: Ops = Ops {
 
 /// The registered device; dropping it removes it.
 ///
-/// INVARIANT: the device is registered with `OPS` and `ctx` = `_knobs`, which it keeps alive
-/// until `drop` has removed the device.
+/// # Invariants
+///
+/// `dev` is registered with `OPS` and `ctx`, an `Arc<Knobs>` from `into_foreign` that this
+/// value owns until `drop` has removed the device.
 pub(crate) struct Device {
-    /// The callbacks' context: only held, never read here.
-    _knobs: Arc<Knobs>,
+    dev: core::ptr::NonNull<RawDevice>,
+    ctx: *const c_void,
 }
 
+// SAFETY: the device may be removed from any task; `ctx` is an `Arc<Knobs>`, which is `Send`.
+unsafe impl Send for Device {}
+// SAFETY: no `&self` method.
+unsafe impl Sync for Device {}
+
 impl Device {
-    /// Creates `/dev/learned_os_vindex`.
+    /// Creates `/dev/learned_os_vindex` for `knobs` (`EBUSY` if one exists already).
     pub(crate) fn register(knobs: Arc<Knobs>) -> Result<Self> {
-        // SAFETY: `OPS` is static and its callbacks match the shim's; `ctx` is `knobs`, kept
-        // alive by the returned `Device` until the device is gone.
-        kernel::error::to_result(unsafe {
-            lo_vindex_device_register(&OPS, core::ptr::from_ref::<Knobs>(&knobs).cast())
-        })?;
-        Ok(Self { _knobs: knobs })
+        let ctx = knobs.into_foreign();
+        let mut dev = core::ptr::null_mut();
+        // SAFETY: `OPS` is static and its callbacks match the shim's; `ctx` is an
+        // `Arc<Knobs>` (what `open` borrows), released only once the device is gone.
+        let ret = unsafe { lo_vindex_device_register(&OPS, ctx, &mut dev) };
+        match kernel::error::to_result(ret)
+            .and_then(|()| core::ptr::NonNull::new(dev).ok_or(EINVAL))
+        {
+            // INVARIANT: registered just now with `OPS` and `ctx`.
+            Ok(dev) => Ok(Self { dev, ctx }),
+            Err(e) => {
+                // SAFETY: from `into_foreign` above, and no device calls back with it.
+                drop(unsafe { <Arc<Knobs> as ForeignOwnable>::from_foreign(ctx) });
+                Err(e)
+            }
+        }
     }
 }
 
@@ -79,7 +107,10 @@ impl Drop for Device {
     fn drop(&mut self) {
         // SAFETY: registered (the type invariant). Open files hold the module, so none is
         // left once it unloads, and no callback runs after this.
-        unsafe { lo_vindex_device_deregister() };
+        unsafe { lo_vindex_device_deregister(self.dev.as_ptr()) };
+        // SAFETY: `ctx` came from `into_foreign` (the type invariant), and no callback can
+        // use it any more.
+        drop(unsafe { <Arc<Knobs> as ForeignOwnable>::from_foreign(self.ctx) });
     }
 }
 
@@ -102,8 +133,9 @@ fn errno(r: Result) -> c_int {
 ///
 /// `ctx` is the device's `Knobs`; `out` is valid for a write.
 unsafe extern "C" fn open(ctx: *const c_void, out: *mut *mut c_void) -> c_int {
-    // SAFETY: `ctx` is the `Knobs` of an `Arc` the `Device` holds while the device exists.
-    let knobs: Arc<Knobs> = unsafe { ArcBorrow::from_raw(ctx.cast::<Knobs>()) }.into();
+    // SAFETY: `ctx` is the `Arc<Knobs>` the `Device` handed over with `into_foreign` and
+    // holds while the device exists.
+    let knobs: Arc<Knobs> = unsafe { <Arc<Knobs> as ForeignOwnable>::borrow(ctx) }.into();
     from_result(|| {
         let s = Session::new(knobs)?;
         // SAFETY: `out` is valid for a write (the function's safety requirements).
