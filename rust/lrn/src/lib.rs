@@ -439,16 +439,29 @@ pub struct Report {
 }
 
 impl Report {
-    /// The single-line JSON form.
+    /// The single-line JSON form (serde_json; the miss ratio as the exact six-decimal
+    /// number of [`ratio_string`], not a float's shortest form).
     pub fn json(&self) -> String {
-        format!(
-            "{{\"policy\":\"{}\",\"cache_size\":{},\"requests\":{},\"misses\":{},\"miss_ratio\":{}}}",
-            self.policy,
-            self.cache_size,
-            self.requests,
-            self.misses,
-            ratio_string(self.misses, self.requests)
-        )
+        /// The fields, in order.
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            policy: &'a str,
+            cache_size: u64,
+            requests: u64,
+            misses: u64,
+            miss_ratio: Box<serde_json::value::RawValue>,
+        }
+        let miss_ratio =
+            serde_json::value::RawValue::from_string(ratio_string(self.misses, self.requests))
+                .expect("a decimal number is valid JSON");
+        let line = Line {
+            policy: self.policy,
+            cache_size: self.cache_size,
+            requests: self.requests,
+            misses: self.misses,
+            miss_ratio,
+        };
+        serde_json::to_string(&line).expect("these fields always serialize")
     }
 
     /// A readable aligned table (header and one row).
