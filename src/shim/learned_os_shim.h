@@ -61,9 +61,10 @@ typedef unsigned int (*lo_reclaim_verdict_t)(const void *ctx, struct folio *foli
  * lru_add() under the LRU lock with interrupts off: must not sleep, must be brief.
  */
 typedef bool (*lo_reclaim_insert_t)(const void *ctx, struct folio *folio, u64 owner, u64 index);
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
-			     lo_reclaim_insert_t insert);
-void lo_reclaim_hook_unregister(void);
+struct lo_reclaim_hook;
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t verdict,
+			     lo_reclaim_insert_t insert, struct lo_reclaim_hook **out);
+void lo_reclaim_hook_unregister(struct lo_reclaim_hook *h);
 /* What the eviction policy's scope asks of a folio (reclaim.c). */
 bool lo_folio_mapped(struct folio *folio);
 bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp);

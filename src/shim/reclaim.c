@@ -12,6 +12,7 @@
 #include <linux/mm_types.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 
 #include "learned_os_shim.h"
 
@@ -41,75 +42,87 @@ bool lo_folio_in_cgroup(struct folio *folio, struct cgroup *cgrp)
 #if __has_include(<linux/reclaim_hook.h>)
 #include <linux/reclaim_hook.h>
 
-static const void *lo_reclaim_ctx;
-static lo_reclaim_verdict_t lo_reclaim_cb;
-static lo_reclaim_insert_t lo_insert_cb;
-static typeof(&reclaim_hook_unregister) lo_unregister;
-
-static enum reclaim_verdict lo_folio_verdict(struct folio *folio,
-					     enum reclaim_verdict kernel_verdict)
-{
-	return lo_reclaim_cb(lo_reclaim_ctx, folio, (u64)(uintptr_t)folio->mapping,
-			     folio->index, kernel_verdict);
-}
-
-static bool lo_folio_insert_cold(struct folio *folio)
-{
-	return lo_insert_cb(lo_reclaim_ctx, folio, (u64)(uintptr_t)folio->mapping, folio->index);
-}
-
-static const struct reclaim_hook_ops lo_reclaim_ops = {
-	.folio_verdict = lo_folio_verdict,
-	.folio_insert_cold = lo_folio_insert_cold,
+/*
+ * One registration: the ops the kernel calls, and what they call back. The kernel passes the
+ * ops to every callback, which finds its registration from them (container_of).
+ */
+struct lo_reclaim_hook {
+	struct reclaim_hook_ops ops;
+	const void *ctx;
+	lo_reclaim_verdict_t verdict;
+	lo_reclaim_insert_t insert;
 };
 
+static enum reclaim_verdict lo_folio_verdict(const struct reclaim_hook_ops *ops,
+					     struct folio *folio,
+					     enum reclaim_verdict kernel_verdict)
+{
+	const struct lo_reclaim_hook *h = container_of(ops, struct lo_reclaim_hook, ops);
+
+	return h->verdict(h->ctx, folio, (u64)(uintptr_t)folio->mapping, folio->index,
+			  kernel_verdict);
+}
+
+static bool lo_folio_insert_cold(const struct reclaim_hook_ops *ops, struct folio *folio)
+{
+	const struct lo_reclaim_hook *h = container_of(ops, struct lo_reclaim_hook, ops);
+
+	return h->insert(h->ctx, folio, (u64)(uintptr_t)folio->mapping, folio->index);
+}
+
 /*
- * Registers @cb and @insert (called with @ctx) as the reclaim policy; -EOPNOTSUPP without the
- * hook. A kernel with the verdict hook but not the insertion one (patch 0006) never calls
- * @insert.
+ * Registers @verdict and @insert with @ctx; *@out is the registration for
+ * lo_reclaim_hook_unregister(). -EOPNOTSUPP without the hook; -EBUSY if another policy holds it.
  */
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
-			     lo_reclaim_insert_t insert)
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t verdict,
+			     lo_reclaim_insert_t insert, struct lo_reclaim_hook **out)
 {
 	typeof(&reclaim_hook_register) reg = symbol_get(reclaim_hook_register);
+	struct lo_reclaim_hook *h;
 	int ret;
 
-	lo_unregister = symbol_get(reclaim_hook_unregister);
-	if (!reg || !lo_unregister) {
-		ret = -EOPNOTSUPP;
+	if (!reg)
+		return -EOPNOTSUPP;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	lo_reclaim_ctx = ctx;
-	lo_reclaim_cb = cb;
-	lo_insert_cb = insert;
-	ret = reg(&lo_reclaim_ops);
+	h->ops.folio_verdict = lo_folio_verdict;
+	h->ops.folio_insert_cold = lo_folio_insert_cold;
+	h->ctx = ctx;
+	h->verdict = verdict;
+	h->insert = insert;
+	ret = reg(&h->ops);
+	if (ret)
+		kfree(h);
+	else
+		*out = h;
 out:
-	if (reg)
-		symbol_put(reclaim_hook_register);
-	if (ret && lo_unregister) {
-		symbol_put(reclaim_hook_unregister);
-		lo_unregister = NULL;
-	}
+	symbol_put(reclaim_hook_register);
 	return ret;
 }
 
-/* Unregisters; returns once no reclaimer is still in the callback. */
-void lo_reclaim_hook_unregister(void)
+/* Unregisters @h; returns once no reclaimer is still in its callbacks. */
+void lo_reclaim_hook_unregister(struct lo_reclaim_hook *h)
 {
-	if (!lo_unregister)
-		return;
-	lo_unregister(&lo_reclaim_ops);
-	symbol_put(reclaim_hook_unregister);
-	lo_unregister = NULL;
+	typeof(&reclaim_hook_unregister) unreg = symbol_get(reclaim_hook_unregister);
+
+	/* Registered, so the hook exists: this module depends on it until here. */
+	if (!WARN_ON(!unreg)) {
+		unreg(&h->ops);
+		symbol_put(reclaim_hook_unregister);
+	}
+	kfree(h);
 }
 #else
-int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t cb,
-			     lo_reclaim_insert_t insert)
+int lo_reclaim_hook_register(const void *ctx, lo_reclaim_verdict_t verdict,
+			     lo_reclaim_insert_t insert, struct lo_reclaim_hook **out)
 {
 	return -EOPNOTSUPP;
 }
 
-void lo_reclaim_hook_unregister(void)
+void lo_reclaim_hook_unregister(struct lo_reclaim_hook *h)
 {
 }
 #endif
