@@ -3,11 +3,14 @@
  * The scheduler policy's glue (Rust: src/sched.rs and src/sched/):
  *
  * - probes on sched_switch, sched_waking, sched_wakeup_new and sched_process_exit, which
- *   src/sched/probes.rs registers (kapi/tracepoint.rs). Each turns its arguments into events (pid, task
- *   start time, a flags word: eligible means a normal user task in the policy's cgroup, if
- *   one is set) and calls into Rust. They run with the runqueue lock held or
- *   from wakeups in any context, interrupts included: the Rust side takes only a raw
- *   spinlock with interrupts off (lo_raw_spin_*, sync.c) and does bounded work;
+ *   src/sched/probes.rs registers (kapi/tracepoint.rs) with its context as @data. Each
+ *   turns its arguments into events (pid, task start time, a flags word: eligible means a
+ *   normal user task in the policy's cgroup, if one is set) and calls into Rust. They run
+ *   with the runqueue lock held or from wakeups in any context, interrupts included: the
+ *   Rust side takes only a raw spinlock with interrupts off (kapi/sync.rs) and does bounded
+ *   work. Not yet where it belongs: the eligibility and scope rules, and the recording flag
+ *   and the cgroup they read, which are still this file's two globals (one policy instance
+ *   only); they move to Rust with the switch path's per-CPU state (issue 17);
  * - per-task accessors for that work: look a task up by pid and start time, read and set its
  *   EEVDF slice alone (sched_set_slice(), patches/0005), test its cgroup.
  *

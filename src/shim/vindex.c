@@ -4,6 +4,11 @@
  * an MMU notifier on a registered process's mm, and the exact page-table walk. 6.12's Rust
  * has none of these. No policy lives here: the fops, the notifier and the walk hand
  * everything to the Rust callbacks in struct lo_vindex_ops.
+ *
+ * Why the walk stays in C: it is the GUP-fast pattern (pgdp_get() ... ptep_get_lockless(),
+ * pmd_leaf(), pud_leaf(), with interrupts off), all per-architecture static inlines and
+ * macros that bindgen does not turn into callable functions; a Rust walk would need one C
+ * helper per level and per accessor, and would still be x86-64's alone.
  */
 #include <linux/capability.h>
 #include <linux/err.h>
