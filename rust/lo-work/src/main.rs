@@ -127,16 +127,13 @@ impl PrepareArgs {
     }
 }
 
-/// `run WORKLOAD DIR --mib N [--seed S] [--replay TRACE] [--ra-knob READ_AHEAD_KB]
-/// [--disk-stat STAT_FILE --memcg CGROUP_DIR]`.
+/// What picks a workload's page sequence: `WORKLOAD --mib N [--seed S] [--replay TRACE]`, the
+/// same for `run` and `trace`.
 #[derive(Args, Debug, PartialEq, Eq)]
-struct RunArgs {
-    /// The workload to read.
+struct WorkloadArgs {
+    /// The workload.
     #[arg(value_name = "WORKLOAD")]
     workload: Work,
-    /// The directory of its data files (written by prepare).
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
     /// The memory limit in MiB the workload is sized for (not needed by replay).
     #[arg(
         long,
@@ -158,6 +155,18 @@ struct RunArgs {
     /// The oracleGeneral trace of replay (required with it).
     #[arg(long, value_name = "TRACE", required_if_eq("workload", Work::Replay.name()))]
     replay: Option<PathBuf>,
+}
+
+/// `run WORKLOAD DIR --mib N [--seed S] [--replay TRACE] [--ra-knob READ_AHEAD_KB]
+/// [--disk-stat STAT_FILE --memcg CGROUP_DIR]`.
+#[derive(Args, Debug, PartialEq, Eq)]
+struct RunArgs {
+    /// The workload to read, and what sizes it.
+    #[command(flatten)]
+    work: WorkloadArgs,
+    /// The directory of its data files (written by prepare).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
     /// The device's read_ahead_kb (e.g. /sys/block/vda/queue/read_ahead_kb).
     #[arg(long, value_name = "READ_AHEAD_KB")]
     ra_knob: Option<PathBuf>,
@@ -172,30 +181,9 @@ struct RunArgs {
 /// `trace WORKLOAD --mib N [--seed S] [--replay TRACE] --out FILE`.
 #[derive(Args, Debug, PartialEq, Eq)]
 struct TraceArgs {
-    /// The workload to trace.
-    #[arg(value_name = "WORKLOAD")]
-    workload: Work,
-    /// The memory limit in MiB the workload is sized for (not needed by replay).
-    #[arg(
-        long,
-        value_name = "N",
-        value_parser = parse_mib,
-        allow_negative_numbers = true,
-        required_if_eq_any = needs_mib("workload")
-    )]
-    mib: Option<u64>,
-    /// The seed of the access generator.
-    #[arg(
-        long,
-        value_name = "S",
-        value_parser = parse_number,
-        allow_negative_numbers = true,
-        default_value_t = DEFAULT_SEED
-    )]
-    seed: u64,
-    /// The oracleGeneral trace of replay (required with it).
-    #[arg(long, value_name = "TRACE", required_if_eq("workload", Work::Replay.name()))]
-    replay: Option<PathBuf>,
+    /// The workload to trace, and what sizes it.
+    #[command(flatten)]
+    work: WorkloadArgs,
     /// The trace file written.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -463,14 +451,14 @@ fn prepare(a: &PrepareArgs) -> Result<(), Failure> {
 /// `run`: reads the workload's pages and prints the `work:` line (and, with --disk-stat and
 /// --memcg, a `phase:` line at the end of each phase).
 fn run(a: &RunArgs) -> Result<(), Failure> {
-    match a.workload {
+    match a.work.workload {
         Work::Generated(w) => {
-            let mib = mib(a.mib)?;
-            let accesses = Accesses::new(w, mib, a.seed);
+            let mib = mib(a.work.mib)?;
+            let accesses = Accesses::new(w, mib, a.work.seed);
             run_accesses_of(a, w.name(), phase_ends(w, mib), &files(w, mib), accesses)
         }
         Work::Replay => {
-            let r = load_replay(a.replay.as_deref())?;
+            let r = load_replay(a.work.replay.as_deref())?;
             let ends = vec![r.requests()];
             run_accesses_of(a, "replay", ends, &[r.file()], r.accesses())
         }
@@ -528,11 +516,11 @@ fn run_accesses_of(
 
 /// `trace`: writes the workload's page sequence as an `oracleGeneral` trace.
 fn trace(a: &TraceArgs) -> Result<(), Failure> {
-    let ids: Vec<u64> = match a.workload {
-        Work::Generated(g) => Accesses::new(g, mib(a.mib)?, a.seed)
+    let ids: Vec<u64> = match a.work.workload {
+        Work::Generated(g) => Accesses::new(g, mib(a.work.mib)?, a.work.seed)
             .map(Access::id)
             .collect(),
-        Work::Replay => load_replay(a.replay.as_deref())?
+        Work::Replay => load_replay(a.work.replay.as_deref())?
             .accesses()
             .map(Access::id)
             .collect(),
@@ -548,7 +536,7 @@ fn trace(a: &TraceArgs) -> Result<(), Failure> {
     std::fs::write(&a.out, bytes).map_err(|e| Failure::Run(format!("trace: {out}: {e}")))?;
     println!(
         "trace: workload={} requests={} objects={distinct} out={out}",
-        a.workload.name(),
+        a.work.workload.name(),
         ids.len()
     );
     Ok(())
@@ -707,11 +695,13 @@ mod tests {
                 "run scan /mnt --mib 32 --seed 1 --replay {T} --ra-knob {ra}"
             )),
             Command::Run(RunArgs {
-                workload: SCAN,
+                work: WorkloadArgs {
+                    workload: SCAN,
+                    mib: Some(32),
+                    seed: 1,
+                    replay: Some(path(T)),
+                },
                 dir: path("/mnt"),
-                mib: Some(32),
-                seed: 1,
-                replay: Some(path(T)),
                 ra_knob: Some(path(ra)),
                 disk_stat: None,
                 memcg: None,
@@ -722,26 +712,29 @@ mod tests {
         )) else {
             panic!()
         };
-        assert_eq!((a.workload, a.mib, a.seed), (Work::Replay, Some(32), 7));
+        assert_eq!(
+            (a.work.workload, a.work.mib, a.work.seed),
+            (Work::Replay, Some(32), 7)
+        );
         let Command::Run(a) = ok(&format!("run lru /mnt --mib 32 --seed 1 --ra-knob {ra}")) else {
             panic!()
         };
         assert_eq!(
-            (a.workload, a.replay),
+            (a.work.workload, a.work.replay),
             (Work::Generated(Workload::Lru), None)
         );
         // scripts/guest/demo.sh: the default seed.
         let Command::Run(a) = ok("run scan /mnt --mib 8") else {
             panic!()
         };
-        assert_eq!((a.seed, a.ra_knob), (DEFAULT_SEED, None));
+        assert_eq!((a.work.seed, a.ra_knob), (DEFAULT_SEED, None));
         // scripts/guest/bench-sizer.sh.
         let Command::Run(a) = ok(&format!(
             "run phases /mnt --mib 32 --ra-knob {ra} --disk-stat /sys/block/vda/stat --memcg /sys/fs/cgroup/x"
         )) else {
             panic!()
         };
-        assert_eq!(a.workload, Work::Generated(Workload::Phases));
+        assert_eq!(a.work.workload, Work::Generated(Workload::Phases));
         assert_eq!(
             (a.disk_stat, a.memcg),
             (
@@ -753,12 +746,12 @@ mod tests {
         let Command::Run(a) = ok(&format!("run replay DIR --replay {T}")) else {
             panic!()
         };
-        assert_eq!((a.dir, a.mib), (path("DIR"), None));
+        assert_eq!((a.dir, a.work.mib), (path("DIR"), None));
         let Command::Run(a) = ok("run --mib 3 --seed 2 zipf d") else {
             panic!()
         };
         assert_eq!(
-            (a.workload, a.mib, a.seed),
+            (a.work.workload, a.work.mib, a.work.seed),
             (Work::Generated(Workload::Zipf), Some(3), 2)
         );
     }
@@ -769,10 +762,12 @@ mod tests {
         assert_eq!(
             ok("trace scan --mib 32 --seed 1 --out o/scan.bin"),
             Command::Trace(TraceArgs {
-                workload: SCAN,
-                mib: Some(32),
-                seed: 1,
-                replay: None,
+                work: WorkloadArgs {
+                    workload: SCAN,
+                    mib: Some(32),
+                    seed: 1,
+                    replay: None,
+                },
                 out: path("o/scan.bin"),
             })
         );
@@ -781,26 +776,29 @@ mod tests {
             else {
                 panic!()
             };
-            assert_eq!(a.workload, *w);
+            assert_eq!(a.work.workload, *w);
         }
         let Command::Trace(a) = ok(&format!(
             "trace replay --mib 32 --seed 1 --replay {T} --out o"
         )) else {
             panic!()
         };
-        assert_eq!((a.workload, a.replay), (Work::Replay, Some(path(T))));
+        assert_eq!(
+            (a.work.workload, a.work.replay),
+            (Work::Replay, Some(path(T)))
+        );
         // scripts/bench-evict.sh's check of the trace; README.
         let Command::Trace(a) = ok(&format!("trace replay --replay {T} --out /dev/null")) else {
             panic!()
         };
         assert_eq!(
-            (a.mib, a.seed, a.out),
+            (a.work.mib, a.work.seed, a.out),
             (None, DEFAULT_SEED, path("/dev/null"))
         );
         let Command::Trace(a) = ok("trace --mib 3 lru --out x --mib 4") else {
             panic!()
         };
-        assert_eq!(a.mib, Some(4));
+        assert_eq!(a.work.mib, Some(4));
     }
 
     #[test]
