@@ -84,7 +84,10 @@ impl ReclaimHook {
                 None
             }
         };
-        knobs.evict().hooked.store(registered.is_some(), Ordering::Relaxed);
+        knobs
+            .evict()
+            .hooked
+            .store(registered.is_some(), Ordering::Relaxed);
         Self { registered, knobs }
     }
 }
