@@ -309,12 +309,12 @@ impl Session {
             return Err(refuse(knobs, EBUSY, "register: already registered"));
         }
         self.reset_shared();
+        let ctx = core::ptr::from_ref(self).cast();
         // SAFETY: the notifier's callbacks get `self`, which outlives the notifier: the
         // registration holding it is dropped by `unregister`, which `close` calls before the
         // session is freed.
-        let notifier =
-            unsafe { Notifier::register(file, reg.pid, core::ptr::from_ref(self).cast()) }
-                .map_err(|e| refuse(knobs, e, register_refusal(e)))?;
+        let notifier = unsafe { Notifier::register(file, reg.pid, ctx) };
+        let notifier = notifier.map_err(|e| refuse(knobs, e, register_refusal(e)))?;
         ctl.reg = Some(Registration {
             notifier,
             start: reg.start,
