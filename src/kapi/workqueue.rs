@@ -200,8 +200,6 @@ impl<T, const ID: u64> PinnedDrop for DelayedWork<T, ID> {
 /// # Safety
 ///
 /// `OFFSET` must be the offset, in `Self`, of a field of type `DelayedWork<T, ID>`.
-// SAFETY: an unsafe trait: implementing it is the promise above, which `run` and
-// `delayed_work` rely on; `impl_has_delayed_work!` is the way to keep it.
 pub(crate) unsafe trait HasDelayedWork<T, const ID: u64 = 0> {
     /// The offset of the [`DelayedWork<T, ID>`] field in `Self`.
     const OFFSET: usize;
