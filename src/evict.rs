@@ -38,6 +38,7 @@ use kernel::{new_mutex, new_spinlock};
 use crate::cgroup::{self, Cgroup, RawCgroup};
 use crate::learned_core::cache::guard::{EvictGuard, Trip, MAX_WINDOW};
 use crate::learned_core::cache::insert::{Duel, InsertRule, DEFAULT_INSERT};
+use crate::learned_core::cache::keepgate::KeepGate;
 use crate::learned_core::cache::pagehist::{page_key, Entry, Meta, Table};
 use crate::learned_core::cache::reclaim::{
     Answer, Evictor, Fallback, Scope, Verdict, DEFAULT_MAX_KEEPS,
@@ -381,6 +382,8 @@ pub(crate) struct Evict {
     /// `evict/insert`, an [`InsertRule`].
     insert: AtomicU32,
     duel: Duel,
+    /// Whether the model's keeps are paying (`learned_core::cache::keepgate`).
+    keep_gate: KeepGate,
     counters: Counters,
     #[pin]
     shadows: SpinLock<Shadows>,
@@ -414,6 +417,7 @@ impl Evict {
             max_keeps: AtomicU32::new(DEFAULT_MAX_KEEPS),
             insert: AtomicU32::new(DEFAULT_INSERT as u32),
             duel: Duel::new(),
+            keep_gate: KeepGate::new(),
             counters: Counters {
                 pc: counters,
                 hook: CostMeter::new(ctr::HOOK_CALLS),
@@ -434,6 +438,7 @@ impl Evict {
         ev.max_keeps = self.max_keeps.load(Relaxed);
         ev.insert = self.insert_rule();
         ev.duel = &self.duel;
+        ev.keep_gate = Some(&self.keep_gate);
         Some(ev)
     }
 
@@ -690,6 +695,7 @@ impl Evict {
             ev.table.clear();
         }
         self.duel.reset();
+        self.keep_gate.reset();
         // Nothing was published: no grace period to wait for.
         drop(self.target.replace(new));
         Ok(())
@@ -755,6 +761,10 @@ impl Evict {
         out.kv("insert_duel_cold_wins", u8::from(self.duel.cold_wins()))?;
         out.kv("insert_cold", get(ctr::COLD_INSERTS))?;
         out.kv("insert_unread_kept", get(ctr::UNREAD))?;
+        let (precision, refaults) = self.keep_gate.rates_permille();
+        out.kv("keep_gate_open", u8::from(self.keep_gate.open()))?;
+        out.kv("keep_precision_permille", precision)?;
+        out.kv("keep_refault_permille", refaults)?;
         let recalled = get(ctr::RECALLED);
         out.kv("inferences", model.saturating_sub(recalled))?;
         out.kv("model_recalled", recalled)?;

@@ -177,11 +177,23 @@ pub fn simulate_linux(
     max_keeps: u32,
     insert: InsertRule,
 ) -> Result<LinuxRun, Error> {
-    simulate_linux_observe(reqs, size, model, enabled, max_keeps, insert, |_, _, _| {})
+    let gate = true;
+    simulate_linux_observe(
+        reqs,
+        size,
+        model,
+        enabled,
+        max_keeps,
+        insert,
+        gate,
+        |_, _, _| {},
+    )
 }
 
 /// [`simulate_linux`], handing `observe` the request index, the object id and the features of
-/// every page offered to the hook.
+/// every page offered to the hook; with the keep gate ([`learned_core::cache::keepgate`]) if
+/// `keep_gate` (the module always has it: without it is for tests of the guard alone).
+#[allow(clippy::too_many_arguments)]
 pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     reqs: &[Request],
     size: CacheSize,
@@ -189,6 +201,7 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     enabled: bool,
     max_keeps: u32,
     insert: InsertRule,
+    keep_gate: bool,
     mut observe: F,
 ) -> Result<LinuxRun, Error> {
     let mlp = checked_mlp(model)?;
@@ -214,7 +227,9 @@ pub fn simulate_linux_observe<F: FnMut(usize, u64, &[i8; FEATURES])>(
     let mut duel_state = DuelState::new();
     let duel = Duel::new();
     let memo = ClassMemo::new();
+    let gate = learned_core::cache::keepgate::KeepGate::new();
     let mut evictor = Evictor::new(table, &guard);
+    evictor.keep_gate = keep_gate.then_some(&gate);
     evictor.memo = Some(&memo);
     evictor.max_keeps = max_keeps;
     evictor.insert = insert;

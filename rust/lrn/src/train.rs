@@ -282,6 +282,7 @@ pub fn collect_linux_samples(
         false,
         keeps,
         InsertRule::Stock,
+        true,
         |t, id, x| {
             // The next access of every request before `t` is known by now.
             while seen < t {

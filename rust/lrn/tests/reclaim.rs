@@ -6,11 +6,12 @@
 //! the scan-polluted workload, and the guard trips on a wrong model.
 
 use learned_core::cache::insert::{InsertRule, DEFAULT_INSERT};
+use learned_core::cache::reclaim::Fallback;
 use learned_core::cache::Request;
 use learned_core::model::format::Kind;
 use learned_core::model::schema;
 use lo_work::{Accesses, Workload};
-use lrn::evalrun::simulate_linux;
+use lrn::evalrun::{simulate_linux, simulate_linux_observe};
 use lrn::model::{synth, SynthArgs};
 use lrn::{fill_next_access, CacheSize};
 
@@ -113,15 +114,41 @@ fn the_guard_trips_on_a_wrong_model_and_bounds_its_cost() {
     let reqs = trace_at(Workload::Scan, 32, 8);
     let size = CacheSize::Bytes(32 << 20);
     let stock = simulate_linux(&reqs, size, None, false, 4, InsertRule::Stock).unwrap();
+    // The guard alone (no keep gate): it trips.
+    let nothing = |_: usize, _: u64, _: &[i8; 8]| {};
+    let ungated = simulate_linux_observe(
+        &reqs,
+        size,
+        Some(&wrong),
+        true,
+        4,
+        DEFAULT_INSERT,
+        false,
+        nothing,
+    )
+    .unwrap();
+    // The module's policy: the keep gate shuts the wrong keeps before the guard need trip.
     let run = simulate_linux(&reqs, size, Some(&wrong), true, 4, DEFAULT_INSERT).unwrap();
     println!(
-        "adversarial on scan: stock {} misses, learned {}, trips {}",
-        stock.stats.misses, run.stats.misses, run.guard.trips
+        "adversarial on scan: stock {} misses; guard alone {}, trips {}; with the keep gate {}, trips {}",
+        stock.stats.misses,
+        ungated.stats.misses,
+        ungated.guard.trips,
+        run.stats.misses,
+        run.guard.trips
     );
-    assert!(run.guard.trips >= 1);
+    assert!(ungated.guard.trips >= 1);
     assert!(
-        run.hook.fallback[3] > 0,
+        ungated.hook.fallback[Fallback::Tripped as usize] > 0,
         "answers from the tripped fallback"
+    );
+    assert!(
+        run.hook.fallback[Fallback::Gated as usize] > 0,
+        "gated keeps"
+    );
+    assert!(
+        run.stats.misses * 100 <= stock.stats.misses * 105,
+        "the gated wrong model stays within 5% of stock"
     );
 }
 

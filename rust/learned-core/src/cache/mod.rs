@@ -24,6 +24,7 @@
 pub mod guard;
 pub mod history;
 pub mod insert;
+pub mod keepgate;
 pub mod linux;
 pub mod pagehist;
 pub mod reclaim;

@@ -253,7 +253,7 @@ impl<'a> Table<'a> {
     }
 
     /// A page was added to the cache: it is resident, with no access yet.
-    pub fn add(&self, key: u64) {
+    pub fn add(&self, key: u64) -> bool {
         // Fresh unless the page left within the last `2 x resident` evictions (or is
         // already resident: an add without a delete, as a racing event can make).
         let recent = self.find(key).is_some_and(|e| {
@@ -263,7 +263,9 @@ impl<'a> Table<'a> {
                 ago <= self.meta.resident.load(Relaxed).saturating_mul(2)
             }
         });
-        let Some(e) = self.claim(key) else { return };
+        let Some(e) = self.claim(key) else {
+            return recent;
+        };
         self.leave(e);
         let now = self.now();
         e.flags
@@ -273,6 +275,7 @@ impl<'a> Table<'a> {
             ..History::inserted_at(now)
         });
         self.enter(e, now);
+        recent
     }
 
     /// A page was accessed. Returns the flags it had ([`READ_IN`] and the keep count are

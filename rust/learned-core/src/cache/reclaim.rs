@@ -31,7 +31,8 @@ use super::super::model::mlp::{argmax, Mlp, MAX_OUTPUTS};
 use super::guard::{EvictGuard, Trip};
 use super::history::{features, History, FEATURES};
 use super::insert::{Duel, InsertRule};
-use super::pagehist::{Table, READ_IN};
+use super::keepgate::KeepGate;
+use super::pagehist::{Table, KEEPS_MASK, READ_IN};
 use super::shadow::{sampled, SAMPLE_SHIFT};
 
 /// The size every page is given in the EVICT v1 features (a 4 KiB page).
@@ -87,11 +88,13 @@ pub enum Fallback {
     OutOfScope = 7,
     /// The kernel would keep or activate the folio and it is mapped into a process: in use.
     Mapped = 8,
+    /// The model said keep, and keeps are not paying now ([`super::keepgate`]).
+    Gated = 9,
 }
 
 impl Fallback {
     /// The number of reasons.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     /// Every reason, in order.
     pub const ALL: [Fallback; Self::COUNT] = [
         Self::Disabled,
@@ -103,6 +106,7 @@ impl Fallback {
         Self::Error,
         Self::OutOfScope,
         Self::Mapped,
+        Self::Gated,
     ];
 
     /// The name used in statistics.
@@ -117,6 +121,7 @@ impl Fallback {
             Self::Error => "error",
             Self::OutOfScope => "out_of_scope",
             Self::Mapped => "mapped",
+            Self::Gated => "gated",
         }
     }
 }
@@ -210,6 +215,10 @@ pub struct Evictor<'a> {
     /// of the model passed to [`Self::verdict`] and no other: the kernel keeps each loaded
     /// model's memo inside it, the host one per run. `None`: every answer runs the network.
     pub memo: Option<&'a ClassMemo>,
+    /// Whether the model's keeps are paying ([`super::keepgate`]): this policy's own, fed by
+    /// this [`Self::table`]'s events (the kernel keeps one per policy, the host one per
+    /// run). `None`: every keep passes and nothing is measured.
+    pub keep_gate: Option<&'a KeepGate>,
 }
 
 /// The duel of an [`Evictor`] built without one: no evidence, so stock.
@@ -226,6 +235,7 @@ impl<'a> Evictor<'a> {
             insert: InsertRule::Stock,
             duel: &NO_DUEL,
             memo: None,
+            keep_gate: None,
         }
     }
 
@@ -268,7 +278,10 @@ impl<'a> Evictor<'a> {
 
     /// Page `key` was added to the page cache (a disk read, or readahead).
     pub fn on_add(&self, key: u64) {
-        self.table.add(key);
+        let refault = self.table.add(key);
+        if let Some(g) = self.keep_gate {
+            g.added(refault);
+        }
     }
 
     /// Page `key` was accessed. The first access to a page since it was read in is the demand
@@ -277,7 +290,11 @@ impl<'a> Evictor<'a> {
     /// access ended a guard window that tripped (log it). The caller replays sampled accesses
     /// in the guard's shadow (see [`super::shadow`]) with [`Self::shadow_capacity`].
     pub fn on_access(&self, key: u64) -> Option<Trip> {
-        if self.table.access(key) & READ_IN != 0 && sampled(key) {
+        let old = self.table.access(key);
+        if let Some(g) = self.keep_gate.filter(|_| old & KEEPS_MASK != 0) {
+            g.keep_outcome(true);
+        }
+        if old & READ_IN != 0 && sampled(key) {
             self.guard.read();
         }
         self.guard.tick(self.table.now())
@@ -329,6 +346,10 @@ impl<'a> Evictor<'a> {
         }
         match self.decide(model, enabled, key) {
             Ok((v, recalled)) => {
+                let gated = self.keep_gate.is_some_and(|g| !g.allows(key));
+                if v == Verdict::Keep && !kernel.keeps() && gated {
+                    return Answer::Fallback(Fallback::Gated);
+                }
                 if v.keeps() && !kernel.keeps() {
                     self.table.count_keep(key);
                     self.guard.overrode();
@@ -373,6 +394,10 @@ impl<'a> Evictor<'a> {
             return Err(Fallback::Tripped);
         }
         let (h, keeps) = self.table.lookup(key).ok_or(Fallback::NoHistory)?;
+        if let Some(g) = self.keep_gate.filter(|_| keeps > 0) {
+            // Kept, and back at the tail unused: that keep was wasted.
+            g.keep_outcome(false);
+        }
         if keeps >= self.max_keeps {
             return Err(Fallback::Unearned);
         }
@@ -475,6 +500,59 @@ pub(super) mod tests {
                 Answer::Model(Verdict::Keep)
             );
             assert_eq!(fb(Fallback::Tripped).verdict(), Verdict::Default);
+        });
+    }
+
+    #[test]
+    fn keeps_that_do_not_pay_are_gated_but_for_the_sample() {
+        let meta = Meta::new();
+        let e: [Entry; 4096] = core::array::from_fn(|_| Entry::new());
+        let guard = EvictGuard::new();
+        let gate = KeepGate::new();
+        let mut ev = Evictor::new(Table::new(&meta, &e).unwrap(), &guard);
+        ev.keep_gate = Some(&gate);
+        let r = Verdict::Reclaim as u32;
+        let keys: [u64; 512] = core::array::from_fn(|i| page_key(5, i as u64));
+        for &k in &keys {
+            ev.on_add(k);
+            ev.on_access(k);
+        }
+        // Pages leave and come straight back: every addition is a refault.
+        for &k in keys.iter().take(300) {
+            ev.on_delete(k);
+            ev.on_add(k);
+            ev.on_access(k);
+        }
+        with_model(0, |m| {
+            // A model that keeps everything; no kept page is used before reclaim sees it
+            // again, so each second question finds a wasted keep.
+            let mut gated = 0;
+            for _ in 0..2 {
+                for &k in &keys {
+                    if ev.verdict(Some(m), true, k, r) == Answer::Fallback(Fallback::Gated) {
+                        gated += 1;
+                        assert!(!super::super::shadow::sampled(k));
+                    }
+                }
+            }
+            assert!(!gate.open());
+            assert!(gated > 300, "{gated}");
+            // The sample is still kept: the evidence goes on.
+            let s = keys
+                .iter()
+                .find(|&&k| super::super::shadow::sampled(k))
+                .unwrap();
+            ev.on_access(*s);
+            assert_eq!(
+                ev.verdict(Some(m), true, *s, r),
+                Answer::Model(Verdict::Keep)
+            );
+            // Kept pages that are used reopen the gate.
+            for _ in 0..200 {
+                ev.on_access(*s);
+                assert!(ev.verdict(Some(m), true, *s, r).verdict().keeps());
+            }
+            assert!(gate.open());
         });
     }
 
